@@ -1,0 +1,69 @@
+"""Emulation blocks (khối, cụm thi đua): the default rule in ``data/blocks/default.yaml``.
+
+Units are ranked inside blocks of similar units; after the 2025 reform every province
+rebuilds its blocks, so the default groups wards together and clusters communes by
+geography. A council replaces it with its own list when it has one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .messages import vi_error
+from .paths import DATA_DIR
+
+DEFAULT_RULES = DATA_DIR / "blocks" / "default.yaml"
+
+
+class BlockRule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(pattern=r"^[A-Z]{1,4}$")
+    name: str = Field(min_length=1)
+    unit_types: list[str] = Field(min_length=1)
+    cluster_size: int | None = Field(default=None, ge=2)
+
+
+class BlockRules(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    rules: list[BlockRule] = Field(min_length=1)
+
+
+def load_rules(path: Path = DEFAULT_RULES) -> BlockRules:
+    try:
+        return BlockRules.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise ValueError(f"{path.name}: {'.'.join(map(str, err['loc']))}: {vi_error(err)}") from None
+
+
+def default_blocks(units: pd.DataFrame, rules: BlockRules | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """units(unit_code, unit_type, province_code, lat) → (blocks, assignments).
+
+    Block codes look like ``42-PH`` or ``42-X3`` (province, rule, cluster number).
+    """
+    rules = rules or load_rules()
+    blocks, assign = [], []
+    for prov, pu in units.groupby("province_code", sort=True):
+        for rule in rules.rules:
+            sub = pu[pu["unit_type"].isin(rule.unit_types)]
+            if sub.empty:
+                continue
+            if rule.cluster_size and len(sub) > rule.cluster_size:
+                n = int(round(len(sub) / rule.cluster_size))
+                order = sub.sort_values(["lat", "unit_code"], ascending=[False, True], na_position="last")
+                parts = np.array_split(np.arange(len(order)), max(n, 1))
+                for k, idx in enumerate(parts, start=1):
+                    code = f"{prov}-{rule.code}{k}"
+                    blocks.append((code, f"{rule.name} {k}", prov))
+                    assign += [(u, code) for u in order["unit_code"].iloc[idx]]
+            else:
+                code = f"{prov}-{rule.code}"
+                blocks.append((code, rule.name, prov))
+                assign += [(u, code) for u in sub["unit_code"]]
+    return (pd.DataFrame(blocks, columns=["block_code", "name", "province_code"]),
+            pd.DataFrame(assign, columns=["unit_code", "block_code"]))

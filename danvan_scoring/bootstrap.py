@@ -1,0 +1,47 @@
+"""Create a working database: schema, official units, default framework, periods, blocks, profile.
+
+``init_database`` is idempotent: run it again and nothing changes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import blocks, store, units
+from .auth import CLI_ACTOR
+from .criteria import default_framework
+from .weights import ensure_default_profile
+
+DEFAULT_PERIODS = ["2025"]
+
+
+def init_database(path: str | Path, periods: list[str] | None = None) -> dict:
+    con = store.connect(path, create=True)
+    try:
+        return init_connection(con, periods)
+    finally:
+        con.close()
+
+
+def init_connection(con, periods: list[str] | None = None) -> dict:
+    store.migrate(con)
+    added = units.load_into(con)
+    fw = default_framework()
+    store.save_framework(con, fw)
+    ensure_default_profile(con, fw)
+    for p in periods or DEFAULT_PERIODS:
+        ensure_period(con, p, fw)
+    if store.get_meta(con, "created_at") is None:
+        store.set_meta(con, "created_at", store.now().isoformat(timespec="seconds"))
+        store.audit(con, CLI_ACTOR.username, "db.init", None, None,
+                    {"units_added": added, "framework": fw.key})
+    return {"units_added": added, "framework": fw.key, "periods": store.periods(con)}
+
+
+def ensure_period(con, period: str, fw=None) -> None:
+    """Register the period (if new) and give it the default blocks (if it has none)."""
+    fw = fw or default_framework()
+    store.add_period(con, period, fw)
+    if con.execute("SELECT count(*) FROM unit_blocks WHERE period = ?", [period]).fetchone()[0] == 0:
+        b, a = blocks.default_blocks(store.units(con))
+        store.set_blocks(con, period, b, a, actor=CLI_ACTOR)

@@ -1,0 +1,457 @@
+"""The ``danvan`` command: set up the database, fill demo data, import, list, rank.
+
+Every command takes ``--db PATH`` (default ``$DANVAN_DB``, else ``data/danvan.duckdb``).
+Problems are one Vietnamese line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import io
+import json
+import os
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from . import __version__, store
+from .paths import ROOT, default_db_path
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_REJECTED = 0, 1, 2, 3
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with Vietnamese one-line errors."""
+
+    def error(self, message: str):  # noqa: D401
+        message = (message.replace("the following arguments are required", "thiếu tham số bắt buộc")
+                   .replace("invalid choice", "lựa chọn không hợp lệ")
+                   .replace("choose from", "chọn một trong")
+                   .replace("unrecognized arguments", "tham số không nhận ra")
+                   .replace("expected one argument", "cần một giá trị")
+                   .replace("invalid int value", "không phải số nguyên")
+                   .replace("invalid float value", "không phải số"))
+        self.exit(EXIT_USAGE, f"danvan: lỗi: {message} (xem: {self.prog} --help)\n")
+
+
+def _db_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", type=Path, default=None,
+                   help="tệp DuckDB (mặc định $DANVAN_DB, nếu không có thì data/danvan.duckdb)")
+
+
+def _fmt_arg(p, choices=("csv",), default="csv"):
+    p.add_argument("--format", choices=choices, default=default, help="định dạng đầu ra")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = _Parser(prog="danvan", description="Chấm điểm công tác dân vận và phong trào thi đua “Dân vận khéo”.")
+    ap.add_argument("--version", action="version", version=f"danvan {__version__}")
+    sub = ap.add_subparsers(dest="command", metavar="LỆNH", parser_class=_Parser)
+
+    p = sub.add_parser("init", help="tạo cơ sở dữ liệu: bộ tiêu chí, danh mục đơn vị, trọng số mặc định")
+    _db_arg(p)
+    p.add_argument("--period", action="append", help="kỳ đánh giá cần tạo (mặc định 2025); lặp lại được")
+
+    p = sub.add_parser("demo", help="điền dữ liệu MINH HỌA (tổng hợp ngẫu nhiên) để dùng thử")
+    _db_arg(p)
+    p.add_argument("--seed", type=int, default=2025)
+
+    p = sub.add_parser("criteria", help="liệt kê tiêu chí của một kỳ")
+    _db_arg(p)
+    p.add_argument("--period", required=True)
+    _fmt_arg(p, ("csv", "json"))
+
+    p = sub.add_parser("units", help="liệt kê đơn vị")
+    _db_arg(p)
+    p.add_argument("--province", help="mã tỉnh 2 chữ số, ví dụ 42")
+    p.add_argument("--period", help="kỳ để lấy khối thi đua (mặc định: kỳ mới nhất)")
+    _fmt_arg(p, ("csv", "json"))
+
+    p = sub.add_parser("template", help="tạo mẫu tệp nhập điểm cho một kỳ")
+    _db_arg(p)
+    p.add_argument("--period", required=True)
+    p.add_argument("--layout", choices=("long", "wide"), default="long")
+    _fmt_arg(p, ("csv", "xlsx"))
+    p.add_argument("--province", help="chỉ các đơn vị của tỉnh này")
+    p.add_argument("-o", "--output", type=Path, required=True)
+
+    p = sub.add_parser("import", help="kiểm tra toàn bộ tệp rồi nhập thành một lô, hoặc không ghi gì")
+    p.add_argument("file", type=Path)
+    _db_arg(p)
+    p.add_argument("--period")
+    p.add_argument("--stage", choices=store.STAGES)
+    p.add_argument("--sheet", help="tên trang tính (XLSX)")
+    p.add_argument("--dry-run", action="store_true", help="chỉ báo cáo mới / thay đổi / không đổi, không ghi")
+    p.add_argument("--kind", choices=("scores", "models"), default="scores",
+                   help="loại dữ liệu: điểm (mặc định) hoặc danh sách mô hình")
+    p.add_argument("--user", default=None, help="người nhập (ghi vào nhật ký), mặc định tên người dùng hệ thống")
+
+    p = sub.add_parser("scores", help="điểm hiện hành, dạng dài")
+    _db_arg(p)
+    p.add_argument("--period", required=True)
+    p.add_argument("--stage", choices=store.STAGES)
+    _fmt_arg(p, ("csv", "json"))
+
+    p = sub.add_parser("rank", help="bảng xếp hạng của một kỳ")
+    _db_arg(p)
+    p.add_argument("--period", required=True)
+    p.add_argument("--profile", help="tên bộ trọng số (mặc định: bộ chính thức của kỳ)")
+    _fmt_arg(p, ("csv", "json"))
+
+    p = sub.add_parser("batches", help="liệt kê các lô nhập")
+    _db_arg(p)
+    _fmt_arg(p, ("csv", "json"))
+
+    p = sub.add_parser("undo", help="hoàn tác một lô nhập, khôi phục đúng các giá trị nó đã thay")
+    p.add_argument("batch", type=int)
+    _db_arg(p)
+    p.add_argument("--user", default=None)
+
+    p = sub.add_parser("user", help="tài khoản đăng nhập")
+    usub = p.add_subparsers(dest="user_command", metavar="LỆNH", parser_class=_Parser)
+    pa = usub.add_parser("add", help="tạo tài khoản")
+    pa.add_argument("name")
+    pa.add_argument("--role", required=True, choices=("leader", "council", "staff", "admin"))
+    pa.add_argument("--password-stdin", action="store_true", help="đọc mật khẩu từ stdin")
+    pa.add_argument("--chair", action="store_true", help="chủ tịch hội đồng (được công bố kết quả)")
+    _db_arg(pa)
+    pl = usub.add_parser("list", help="liệt kê tài khoản")
+    _db_arg(pl)
+
+    p = sub.add_parser("period", help="kỳ đánh giá")
+    psub = p.add_subparsers(dest="period_command", metavar="LỆNH", parser_class=_Parser)
+    pa = psub.add_parser("add", help="thêm kỳ (dùng bộ tiêu chí mặc định hoặc --framework FILE)")
+    pa.add_argument("period")
+    pa.add_argument("--framework", type=Path)
+    _db_arg(pa)
+    pl = psub.add_parser("list", help="liệt kê các kỳ")
+    _db_arg(pl)
+
+    p = sub.add_parser("uncertainty", help="độ vững của thứ hạng khi trọng số thay đổi (Monte Carlo)")
+    _db_arg(p)
+    p.add_argument("--period", required=True)
+    p.add_argument("--profile")
+    p.add_argument("--draws", type=int, default=1000)
+    p.add_argument("--spread", type=float, default=0.25, help="biên độ dao động trọng số, mặc định ±25%%")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--top", type=int, default=10, help="k của cột p_top10 (mặc định 10)")
+    _fmt_arg(p, ("csv", "json"))
+
+    p = sub.add_parser("models", help="danh sách mô hình, điển hình “Dân vận khéo”")
+    _db_arg(p)
+    p.add_argument("--period", required=True)
+    p.add_argument("--unit")
+    _fmt_arg(p, ("csv", "json"))
+
+    p = sub.add_parser("serve", help="mở bảng điều khiển (tự tạo dữ liệu minh họa nếu chưa có cơ sở dữ liệu)")
+    _db_arg(p)
+    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--no-demo", action="store_true", help="cơ sở dữ liệu mới thì để trống, không điền dữ liệu minh họa")
+    return ap
+
+
+# --------------------------------------------------------------------------- helpers
+def _db(args) -> Path:
+    return args.db or default_db_path()
+
+
+def _open(args, read_only: bool = False):
+    return store.connect(_db(args), read_only=read_only)
+
+
+def _emit(frame: pd.DataFrame, fmt: str, out=None) -> None:
+    out = out or sys.stdout
+    if fmt == "json":
+        out.write(frame.to_json(orient="records", force_ascii=False, date_format="iso", indent=1) + "\n")
+    else:
+        from .export import neutralise_formulas
+
+        buf = io.StringIO()
+        neutralise_formulas(frame).to_csv(buf, index=False, lineterminator="\n")
+        out.write(buf.getvalue())
+
+
+def _actor(args):
+    from .auth import Actor
+
+    name = getattr(args, "user", None) or os.environ.get("USER") or getpass.getuser() or "cli"
+    return Actor(f"cli:{name}", "admin")
+
+
+# --------------------------------------------------------------------------- commands
+def cmd_init(args) -> int:
+    from .bootstrap import init_database
+
+    info = init_database(_db(args), args.period)
+    print(f"Cơ sở dữ liệu {_db(args)}: bộ tiêu chí {info['framework']}, kỳ {', '.join(info['periods'])}, "
+          f"thêm {info['units_added']} đơn vị.")
+    return EXIT_OK
+
+
+def cmd_demo(args) -> int:
+    from .bootstrap import init_connection
+    from .demo import fill_demo
+
+    con = store.connect(_db(args), create=True)
+    try:
+        init_connection(con)
+        info = fill_demo(con, seed=args.seed)
+    finally:
+        con.close()
+    print(f"Đã điền DỮ LIỆU MINH HỌA (tổng hợp ngẫu nhiên, seed {args.seed}): {info['units']} đơn vị, "
+          f"{len(info['periods'])} kỳ ({', '.join(info['periods'])}), {info['new']} giá trị mới. "
+          "Tài khoản mẫu: lanhdao, hoidong, canbo, quantri — mật khẩu 'demo'.")
+    return EXIT_OK
+
+
+def cmd_criteria(args) -> int:
+    con = _open(args, read_only=True)
+    fw = store.framework_for_period(con, args.period)
+    rows = [{"criterion_code": c.code, "group_code": g.code, "name": c.name, "max_points": c.max_points,
+             "kind": c.kind.value, "name_en": c.name_en, "target": c.target, "per_unit": c.per_unit,
+             "required": c.is_required, "evidence_required": c.evidence_required,
+             "appraiser_only": c.appraiser_only, "source": c.source}
+            for g in fw.groups for c in g.criteria]
+    _emit(pd.DataFrame(rows), args.format)
+    return EXIT_OK
+
+
+def cmd_units(args) -> int:
+    con = _open(args, read_only=True)
+    u = store.units(con, args.province)
+    if args.province and u.empty:
+        raise store.StoreError(f"Không có tỉnh mã '{args.province}' (mã tỉnh gồm 2 chữ số, ví dụ 42)")
+    period = args.period or (store.periods(con) or [None])[-1]
+    if period:
+        b = store.unit_blocks(con, period)[["unit_code", "block_code"]].rename(columns={"block_code": "block"})
+        u = u.merge(b, on="unit_code", how="left")
+    else:
+        u["block"] = None
+    _emit(u[["unit_code", "name", "unit_type", "province_code", "block", "province_name", "lat", "lon"]],
+          args.format)
+    return EXIT_OK
+
+
+def cmd_template(args) -> int:
+    from .ingest import template_frame, write_template
+
+    con = _open(args, read_only=True)
+    fw = store.framework_for_period(con, args.period)
+    codes = store.units(con, args.province)["unit_code"].tolist()
+    frame = template_frame(fw, codes, args.period, args.layout)
+    write_template(frame, args.output, args.format)
+    print(f"Đã tạo mẫu {args.layout} ({args.format}) cho kỳ {args.period}: {args.output}")
+    return EXIT_OK
+
+
+def cmd_import(args) -> int:
+    from .ingest import UploadRejected, import_file
+
+    if args.kind == "models":
+        from .models import import_models_file as import_file  # noqa: F811 — same contract
+
+    try:
+        data = args.file.read_bytes()
+    except OSError as exc:
+        raise store.StoreError(f"Không đọc được tệp '{args.file}': {exc.strerror or exc}") from None
+    con = _open(args)
+    try:
+        res = import_file(con, data, args.file.name, actor=_actor(args), period=args.period,
+                          stage=args.stage, sheet=args.sheet, dry_run=args.dry_run)
+    except UploadRejected as rej:
+        for prob in rej.problems:
+            print(f"{args.file.name}: {prob.line()}", file=sys.stderr)
+        print(f"Tệp bị từ chối: {len(rej.problems)} lỗi; không ghi dữ liệu nào.", file=sys.stderr)
+        return EXIT_REJECTED
+    finally:
+        con.close()
+    print(res.summary() if hasattr(res, "summary") else str(res))
+    return EXIT_OK
+
+
+def cmd_scores(args) -> int:
+    con = _open(args, read_only=True)
+    store.framework_for_period(con, args.period)
+    s = store.current_scores(con, args.period, args.stage)
+    _emit(s[["unit_code", "period", "criterion_code", "stage", "value", "evidence", "note", "batch_id"]]
+          .rename(columns={"value": "score"}), args.format)
+    return EXIT_OK
+
+
+def rank_table(con, period: str, profile_name: str | None = None) -> pd.DataFrame:
+    from .results import period_results
+    from .weights import resolve_profile
+
+    profile = resolve_profile(con, period, profile_name)
+    r = period_results(con, period, profile)
+    groups = [c for c in r.columns if c.startswith("group_")]
+    out = r[["rank", "unit_code", "unit_name", "total", "tier", "block", "block_rank"] + groups].copy()
+    out = out.rename(columns={g: g.removeprefix("group_") for g in groups})
+    for c in ["total"] + [g.removeprefix("group_") for g in groups]:
+        out[c] = out[c].round(2)
+    out["eligible"] = r["eligible"]
+    out["total_self"] = r["total_self"].round(2)
+    out["gap"] = r["gap"]
+    out["delta_total"] = r.get("delta_total")
+    out["delta_rank"] = r.get("delta_rank")
+    out["profile"] = profile.label
+    return out
+
+
+def cmd_rank(args) -> int:
+    con = _open(args, read_only=True)
+    _emit(rank_table(con, args.period, args.profile), args.format)
+    return EXIT_OK
+
+
+def cmd_batches(args) -> int:
+    con = _open(args, read_only=True)
+    _emit(store.batches(con), args.format)
+    return EXIT_OK
+
+
+def cmd_undo(args) -> int:
+    con = _open(args)
+    info = store.undo_batch(con, args.batch, actor=_actor(args))
+    print(f"Đã hoàn tác lô số {info['batch_id']} ({info['entries']} giá trị); các giá trị trước đó được khôi phục.")
+    return EXIT_OK
+
+
+def cmd_user(args) -> int:
+    from . import auth
+
+    if args.user_command == "list":
+        _emit(auth.users(_open(args, read_only=True)), "csv")
+        return EXIT_OK
+    if args.user_command != "add":
+        raise store.StoreError("Dùng: danvan user add TÊN --role VAI_TRÒ")
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        if not sys.stdin.isatty():
+            raise store.StoreError("Không có bàn phím để nhập mật khẩu; dùng --password-stdin")
+        password = getpass.getpass("Mật khẩu: ")
+        if getpass.getpass("Nhập lại mật khẩu: ") != password:
+            raise store.StoreError("Hai lần nhập mật khẩu không khớp")
+    con = _open(args)
+    auth.add_user(con, args.name, args.role, password, actor=_actor(args), is_chair=args.chair)
+    print(f"Đã tạo tài khoản '{args.name}' ({auth.ROLES[args.role]}).")
+    return EXIT_OK
+
+
+def cmd_period(args) -> int:
+    from .bootstrap import ensure_period
+    from .criteria import default_framework, load_framework
+
+    if args.period_command == "list":
+        con = _open(args, read_only=True)
+        _emit(con.execute("SELECT period, label, framework_code, framework_version FROM periods "
+                          "ORDER BY sort_key").df(), "csv")
+        return EXIT_OK
+    if args.period_command != "add":
+        raise store.StoreError("Dùng: danvan period add KỲ [--framework TỆP]")
+    fw = load_framework(args.framework) if args.framework else default_framework()
+    con = _open(args)
+    store.save_framework(con, fw)
+    from .weights import ensure_default_profile
+
+    ensure_default_profile(con, fw)
+    ensure_period(con, args.period, fw)
+    print(f"Đã thêm kỳ {args.period} (bộ tiêu chí {fw.key}).")
+    return EXIT_OK
+
+
+def cmd_uncertainty(args) -> int:
+    from .sensitivity import uncertainty_table
+    from .weights import resolve_profile
+
+    if args.draws < 1:
+        raise store.StoreError("--draws phải là số nguyên dương")
+    if not 0 <= args.spread < 1:
+        raise store.StoreError("--spread phải trong khoảng [0, 1), ví dụ 0.25 cho ±25%")
+    con = _open(args, read_only=True)
+    profile = resolve_profile(con, args.period, args.profile)
+    table = uncertainty_table(con, args.period, profile, draws=args.draws, spread=args.spread,
+                              seed=args.seed, top_k=args.top)
+    _emit(table, args.format)
+    return EXIT_OK
+
+
+def cmd_models(args) -> int:
+    from .models import list_models
+
+    con = _open(args, read_only=True)
+    store.framework_for_period(con, args.period)
+    _emit(list_models(con, args.period, unit_code=args.unit), args.format)
+    return EXIT_OK
+
+
+def ensure_database(path: Path, demo: bool = True) -> bool:
+    """Build the embedded default on first run; True when it had to be created."""
+    if path.exists():
+        return False
+    from .bootstrap import init_connection
+    from .demo import fill_demo
+
+    tmp = path.with_name(path.name + ".building")
+    tmp.unlink(missing_ok=True)
+    con = store.connect(tmp, create=True)
+    try:
+        init_connection(con)
+        if demo:
+            fill_demo(con)
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    tmp.replace(path)
+    return True
+
+
+def cmd_serve(args) -> int:
+    import subprocess
+
+    path = _db(args).resolve()
+    if ensure_database(path, demo=not args.no_demo):
+        print(f"Đã tạo cơ sở dữ liệu {'minh họa ' if not args.no_demo else ''}{path}")
+    env = dict(os.environ, DANVAN_DB=str(path))
+    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(args.port),
+           "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    print(f"Bảng điều khiển: http://localhost:{args.port}")
+    return subprocess.call(cmd, env=env, cwd=ROOT)
+
+
+COMMANDS = {"init": cmd_init, "demo": cmd_demo, "criteria": cmd_criteria, "units": cmd_units,
+            "template": cmd_template, "import": cmd_import, "scores": cmd_scores, "rank": cmd_rank,
+            "batches": cmd_batches, "undo": cmd_undo, "user": cmd_user, "period": cmd_period,
+            "uncertainty": cmd_uncertainty, "models": cmd_models, "serve": cmd_serve}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return COMMANDS[args.command](args)
+    except store.StoreError as exc:
+        print(f"danvan: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("danvan: đã dừng.", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # the user never sees a traceback
+        if os.environ.get("DANVAN_DEBUG"):
+            raise
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        print(f"danvan: lỗi không mong đợi ({type(exc).__name__}): {first}. "
+              "Đặt DANVAN_DEBUG=1 để xem chi tiết.", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

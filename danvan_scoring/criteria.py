@@ -1,0 +1,271 @@
+"""The criteria framework: groups, criteria, tiers and vetoes, read from ``data/criteria/``.
+
+The YAML file is the contract; pydantic models validate it and name the offending
+entry in Vietnamese when it is wrong, so a council editing the file sees what to fix.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from enum import Enum
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .messages import vi_error
+from .paths import CRITERIA_DIR
+
+Code = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]{0,31}$")]
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+class Kind(str, Enum):
+    points = "points"
+    ratio = "ratio"
+    pass_fail = "pass_fail"
+    count = "count"
+    bonus = "bonus"
+    penalty = "penalty"
+
+
+KIND_LABELS = {
+    Kind.points: "Chấm điểm trực tiếp",
+    Kind.ratio: "Tỷ lệ so với chỉ tiêu",
+    Kind.pass_fail: "Đạt / không đạt",
+    Kind.count: "Đếm số lần (có mức trần)",
+    Kind.bonus: "Điểm cộng",
+    Kind.penalty: "Điểm trừ",
+}
+
+
+class _Named(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("name", "name_en", mode="before", check_fields=False)
+    @classmethod
+    def _nfc(cls, v):
+        return nfc(v) if isinstance(v, str) else v
+
+
+class Criterion(_Named):
+    code: Code
+    name: str = Field(min_length=1)
+    name_en: str = ""
+    kind: Kind
+    max_points: float = Field(gt=0)
+    target: float | None = Field(default=None, gt=0)
+    per_unit: float | None = Field(default=None, gt=0)
+    required: bool | None = None
+    evidence_required: bool = False
+    appraiser_only: bool = False
+    source: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _kind_fields(self):
+        if self.kind is Kind.ratio and self.target is None:
+            raise ValueError("tiêu chí loại 'ratio' phải có 'target' (chỉ tiêu)")
+        if self.kind is Kind.count and self.per_unit is None:
+            raise ValueError("tiêu chí loại 'count' phải có 'per_unit' (điểm cho mỗi lần)")
+        if self.kind not in (Kind.ratio,) and self.target is not None:
+            raise ValueError("chỉ tiêu chí loại 'ratio' mới có 'target'")
+        if self.kind is not Kind.count and self.per_unit is not None:
+            raise ValueError("chỉ tiêu chí loại 'count' mới có 'per_unit'")
+        return self
+
+    @property
+    def ordinary(self) -> bool:
+        """Counts toward the 100 points (not a bonus, not a penalty)."""
+        return self.kind not in (Kind.bonus, Kind.penalty)
+
+    @property
+    def is_required(self) -> bool:
+        return self.ordinary if self.required is None else self.required
+
+    @property
+    def value_max(self) -> float | None:
+        """Largest value an upload may carry for this criterion (None = no upper bound)."""
+        if self.kind in (Kind.points, Kind.bonus, Kind.penalty):
+            return self.max_points
+        if self.kind is Kind.pass_fail:
+            return 1.0
+        return None  # ratio and count: any non-negative achieved value, capped when scored
+
+    def value_hint(self) -> str:
+        if self.kind is Kind.pass_fail:
+            return "1 = đạt, 0 = không đạt"
+        if self.kind is Kind.ratio:
+            return f"giá trị đạt được so với chỉ tiêu {self.target:g}"
+        if self.kind is Kind.count:
+            return f"số lần; mỗi lần {self.per_unit:g} điểm, tối đa {self.max_points:g}"
+        return f"điểm từ 0 đến {self.max_points:g}"
+
+
+class Group(_Named):
+    code: Code
+    name: str = Field(min_length=1)
+    name_en: str = ""
+    criteria: list[Criterion] = Field(min_length=1)
+
+    @property
+    def ordinary_max(self) -> float:
+        return sum(c.max_points for c in self.criteria if c.ordinary)
+
+
+class Tier(_Named):
+    code: Code
+    name: str = Field(min_length=1)
+    name_en: str = ""
+    min_total: float = Field(ge=0, le=100)
+
+
+class Veto(_Named):
+    code: Code
+    name: str = Field(min_length=1)
+    name_en: str = ""
+    criterion: Code
+    cap_tier: Code
+
+
+NOT_ELIGIBLE = "chưa đủ điều kiện xếp loại"
+
+
+class Framework(_Named):
+    code: Code
+    version: int = Field(ge=1)
+    name: str = Field(min_length=1)
+    name_en: str = ""
+    valid_from: str = ""
+    tiers: list[Tier] = Field(min_length=1)
+    vetoes: list[Veto] = Field(default_factory=list)
+    groups: list[Group] = Field(min_length=1)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, ignored_types=(cached_property,))
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        seen: set[str] = set()
+        for g in self.groups:
+            if g.code in seen:
+                raise ValueError(f"mã nhóm '{g.code}' bị trùng")
+            seen.add(g.code)
+        seen_c: set[str] = set()
+        for g in self.groups:
+            for c in g.criteria:
+                if c.code in seen_c or c.code in seen:
+                    raise ValueError(f"mã tiêu chí '{c.code}' (nhóm {g.code}) bị trùng")
+                seen_c.add(c.code)
+        total = sum(c.max_points for g in self.groups for c in g.criteria if c.ordinary)
+        if abs(total - 100) > 1e-9:
+            raise ValueError(
+                f"tổng điểm tối đa của các tiêu chí thường phải bằng 100, hiện là {total:g}"
+            )
+        mins = [t.min_total for t in self.tiers]
+        if mins != sorted(mins, reverse=True) or len(set(mins)) != len(mins):
+            raise ValueError("các mức xếp loại (tiers) phải xếp theo min_total giảm dần, không trùng")
+        if mins[-1] != 0:
+            raise ValueError(f"mức xếp loại cuối cùng '{self.tiers[-1].code}' phải có min_total = 0")
+        tier_codes = {t.code for t in self.tiers}
+        crit = {c.code: c for g in self.groups for c in g.criteria}
+        for v in self.vetoes:
+            if v.criterion not in crit:
+                raise ValueError(f"quy tắc loại trừ '{v.code}': không có tiêu chí '{v.criterion}'")
+            if crit[v.criterion].kind is not Kind.pass_fail:
+                raise ValueError(
+                    f"quy tắc loại trừ '{v.code}': tiêu chí '{v.criterion}' phải là loại pass_fail"
+                )
+            if v.cap_tier not in tier_codes:
+                raise ValueError(f"quy tắc loại trừ '{v.code}': không có mức xếp loại '{v.cap_tier}'")
+        return self
+
+    # --- lookups -------------------------------------------------------------------------
+    @property
+    def key(self) -> str:
+        return f"{self.code}@{self.version}"
+
+    @cached_property
+    def criteria(self) -> dict[str, Criterion]:
+        return {c.code: c for g in self.groups for c in g.criteria}
+
+    @cached_property
+    def group_of(self) -> dict[str, str]:
+        return {c.code: g.code for g in self.groups for c in g.criteria}
+
+    @cached_property
+    def scored_groups(self) -> list[Group]:
+        """Groups that carry ordinary points (they have a sub-score column)."""
+        return [g for g in self.groups if g.ordinary_max > 0]
+
+    @cached_property
+    def tier_names(self) -> dict[str, str]:
+        return {t.code: t.name for t in self.tiers}
+
+    def group(self, code: str) -> Group:
+        for g in self.groups:
+            if g.code == code:
+                return g
+        raise KeyError(code)
+
+
+class FrameworkError(ValueError):
+    """A criteria file that cannot be used; the message names the entry and the reason."""
+
+
+def _loc(data: dict, loc: tuple) -> str:
+    """Turn a pydantic location like ('groups', 2, 'criteria', 1, 'kind') into words."""
+    parts: list[str] = []
+    node = data
+    for item in loc:
+        if isinstance(item, int) and isinstance(node, list) and item < len(node):
+            node = node[item]
+            code = node.get("code") if isinstance(node, dict) else None
+            parts[-1] = f"{parts[-1]} '{code}'" if code else f"{parts[-1]} #{item + 1}"
+            continue
+        label = {"groups": "nhóm", "criteria": "tiêu chí", "tiers": "mức xếp loại", "vetoes": "quy tắc loại trừ"}.get(
+            str(item), str(item)
+        )
+        parts.append(label)
+        node = node.get(item) if isinstance(node, dict) else None
+    return " › ".join(parts) if parts else "tệp"
+
+
+def parse_framework(data: object, source: str = "tệp tiêu chí") -> Framework:
+    if not isinstance(data, dict):
+        raise FrameworkError(f"{source}: nội dung phải là một bảng (mapping) YAML")
+    try:
+        return Framework.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            msg = vi_error(err)
+            lines.append(f"{source}: {_loc(data, tuple(err['loc']))}: {msg}")
+        raise FrameworkError("\n".join(lines)) from None
+
+
+def load_framework(path: str | Path) -> Framework:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FrameworkError(f"{path.name}: không đọc được tệp ({exc})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise FrameworkError(f"{path.name}: YAML không hợp lệ ({exc})") from None
+    return parse_framework(data, path.name)
+
+
+def available_frameworks(directory: Path = CRITERIA_DIR) -> list[Path]:
+    return sorted(directory.glob("*.yaml"))
+
+
+DEFAULT_FRAMEWORK_FILE = CRITERIA_DIR / "dvk-2025.v1.yaml"
+
+
+def default_framework() -> Framework:
+    return load_framework(DEFAULT_FRAMEWORK_FILE)

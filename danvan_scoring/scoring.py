@@ -1,0 +1,210 @@
+"""Scoring: from raw values to points, group sub-scores, totals, tiers, vetoes and eligibility.
+
+Pure functions on pandas/numpy; nothing here reads a file or a database.
+
+The rule, for a weight profile with group weights W_g and criterion weights w_c:
+    a_c      = points_c / max_c                      (achievement of an ordinary criterion, 0…1)
+    group_g  = 100 · W_g / ΣW · Σ_c∈g w_c·a_c / Σ_c∈g w_c   (the group's share of the total)
+    total    = clamp(Σ_g group_g + bonus − penalty, 0, 100)
+Under the default profile (w_c = max_c, W_g = Σ max_c of the group) a total is the sum of
+points, plus bonus, minus penalty, clamped — the way councils add up a sheet by hand.
+A missing non-required criterion scores 0; a missing required one (or its missing
+evidence) makes the unit "chưa đủ điều kiện xếp loại": shown, never ranked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .criteria import NOT_ELIGIBLE, Framework, Kind
+from .weights import WeightProfile
+
+
+def points_of(values: pd.Series, criterion_codes: pd.Series, fw: Framework) -> np.ndarray:
+    """Raw uploaded values → points, by each criterion's kind (vectorised)."""
+    crit = fw.criteria
+    codes = criterion_codes.to_numpy()
+    v = values.to_numpy(dtype="float64")
+    out = np.full(len(v), np.nan)
+    for code in pd.unique(codes):
+        c = crit.get(code)
+        if c is None:
+            continue
+        m = codes == code
+        x = np.clip(v[m], 0, None)
+        if c.kind is Kind.pass_fail:
+            p = np.where(x >= 1, c.max_points, 0.0)
+        elif c.kind is Kind.ratio:
+            p = c.max_points * np.minimum(1.0, x / c.target)
+        elif c.kind is Kind.count:
+            p = np.minimum(c.max_points, x * c.per_unit)
+        else:
+            p = np.minimum(c.max_points, x)
+        out[m] = p
+    return out
+
+
+@dataclass(frozen=True)
+class Matrices:
+    """A period's scores as arrays, the shape the vectorised paths (uncertainty) need."""
+
+    units: list[str]
+    ordinary: list[str]        # ordinary criterion codes, in framework order
+    groups: list[str]          # scored group codes
+    achievement: np.ndarray    # (units, ordinary) in 0…1, missing = 0
+    present: np.ndarray        # (units, ordinary) bool
+    membership: np.ndarray     # (ordinary, groups) 0/1
+    adjust: np.ndarray         # (units,) bonus − penalty points
+    bonus: np.ndarray
+    penalty: np.ndarray
+
+
+def build_matrices(scores: pd.DataFrame, fw: Framework, units: list[str] | None = None) -> Matrices:
+    """scores: long rows (unit_code, criterion_code, value) of one period and stage."""
+    ordinary = [c.code for g in fw.scored_groups for c in g.criteria if c.ordinary]
+    groups = [g.code for g in fw.scored_groups]
+    if units is None:
+        units = sorted(pd.unique(scores["unit_code"]).tolist())
+    uidx = {u: i for i, u in enumerate(units)}
+    cidx = {c: j for j, c in enumerate(ordinary)}
+    pts = points_of(scores["value"], scores["criterion_code"], fw) if len(scores) else np.array([])
+    ui = scores["unit_code"].map(uidx).to_numpy() if len(scores) else np.array([], dtype=float)
+    ok_unit = ~pd.isna(ui)
+    ach = np.zeros((len(units), len(ordinary)))
+    present = np.zeros((len(units), len(ordinary)), dtype=bool)
+    bonus = np.zeros(len(units))
+    penalty = np.zeros(len(units))
+    codes = scores["criterion_code"].to_numpy() if len(scores) else np.array([])
+    for code in pd.unique(codes):
+        c = fw.criteria.get(code)
+        if c is None:
+            continue
+        m = (codes == code) & ok_unit
+        rows = ui[m].astype(int)
+        if c.kind is Kind.bonus:
+            np.add.at(bonus, rows, pts[m])
+        elif c.kind is Kind.penalty:
+            np.add.at(penalty, rows, pts[m])
+        else:
+            j = cidx[code]
+            ach[rows, j] = pts[m] / c.max_points
+            present[rows, j] = True
+    membership = np.zeros((len(ordinary), len(groups)))
+    gidx = {g: k for k, g in enumerate(groups)}
+    for code in ordinary:
+        membership[cidx[code], gidx[fw.group_of[code]]] = 1.0
+    return Matrices(units, ordinary, groups, ach, present, membership, bonus - penalty, bonus, penalty)
+
+
+def weight_vectors(profile: WeightProfile, m: Matrices) -> tuple[np.ndarray, np.ndarray]:
+    w = np.array([profile.criteria.get(c, 0.0) for c in m.ordinary], dtype="float64")
+    W = np.array([profile.groups.get(g, 0.0) for g in m.groups], dtype="float64")
+    return w, W
+
+
+def group_contributions(achievement: np.ndarray, w: np.ndarray, W: np.ndarray,
+                        membership: np.ndarray) -> np.ndarray:
+    """Each group's points in the total, for one weight vector (u, g) or many draws (d, u, g).
+
+    ``w`` is (c,) or (d, c); ``W`` is (g,) or (d, g).
+    """
+    w2 = np.atleast_2d(w)
+    W2 = np.atleast_2d(W)
+    denom = w2 @ membership                                  # (d, g)
+    num = np.einsum("uc,dc,cg->dug", achievement, w2, membership, optimize=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frac = np.where(denom[:, None, :] > 0, num / denom[:, None, :], 0.0)
+    share = 100.0 * W2 / W2.sum(axis=1, keepdims=True)       # (d, g)
+    out = frac * share[:, None, :]
+    return out[0] if np.ndim(w) == 1 and np.ndim(W) == 1 else out
+
+
+def totals(achievement: np.ndarray, w: np.ndarray, W: np.ndarray, membership: np.ndarray,
+           adjust: np.ndarray) -> np.ndarray:
+    """Clamped totals, (u,) for one weight vector or (d, u) for many draws."""
+    contrib = group_contributions(achievement, w, W, membership)
+    return np.clip(contrib.sum(axis=-1) + adjust, 0.0, 100.0)
+
+
+def tier_codes(total: np.ndarray, fw: Framework) -> np.ndarray:
+    """Tier code for each total (rounded to 2 decimals first, as printed)."""
+    t = np.round(np.asarray(total, dtype="float64"), 2)
+    out = np.full(t.shape, fw.tiers[-1].code, dtype=object)
+    for tier in reversed(fw.tiers):
+        out = np.where(t >= tier.min_total, tier.code, out)
+    return out
+
+
+def cap_tier(tier: str, cap: str, fw: Framework) -> str:
+    order = [t.code for t in fw.tiers]  # best first
+    return tier if order.index(tier) >= order.index(cap) else cap
+
+
+def score_units(scores: pd.DataFrame, fw: Framework, profile: WeightProfile, *,
+                stage: str = "appraised", units: list[str] | None = None) -> pd.DataFrame:
+    """One row per unit: group columns, bonus, penalty, total, tier, vetoes, eligibility.
+
+    scores: long rows (unit_code, criterion_code, value[, evidence]) of one period and one stage.
+    Eligibility is judged on the appraised stage; on the self stage, criteria only the
+    appraiser scores are not required.
+    """
+    m = build_matrices(scores, fw, units)
+    w, W = weight_vectors(profile, m)
+    contrib = group_contributions(m.achievement, w, W, m.membership)
+    raw = contrib.sum(axis=1) + m.adjust
+    total = np.clip(raw, 0.0, 100.0)
+    out = pd.DataFrame({"unit_code": m.units})
+    for k, g in enumerate(m.groups):
+        out[f"group_{g}"] = contrib[:, k]
+    out["bonus"] = m.bonus
+    out["penalty"] = m.penalty
+    out["total"] = total
+    out["tier_code"] = tier_codes(total, fw)
+
+    # eligibility: required criteria present, evidence present where required
+    missing: list[list[str]] = [[] for _ in m.units]
+    req = [j for j, c in enumerate(m.ordinary)
+           if fw.criteria[c].is_required and not (stage == "self" and fw.criteria[c].appraiser_only)]
+    for j in req:
+        for i in np.flatnonzero(~m.present[:, j]):
+            missing[i].append(m.ordinary[j])
+    no_evidence: list[list[str]] = [[] for _ in m.units]
+    if stage == "appraised" and "evidence" in scores.columns and len(scores):
+        needs = [c.code for c in fw.criteria.values() if c.evidence_required]
+        sub = scores[scores["criterion_code"].isin(needs)]
+        blank = sub["evidence"].isna() | (sub["evidence"].astype(str).str.strip() == "")
+        uidx = {u: i for i, u in enumerate(m.units)}
+        for u, c in zip(sub.loc[blank, "unit_code"], sub.loc[blank, "criterion_code"]):
+            if u in uidx:
+                no_evidence[uidx[u]].append(c)
+    out["missing"] = [", ".join(x) for x in missing]
+    out["missing_evidence"] = [", ".join(sorted(x)) for x in no_evidence]
+    out["eligible"] = [not a and not b for a, b in zip(missing, no_evidence)]
+
+    # vetoes: a failed pass/fail criterion caps the tier
+    vetoes: list[list[str]] = [[] for _ in m.units]
+    if fw.vetoes and len(scores):
+        vals = scores.set_index(["unit_code", "criterion_code"])["value"]
+        vals = vals[~vals.index.duplicated(keep="last")]
+        uidx = {u: i for i, u in enumerate(m.units)}
+        for v in fw.vetoes:
+            failed = vals.xs(v.criterion, level="criterion_code", drop_level=True) if v.criterion in \
+                vals.index.get_level_values(1) else pd.Series(dtype=float)
+            for u in failed[failed < 1].index:
+                if u in uidx:
+                    vetoes[uidx[u]].append(v.code)
+    tiers = out["tier_code"].tolist()
+    caps = {v.code: v.cap_tier for v in fw.vetoes}
+    for i, vs in enumerate(vetoes):
+        for code in vs:
+            tiers[i] = cap_tier(tiers[i], caps[code], fw)
+    out["tier_code"] = tiers
+    out["vetoes"] = [", ".join(x) for x in vetoes]
+    tiers = [t if ok else None for t, ok in zip(tiers, out["eligible"])]
+    out["tier_code"] = pd.Series(tiers, dtype=object)
+    names = fw.tier_names
+    out["tier"] = [names[t] if t else NOT_ELIGIBLE for t in tiers]
+    return out

@@ -530,6 +530,7 @@ class _Reader:
         m = per.bad
         report(m, hdr("period"), _raw_at(per, m), (_PERIOD_BAD for _ in iter(int, 1)))
         row_bad |= m
+        period_bad = per.bad.copy()
         for p in per.distinct():
             fw = self.framework_for(p)
             if not isinstance(fw, Framework):
@@ -538,6 +539,7 @@ class _Reader:
                 first = int(t.rownum[np.flatnonzero(m)[0]])
                 problems.add(Problem(first, hdr("period"), p, f"{str(fw).rstrip('.')} ({k} dòng có kỳ này)"))
                 row_bad |= m
+                period_bad |= m
         m = per.missing
         report(m, hdr("period"), (None for _ in iter(int, 1)),
                (("không có kỳ đánh giá: điền cột kỳ hoặc chọn kỳ khi nhập (--period)") for _ in iter(int, 1)))
@@ -549,7 +551,7 @@ class _Reader:
                     for _ in iter(int, 1)))
             row_bad |= m
         if crit is not None:
-            m = crit.bad
+            m = crit.bad & ~period_bad
             report(m, hdr("criterion_code"), _raw_at(crit, m),
                    (_unknown_criterion(v, crit_codes_all) for v in _raw_at(crit, m)))
             row_bad |= m
@@ -606,6 +608,7 @@ class _Reader:
     def _all_criterion_codes(self, per: "_Column") -> dict[str, dict[str, Any]]:
         """criterion code → {period: Criterion} for the periods in the file (one framework each)."""
         out: dict[str, dict[str, Any]] = {}
+        period_bad = per.bad.copy()
         for p in per.distinct():
             fw = self.framework_for(p)
             if isinstance(fw, Framework):

@@ -21,7 +21,6 @@ import pandas as pd
 
 from .criteria import Framework, default_framework, parse_framework
 
-SCHEMA_VERSION = 1
 STAGES = ("self", "appraised")
 STAGE_LABELS = {"self": "Tự chấm", "appraised": "Thẩm định"}
 UNIT_TYPES = {"xa": "Xã", "phuong": "Phường", "dac_khu": "Đặc khu", "co_quan": "Cơ quan, đơn vị"}
@@ -92,9 +91,10 @@ def registered(con, name: str, frame: pd.DataFrame):
 
 
 # --------------------------------------------------------------------------- schema
-_MIGRATIONS: list[str] = [
-    # v1
-    """
+# Named migrations, applied in order, each once; a module that needs tables appends its own
+# entry here (never edit an entry that has shipped: add a new one).
+_MIGRATIONS: list[tuple[str, str]] = [
+    ("core_v1", """
     CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
     CREATE TABLE IF NOT EXISTS provinces (
         province_code VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, short_name VARCHAR,
@@ -157,35 +157,51 @@ _MIGRATIONS: list[str] = [
             FROM score_entries e JOIN batches b USING (batch_id)
             WHERE b.undone_at IS NULL AND b.kind = 'scores')
         WHERE rn = 1;
-    """,
+    """),
+    ("council_publish_v1", """
+    CREATE SEQUENCE IF NOT EXISTS publication_seq START 1;
+    CREATE TABLE IF NOT EXISTS published_rankings (
+        publication_id BIGINT PRIMARY KEY, period VARCHAR NOT NULL, profile_id BIGINT NOT NULL,
+        published_by VARCHAR NOT NULL, published_at TIMESTAMP NOT NULL, content_hash VARCHAR NOT NULL,
+        snapshot JSON NOT NULL, note VARCHAR);
+    CREATE SEQUENCE IF NOT EXISTS submission_seq START 1;
+    CREATE TABLE IF NOT EXISTS council_submissions (
+        submission_id BIGINT PRIMARY KEY, period VARCHAR NOT NULL, member VARCHAR NOT NULL,
+        profile_id BIGINT NOT NULL, method VARCHAR NOT NULL, submitted_at TIMESTAMP NOT NULL);
+    """),
 ]
 
 
-def schema_version(con) -> int:
+def applied_migrations(con) -> set[str]:
     try:
-        row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        rows = con.execute("SELECT key FROM meta WHERE key LIKE 'migration:%'").fetchall()
     except duckdb.CatalogException:
-        return 0
-    return int(row[0]) if row else 0
+        return set()
+    return {r[0].removeprefix("migration:") for r in rows}
 
 
-def migrate(con) -> int:
-    """Apply the migrations this file is newer than; returns the schema version."""
-    have = schema_version(con)
-    for version, sql in enumerate(_MIGRATIONS, start=1):
-        if version <= have:
+def migrate(con) -> list[str]:
+    """Apply the named migrations the database does not have yet; returns those applied."""
+    have = applied_migrations(con)
+    done = []
+    for name, sql in _MIGRATIONS:
+        if name in have:
             continue
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute(sql)
-            con.execute(
-                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(version)]
-            )
+            con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [f"migration:{name}", now().isoformat()])
             con.execute("COMMIT")
         except Exception:
             con.execute("ROLLBACK")
             raise
-    return len(_MIGRATIONS)
+        done.append(name)
+    return done
+
+
+def data_version(con) -> int:
+    """Changes whenever anything is written (every write is audited): a cache key for the dashboard."""
+    return int(con.execute("SELECT coalesce(max(audit_id), 0) FROM audit_log").fetchall()[0][0])
 
 
 def get_meta(con, key: str, default: str | None = None) -> str | None:

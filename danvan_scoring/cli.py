@@ -364,13 +364,13 @@ def cmd_period(args) -> int:
 
 
 def cmd_uncertainty(args) -> int:
-    from .sensitivity import uncertainty_table
-    from .weights import resolve_profile
-
     if args.draws < 1:
         raise store.StoreError("--draws phải là số nguyên dương")
     if not 0 <= args.spread < 1:
         raise store.StoreError("--spread phải trong khoảng [0, 1), ví dụ 0.25 cho ±25%")
+    from .sensitivity import uncertainty_table
+    from .weights import resolve_profile
+
     con = _open(args, read_only=True)
     profile = resolve_profile(con, args.period, args.profile)
     table = uncertainty_table(con, args.period, profile, draws=args.draws, spread=args.spread,

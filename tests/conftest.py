@@ -1,0 +1,54 @@
+"""Shared fixtures: real DuckDB files on disk, built once per session and copied per test."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from danvan_scoring import bootstrap, demo, store
+
+
+@pytest.fixture(scope="session")
+def demo_db_template(tmp_path_factory):
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    con = store.connect(path, create=True)
+    demo.fill_demo(con, seed=2025)
+    con.execute("CHECKPOINT")
+    con.close()
+    return path
+
+
+@pytest.fixture(scope="session")
+def empty_db_template(tmp_path_factory):
+    path = tmp_path_factory.mktemp("empty") / "empty.duckdb"
+    bootstrap.init_database(path)
+    return path
+
+
+@pytest.fixture
+def demo_db(demo_db_template, tmp_path):
+    path = tmp_path / "demo.duckdb"
+    shutil.copy(demo_db_template, path)
+    return path
+
+
+@pytest.fixture
+def empty_db(empty_db_template, tmp_path):
+    path = tmp_path / "empty.duckdb"
+    shutil.copy(empty_db_template, path)
+    return path
+
+
+@pytest.fixture
+def demo_con(demo_db):
+    con = store.connect(demo_db)
+    yield con
+    con.close()
+
+
+@pytest.fixture
+def empty_con(empty_db):
+    con = store.connect(empty_db)
+    yield con
+    con.close()

@@ -1,0 +1,178 @@
+"""The `danvan` command as a user runs it: a real process, a real database file."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+DANVAN = str(Path(sys.executable).with_name("danvan"))
+
+
+def run(*args, db=None, input=None, env_db=None):
+    env = {k: v for k, v in os.environ.items() if k != "DANVAN_DB"}
+    if env_db:
+        env["DANVAN_DB"] = str(env_db)
+    cmd = [DANVAN, *args] + (["--db", str(db)] if db else [])
+    return subprocess.run(cmd, capture_output=True, text=True, input=input, env=env, timeout=120)
+
+
+def no_traceback(p):
+    assert "Traceback" not in p.stderr and "Traceback" not in p.stdout, p.stderr
+
+
+@pytest.fixture(scope="module")
+def cli_db(tmp_path_factory):
+    db = tmp_path_factory.mktemp("cli") / "d.duckdb"
+    p = run("init", db=db)
+    assert p.returncode == 0, p.stderr
+    p = run("demo", db=db)
+    assert p.returncode == 0, p.stderr
+    assert "MINH HỌA" in p.stdout
+    return db
+
+
+def test_init_twice_changes_nothing(tmp_path):
+    db = tmp_path / "x.duckdb"
+    assert run("init", db=db).returncode == 0
+    units1 = run("units", "--format", "csv", db=db).stdout
+    p = run("init", db=db)
+    assert p.returncode == 0 and "thêm 0 đơn vị" in p.stdout
+    assert run("units", "--format", "csv", db=db).stdout == units1
+
+
+def test_env_var_sets_the_database(cli_db):
+    p = run("rank", "--period", "2025", "--format", "csv", env_db=cli_db)
+    assert p.returncode == 0 and p.stdout.startswith("rank,unit_code,unit_name,total,tier,block,block_rank")
+
+
+def test_rank_totals_follow_the_default_profile_rule(cli_db):
+    """total = Σ appraised points of ordinary criteria + bonus − penalty, clamped to 0–100."""
+    rank = pd.read_csv(io.StringIO(run("rank", "--period", "2025", "--format", "csv", db=cli_db).stdout),
+                       dtype={"unit_code": str})
+    crit = pd.read_csv(io.StringIO(run("criteria", "--period", "2025", "--format", "csv", db=cli_db).stdout))
+    scores = pd.read_csv(io.StringIO(run("scores", "--period", "2025", "--stage", "appraised", "--format", "csv",
+                                         db=cli_db).stdout), dtype={"unit_code": str})
+    assert list(rank.columns[:7]) == ["rank", "unit_code", "unit_name", "total", "tier", "block", "block_rank"]
+    assert {"A", "B", "C", "D", "E"} <= set(rank.columns)
+    assert list(crit.columns[:5]) == ["criterion_code", "group_code", "name", "max_points", "kind"]
+    assert list(scores.columns[:5]) == ["unit_code", "period", "criterion_code", "stage", "score"]
+    df = scores.merge(crit, on="criterion_code")
+    v = df["score"]
+    pts = np.select([df.kind == "pass_fail", df.kind == "ratio", df.kind == "count"],
+                    [np.where(v >= 1, df.max_points, 0), df.max_points * np.minimum(1, v / df.target),
+                     np.minimum(df.max_points, v * df.per_unit)], np.minimum(df.max_points, v))
+    pts = np.where(df.kind == "penalty", -pts, pts)
+    expected = pd.Series(pts).groupby(df["unit_code"].to_numpy()).sum().clip(0, 100).round(2)
+    got = rank.set_index("unit_code")["total"]
+    assert np.allclose(got.loc[expected.index], expected, atol=0.006)
+    ranked = rank.dropna(subset=["rank"])
+    assert ranked["rank"].is_monotonic_increasing
+    assert (rank[rank["rank"].isna()]["tier"] == "chưa đủ điều kiện xếp loại").all()
+    assert rank["eligible"].sum() == len(ranked) > 100
+
+
+def test_rank_json_and_profile(cli_db):
+    import json
+
+    p = run("rank", "--period", "2024", "--format", "json", "--profile", "mac-dinh", db=cli_db)
+    data = json.loads(p.stdout)
+    assert data[0]["rank"] == 1 and "tier" in data[0] and "A" in data[0]
+    p = run("rank", "--period", "2024", "--profile", "khong-co", db=cli_db)
+    assert p.returncode == 1 and "Không có bộ trọng số 'khong-co'" in p.stderr
+    no_traceback(p)
+
+
+def test_units_filter_and_blocks(cli_db):
+    df = pd.read_csv(io.StringIO(run("units", "--province", "42", "--format", "csv", db=cli_db).stdout),
+                     dtype=str)
+    assert list(df.columns[:5]) == ["unit_code", "name", "unit_type", "province_code", "block"]
+    assert len(df) == 69 and (df["province_code"] == "42").all() and df["block"].notna().all()
+    p = run("units", "--province", "99", db=cli_db)
+    assert p.returncode == 1 and "Không có tỉnh mã '99'" in p.stderr
+
+
+def test_batches_and_undo(cli_db, tmp_path):
+    import shutil
+
+    db = tmp_path / "copy.duckdb"
+    shutil.copy(cli_db, db)
+    out = run("batches", "--format", "csv", db=db).stdout
+    assert out.splitlines()[0].startswith("batch_id,kind,actor")
+    p = run("undo", "1", db=db)
+    assert p.returncode == 0 and "Đã hoàn tác lô số 1" in p.stdout
+    assert run("scores", "--period", "2025", db=db).stdout.count("\n") == 1   # header only
+    p = run("undo", "1", db=db)
+    assert p.returncode == 1 and "đã được hoàn tác" in p.stderr
+    p = run("undo", "999", db=db)
+    assert p.returncode == 1 and "Không có lô nhập số 999" in p.stderr
+
+
+@pytest.mark.parametrize("args, code, fragment", [
+    (["rank"], 2, "thiếu tham số bắt buộc: --period"),
+    (["rank", "--period", "2025", "--format", "xml"], 2, "lựa chọn không hợp lệ"),
+    (["frobnicate"], 2, "lựa chọn không hợp lệ"),
+    (["rank", "--period", "1999"], 1, "Không có kỳ đánh giá '1999'"),
+    (["undo", "abc"], 2, "không phải số nguyên"),
+    (["uncertainty", "--period", "2025", "--draws", "0"], 1, "--draws"),
+])
+def test_bad_arguments_one_line_no_traceback(cli_db, args, code, fragment):
+    p = run(*args, db=cli_db)
+    assert p.returncode == code, (p.returncode, p.stderr)
+    assert fragment in p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1
+    no_traceback(p)
+
+
+def test_missing_database(tmp_path):
+    p = run("rank", "--period", "2025", db=tmp_path / "none.duckdb")
+    assert p.returncode == 1 and "danvan init" in p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1
+    no_traceback(p)
+
+
+def test_locked_database(cli_db):
+    holder = subprocess.Popen([sys.executable, "-c",
+                               "import duckdb,sys,time; c=duckdb.connect(sys.argv[1]); print('ok',flush=True); "
+                               "time.sleep(60)", str(cli_db)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ok"
+        p = run("rank", "--period", "2025", db=cli_db)
+        assert p.returncode == 1
+        assert "đang được một chương trình khác mở" in p.stderr and "Ctrl+C" in p.stderr
+        assert len(p.stderr.strip().splitlines()) == 1
+        no_traceback(p)
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_user_add_with_password_stdin(tmp_path):
+    db = tmp_path / "u.duckdb"
+    run("init", db=db)
+    p = run("user", "add", "nguyenvanb", "--role", "council", "--password-stdin", db=db, input="s3cret\n")
+    assert p.returncode == 0, p.stderr
+    from danvan_scoring import auth, store
+
+    con = store.connect(db)
+    try:
+        assert auth.authenticate(con, "nguyenvanb", "s3cret", sleep=lambda s: None).role == "council"
+    finally:
+        con.close()
+    p = run("user", "add", "x", "--role", "king", "--password-stdin", db=db, input="pw12\n")
+    assert p.returncode == 2 and "lựa chọn không hợp lệ" in p.stderr
+
+
+def test_period_add(tmp_path):
+    db = tmp_path / "p.duckdb"
+    run("init", db=db)
+    assert run("period", "add", "2026-H1", db=db).returncode == 0
+    assert "2026-H1" in run("period", "list", db=db).stdout
+    p = run("period", "add", "hai nghìn", db=db)
+    assert p.returncode == 1 and "không hợp lệ" in p.stderr

@@ -67,3 +67,40 @@ def default_blocks(units: pd.DataFrame, rules: BlockRules | None = None) -> tupl
                 assign += [(u, code) for u in sub["unit_code"]]
     return (pd.DataFrame(blocks, columns=["block_code", "name", "province_code"]),
             pd.DataFrame(assign, columns=["unit_code", "block_code"]))
+
+
+def read_assignments(path: Path, units: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A council's own block list: CSV ``unit_code,block_code,block_name`` (UTF-8).
+
+    Every unit must exist and appear once; a block stays within one province.
+    """
+    try:
+        df = pd.read_csv(path, dtype=str, encoding="utf-8-sig").fillna("")
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ValueError(f"Không đọc được tệp khối thi đua '{path}': {exc}") from None
+    need = ["unit_code", "block_code", "block_name"]
+    missing = [c for c in need if c not in df.columns]
+    if missing:
+        raise ValueError(f"Tệp khối thi đua thiếu cột: {', '.join(missing)}")
+    df["unit_code"] = df["unit_code"].str.strip().str.zfill(5)
+    known = units.set_index("unit_code")["province_code"]
+    problems = []
+    for i, row in df.iterrows():
+        line = i + 2
+        if row["unit_code"] not in known.index:
+            problems.append(f"Dòng {line}: không có đơn vị mã '{row['unit_code']}'")
+        if not row["block_code"].strip():
+            problems.append(f"Dòng {line}: thiếu mã khối (block_code)")
+    dup = df[df["unit_code"].duplicated(keep=False)]
+    for code in dup["unit_code"].unique():
+        problems.append(f"Đơn vị '{code}' xuất hiện ở nhiều dòng")
+    if problems:
+        raise ValueError("; ".join(problems[:20]) + (f" (và {len(problems) - 20} lỗi khác)" if len(problems) > 20 else ""))
+    df["province_code"] = df["unit_code"].map(known)
+    spans = df.groupby("block_code")["province_code"].nunique()
+    if (spans > 1).any():
+        raise ValueError(f"Khối thi đua gồm đơn vị của nhiều tỉnh: {', '.join(spans[spans > 1].index)}")
+    blocks = (df.groupby("block_code", as_index=False)
+              .agg(name=("block_name", "first"), province_code=("province_code", "first")))
+    blocks["name"] = blocks["name"].where(blocks["name"] != "", blocks["block_code"])
+    return blocks[["block_code", "name", "province_code"]], df[["unit_code", "block_code"]]

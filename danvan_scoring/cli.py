@@ -129,6 +129,17 @@ def build_parser() -> argparse.ArgumentParser:
     pl = psub.add_parser("list", help="liệt kê các kỳ")
     _db_arg(pl)
 
+    p = sub.add_parser("blocks", help="khối, cụm thi đua của một kỳ")
+    bsub = p.add_subparsers(dest="blocks_command", metavar="LỆNH", parser_class=_Parser)
+    pl = bsub.add_parser("list", help="liệt kê khối thi đua")
+    pl.add_argument("--period", required=True)
+    _db_arg(pl)
+    _fmt_arg(pl, ("csv", "json"))
+    pi = bsub.add_parser("import", help="thay khối thi đua của kỳ bằng tệp CSV unit_code,block_code,block_name")
+    pi.add_argument("file", type=Path)
+    pi.add_argument("--period", required=True)
+    _db_arg(pi)
+
     p = sub.add_parser("uncertainty", help="độ vững của thứ hạng khi trọng số thay đổi (Monte Carlo)")
     _db_arg(p)
     p.add_argument("--period", required=True)
@@ -363,6 +374,27 @@ def cmd_period(args) -> int:
     return EXIT_OK
 
 
+def cmd_blocks(args) -> int:
+    from .blocks import read_assignments
+
+    if args.blocks_command == "list":
+        con = _open(args, read_only=True)
+        store.framework_for_period(con, args.period)
+        _emit(store.blocks(con, args.period), args.format)
+        return EXIT_OK
+    if args.blocks_command != "import":
+        raise store.StoreError("Dùng: danvan blocks list|import --period KỲ")
+    con = _open(args)
+    store.framework_for_period(con, args.period)
+    try:
+        blocks, assign = read_assignments(args.file, store.units(con))
+    except ValueError as exc:
+        raise store.StoreError(str(exc)) from None
+    store.set_blocks(con, args.period, blocks, assign, actor=_actor(args))
+    print(f"Kỳ {args.period}: {len(blocks)} khối thi đua, {len(assign)} đơn vị.")
+    return EXIT_OK
+
+
 def cmd_uncertainty(args) -> int:
     if args.draws < 1:
         raise store.StoreError("--draws phải là số nguyên dương")
@@ -425,7 +457,7 @@ def cmd_serve(args) -> int:
 COMMANDS = {"init": cmd_init, "demo": cmd_demo, "criteria": cmd_criteria, "units": cmd_units,
             "template": cmd_template, "import": cmd_import, "scores": cmd_scores, "rank": cmd_rank,
             "batches": cmd_batches, "undo": cmd_undo, "user": cmd_user, "period": cmd_period,
-            "uncertainty": cmd_uncertainty, "models": cmd_models, "serve": cmd_serve}
+            "blocks": cmd_blocks, "uncertainty": cmd_uncertainty, "models": cmd_models, "serve": cmd_serve}
 
 
 def main(argv: list[str] | None = None) -> int:

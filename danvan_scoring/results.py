@@ -29,7 +29,7 @@ def period_results(con, period: str, profile: WeightProfile | None = None, *,
     profile = profile or official_profile(con, period)
     profile.check_against(fw)
     if scores is None:
-        scores = store.current_scores(con, period)
+        scores = store.current_scores(con, period, ordered=False)
     units = sorted(pd.unique(scores["unit_code"]).tolist())
     appr = scores[scores["stage"] == "appraised"]
     res = score_units(appr, fw, profile, stage="appraised", units=units)
@@ -39,11 +39,11 @@ def period_results(con, period: str, profile: WeightProfile | None = None, *,
     appraiser_only = [c.code for c in fw.criteria.values() if c.appraiser_only]
     self_rows = pd.concat([own[~own["criterion_code"].isin(appraiser_only)],
                            appr[appr["criterion_code"].isin(appraiser_only)]])
-    has_self = set(own["unit_code"])
+    has_self = own["unit_code"].unique()
     self_res = score_units(self_rows, fw, profile, stage="self", units=units)
     res["total_self"] = self_res["total"].where(self_res["unit_code"].isin(has_self))
     res["gap"] = (res["total_self"] - res["total"]).round(2)
-    has_appr = set(appr["unit_code"])
+    has_appr = appr["unit_code"].unique()
     res.loc[~res["unit_code"].isin(has_appr), "missing"] = "chưa thẩm định"
 
     info = store.units(con)[["unit_code", "name", "unit_type", "province_code", "province_name", "lat", "lon"]]

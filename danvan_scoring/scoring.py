@@ -23,28 +23,42 @@ from .criteria import NOT_ELIGIBLE, Framework, Kind
 from .weights import WeightProfile
 
 
-def points_of(values: pd.Series, criterion_codes: pd.Series, fw: Framework) -> np.ndarray:
-    """Raw uploaded values → points, by each criterion's kind (vectorised)."""
-    crit = fw.criteria
-    codes = criterion_codes.to_numpy()
-    v = values.to_numpy(dtype="float64")
-    out = np.full(len(v), np.nan)
-    for code in pd.unique(codes):
-        c = crit.get(code)
+_KIND_IDS = {k: i for i, k in enumerate(Kind)}
+
+
+def _criterion_table(fw: Framework, codes: np.ndarray) -> dict[str, np.ndarray]:
+    """Per distinct criterion code: kind id, max, target, per_unit (NaN/-1 for unknown codes)."""
+    kind = np.full(len(codes), -1)
+    mx = np.full(len(codes), np.nan)
+    target = np.full(len(codes), np.nan)
+    per = np.full(len(codes), np.nan)
+    for i, code in enumerate(codes):
+        c = fw.criteria.get(code)
         if c is None:
             continue
-        m = codes == code
-        x = np.clip(v[m], 0, None)
-        if c.kind is Kind.pass_fail:
-            p = np.where(x >= 1, c.max_points, 0.0)
-        elif c.kind is Kind.ratio:
-            p = c.max_points * np.minimum(1.0, x / c.target)
-        elif c.kind is Kind.count:
-            p = np.minimum(c.max_points, x * c.per_unit)
-        else:
-            p = np.minimum(c.max_points, x)
-        out[m] = p
-    return out
+        kind[i] = _KIND_IDS[c.kind]
+        mx[i] = c.max_points
+        target[i] = c.target or np.nan
+        per[i] = c.per_unit or np.nan
+    return {"kind": kind, "max": mx, "target": target, "per": per}
+
+
+def _points(v: np.ndarray, kind: np.ndarray, mx: np.ndarray, target: np.ndarray, per: np.ndarray) -> np.ndarray:
+    x = np.clip(v, 0, None)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.select(
+            [kind == _KIND_IDS[Kind.pass_fail], kind == _KIND_IDS[Kind.ratio], kind == _KIND_IDS[Kind.count]],
+            [np.where(x >= 1, mx, 0.0), mx * np.minimum(1.0, x / target), np.minimum(mx, x * per)],
+            np.minimum(mx, x))
+    return np.where(kind >= 0, out, np.nan)
+
+
+def points_of(values: pd.Series, criterion_codes: pd.Series, fw: Framework) -> np.ndarray:
+    """Raw uploaded values → points, by each criterion's kind (vectorised; NaN for unknown codes)."""
+    idx, uniq = pd.factorize(criterion_codes)
+    t = _criterion_table(fw, np.asarray(uniq, dtype=object))
+    take = {k: v[idx] for k, v in t.items()}
+    return _points(values.to_numpy(dtype="float64"), take["kind"], take["max"], take["target"], take["per"])
 
 
 @dataclass(frozen=True)
@@ -68,34 +82,31 @@ def build_matrices(scores: pd.DataFrame, fw: Framework, units: list[str] | None 
     groups = [g.code for g in fw.scored_groups]
     if units is None:
         units = sorted(pd.unique(scores["unit_code"]).tolist())
-    uidx = {u: i for i, u in enumerate(units)}
-    cidx = {c: j for j, c in enumerate(ordinary)}
-    pts = points_of(scores["value"], scores["criterion_code"], fw) if len(scores) else np.array([])
-    ui = scores["unit_code"].map(uidx).to_numpy() if len(scores) else np.array([], dtype=float)
-    ok_unit = ~pd.isna(ui)
-    ach = np.zeros((len(units), len(ordinary)))
-    present = np.zeros((len(units), len(ordinary)), dtype=bool)
-    bonus = np.zeros(len(units))
-    penalty = np.zeros(len(units))
-    codes = scores["criterion_code"].to_numpy() if len(scores) else np.array([])
-    for code in pd.unique(codes):
-        c = fw.criteria.get(code)
-        if c is None:
-            continue
-        m = (codes == code) & ok_unit
-        rows = ui[m].astype(int)
-        if c.kind is Kind.bonus:
-            np.add.at(bonus, rows, pts[m])
-        elif c.kind is Kind.penalty:
-            np.add.at(penalty, rows, pts[m])
-        else:
-            j = cidx[code]
-            ach[rows, j] = pts[m] / c.max_points
-            present[rows, j] = True
-    membership = np.zeros((len(ordinary), len(groups)))
+    nu, no = len(units), len(ordinary)
+    ach = np.zeros((nu, no))
+    present = np.zeros((nu, no), dtype=bool)
+    bonus = np.zeros(nu)
+    penalty = np.zeros(nu)
+    if len(scores):
+        ui = pd.Index(units).get_indexer(scores["unit_code"])
+        cidx, cuniq = pd.factorize(scores["criterion_code"])
+        t = _criterion_table(fw, np.asarray(cuniq, dtype=object))
+        kind, mx = t["kind"][cidx], t["max"][cidx]
+        pts = _points(scores["value"].to_numpy(dtype="float64"), kind, mx, t["target"][cidx], t["per"][cidx])
+        ok = (ui >= 0) & (kind >= 0)
+        is_b = ok & (kind == _KIND_IDS[Kind.bonus])
+        is_p = ok & (kind == _KIND_IDS[Kind.penalty])
+        np.add.at(bonus, ui[is_b], pts[is_b])
+        np.add.at(penalty, ui[is_p], pts[is_p])
+        col_of_code = pd.Index(ordinary).get_indexer(np.asarray(cuniq, dtype=object))
+        col = col_of_code[cidx]
+        is_o = ok & (col >= 0)
+        ach[ui[is_o], col[is_o]] = pts[is_o] / mx[is_o]
+        present[ui[is_o], col[is_o]] = True
+    membership = np.zeros((no, len(groups)))
     gidx = {g: k for k, g in enumerate(groups)}
-    for code in ordinary:
-        membership[cidx[code], gidx[fw.group_of[code]]] = 1.0
+    for j, code in enumerate(ordinary):
+        membership[j, gidx[fw.group_of[code]]] = 1.0
     return Matrices(units, ordinary, groups, ach, present, membership, bonus - penalty, bonus, penalty)
 
 

@@ -409,7 +409,7 @@ class BatchResult:
 
 
 def current_scores(con, period: str | None = None, stage: str | None = None,
-                   periods_: Iterable[str] | None = None) -> pd.DataFrame:
+                   periods_: Iterable[str] | None = None, ordered: bool = True) -> pd.DataFrame:
     sql = "SELECT * FROM current_scores WHERE 1=1"
     params: list = []
     if period is not None:
@@ -422,7 +422,9 @@ def current_scores(con, period: str | None = None, stage: str | None = None,
     if stage is not None:
         sql += " AND stage = ?"
         params.append(stage)
-    return con.execute(sql + " ORDER BY period, unit_code, criterion_code, stage", params).df()
+    if ordered:
+        sql += " ORDER BY period, unit_code, criterion_code, stage"
+    return con.execute(sql, params).df()
 
 
 def score_history(con, unit_code: str, period: str) -> pd.DataFrame:

@@ -274,7 +274,7 @@ def cmd_import(args) -> int:
     except UploadRejected as rej:
         for prob in rej.problems:
             print(f"{args.file.name}: {prob.line()}", file=sys.stderr)
-        print(f"Tệp bị từ chối: {len(rej.problems)} lỗi; không ghi dữ liệu nào.", file=sys.stderr)
+        print(f"Tệp bị từ chối: {rej.count} lỗi; không ghi dữ liệu nào.", file=sys.stderr)
         return EXIT_REJECTED
     finally:
         con.close()

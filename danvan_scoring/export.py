@@ -24,7 +24,7 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(safe_cell)
+            out[col] = out[col].map(safe_cell, na_action="ignore")
     out.columns = [safe_cell(str(c)) for c in out.columns]
     return out
 

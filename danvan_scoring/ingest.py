@@ -28,12 +28,12 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from .export import neutralise_formulas, safe_cell  # noqa: F401 — part of this module's contract
 from .criteria import Framework, Kind
 
 MAX_BYTES = 50 * 1024 * 1024
 MAX_LISTED = 1000  # problems listed one by one; the rest are counted
 HEADER_SCAN_ROWS = 30  # title rows above the header that we look through
-STAGES = ("self", "appraised")
 LONG_COLUMNS = ["unit_code", "period", "criterion_code", "score", "stage", "evidence", "note"]
 ROW_COLUMNS = ["unit_code", "period", "criterion_code", "stage", "value", "evidence", "note"]
 PERIOD_RE = re.compile(r"^\d{4}(-(H[12]|Q[1-4]))?$")
@@ -121,6 +121,7 @@ class UploadRejected(Exception):
         self.problems = problems
         self.parsed = parsed
         count = parsed.problem_count if parsed is not None else len(problems)
+        self.count = count  # every problem, including those beyond the listed ones
         first = problems[0].line() if problems else ""
         super().__init__(f"Tệp bị từ chối: {count} lỗi. {first}")
 
@@ -302,6 +303,12 @@ def import_file(
                 cache[p] = str(exc)
         return cache[p]
 
+    codes: dict[str, None] = {}
+    for p in store.periods(con):
+        fw = framework_for(p)
+        if isinstance(fw, Framework):
+            codes.update(dict.fromkeys(fw.criteria))
+    framework_for.all_codes = list(codes)
     parsed = _read_safely(data, filename, framework_for, units, period, stage, sheet, max_bytes)
     if not parsed.ok:
         raise UploadRejected(parsed.problems, parsed)
@@ -381,23 +388,32 @@ class _Reader:
 
     # ----------------------------------------------------------------------- text files
     def _read_text(self) -> _Table | list[Problem]:
-        text, encoding, problem = _decode(self.data)
-        self.info["encoding"] = encoding
-        if problem:
-            return [Problem(None, None, None, problem)]
-        if "\x00" in text[:100_000] or _binary_share(text[:4096]) > 0.1:
-            return [Problem(None, None, None, _NOT_TABULAR)]
-        bad = _mojibake(text)
-        if bad:
-            return [Problem(None, None, bad, "tệp có chữ bị lỗi mã hóa (mojibake, ví dụ 'Ä‘' thay cho 'đ'): "
-                            "tệp đã bị chuyển bảng mã sai trước đó. Hãy lấy lại tệp gốc hoặc sửa các chữ này, "
-                            "lưu dạng 'CSV UTF-8'")]
-        if "\ufffd" in text:
-            line = text[: text.index("\ufffd")].count("\n") + 1
-            return [Problem(line, None, None, "tệp có ký tự lỗi '\ufffd' (chữ đã bị hỏng khi chuyển bảng mã); "
-                            "hãy sửa hoặc lấy lại tệp gốc")]
-        text = nfc(text)
-        head_lines = text[:1_000_000].splitlines(keepends=True)[: HEADER_SCAN_ROWS + 1]
+        data = self.data
+        if data.isascii():  # the common national export: no decoding, no copies of the text
+            if b"\x00" in data[:100_000] or _binary_share(data[:4096].decode("ascii")) > 0.1:
+                return [Problem(None, None, None, _NOT_TABULAR)]
+            self.info["encoding"] = "ascii"
+            text = None
+            head = data[:1_000_000].decode("ascii")
+        else:
+            text, encoding, problem = _decode(data)
+            self.info["encoding"] = encoding
+            if problem:
+                return [Problem(None, None, None, problem)]
+            if "\x00" in text[:100_000] or _binary_share(text[:4096]) > 0.1:
+                return [Problem(None, None, None, _NOT_TABULAR)]
+            bad = _mojibake(text)
+            if bad:
+                return [Problem(None, None, bad, "tệp có chữ bị lỗi mã hóa (mojibake, ví dụ 'Ä‘' thay cho 'đ'): "
+                                "tệp đã bị chuyển bảng mã sai trước đó. Hãy lấy lại tệp gốc hoặc sửa các chữ "
+                                "này, lưu dạng 'CSV UTF-8'")]
+            if "\ufffd" in text:
+                line = text[: text.index("\ufffd")].count("\n") + 1
+                return [Problem(line, None, None, "tệp có ký tự lỗi '\ufffd' (chữ đã bị hỏng khi chuyển bảng "
+                                "mã); hãy sửa hoặc lấy lại tệp gốc")]
+            text = nfc(text)
+            head = text[:1_000_000]
+        head_lines = _lines(head)[: HEADER_SCAN_ROWS + 1]
         found = _find_header_text(head_lines)
         if found is None:
             return [self._no_header_problem(_guess_cells(head_lines))]
@@ -405,10 +421,10 @@ class _Reader:
         self.info["delimiter"] = delimiter
         self.info["header_row"] = idx + 1
         offset = sum(len(line) for line in head_lines[:idx])
-        body = text[offset:]
+        body = data[offset:] if text is None else text[offset:].encode("utf-8")
         table = _parse_fast(body, delimiter, len(header), idx + 1)
         if table is None:
-            table = _parse_slow(body, delimiter, len(header), idx + 1)
+            table = _parse_slow(body.decode("utf-8"), delimiter, len(header), idx + 1)
         columns, rownum, problems = table
         return _Table(header, columns, rownum, idx + 1, delimiter != ",", problems)
 
@@ -478,127 +494,132 @@ class _Reader:
         for p in header_problems:
             problems.add(p)
         self.info["layout"] = layout
-        if not roles.get("values"):
+        specs: list[_ValueSpec] = roles.get("values") or []
+        if not specs:
             return self._finish(_empty_rows(), problems, ignored, layout, 0, 0)
-
         n = len(t.rownum)
-        col = lambda role: t.columns[roles[role]] if role in roles else None  # noqa: E731
-        hdr = lambda role: t.header[roles[role]].strip() if role in roles else None  # noqa: E731
-        # drop rows where every cell is empty (Excel pads sheets with them)
-        nonblank = np.zeros(n, dtype=bool)
-        for c in t.columns:
-            nonblank |= c.notna().to_numpy()
-        if n and not nonblank.all():
-            keep = np.flatnonzero(nonblank)
-            t = _Table(t.header, [c.iloc[keep].reset_index(drop=True) for c in t.columns], t.rownum[keep],
-                       t.header_row, t.decimal_comma)
-            n = len(keep)
         if n == 0:
             problems.add(Problem(None, None, None, "tệp chỉ có dòng tiêu đề, không có dòng dữ liệu nào"))
             return self._finish(_empty_rows(), problems, ignored, layout, 0, 0)
 
-        # --- per-row columns, each normalised on its distinct values
+        def col(role):
+            return t.columns[roles[role]] if role in roles else None
+
+        def hdr(role):
+            return t.header[roles[role]].strip() if role in roles else None
+
+        # --- value columns first: a row without any value is an unfilled template row, skipped
+        vcols = [_Column(t.columns[s.index], lambda v: _number_of(v, t.decimal_comma)) for s in specs]
+        has_value = np.zeros(n, dtype=bool)
+        for vc in vcols:
+            has_value |= ~vc.missing
         unit = _Column(col("unit_code"), _unit_of)
-        unit_err_msg = self._unit_messages(unit, col("unit_name"))
+        blank = int(sum(int((vc.missing & ~unit.missing).sum()) for vc in vcols))
+        if not has_value.any():
+            anything = any(c.notna().any() for c in t.columns)
+            problems.add(Problem(None, None, None, "tệp không có điểm nào (các ô điểm đều để trống)" if anything
+                                 else "tệp chỉ có dòng tiêu đề, không có dòng dữ liệu nào"))
+            return self._finish(_empty_rows(), problems, ignored, layout, blank, 0)
+        active = has_value
+
+        unit_reason = self._unit_messages(unit, col("unit_name"))
+        per_default = _period_of(self.period_arg) if self.period_arg else None
         if "period" in roles:
-            per = _Column(col("period"), lambda v: (_period_of(v),), default=_period_of(self.period_arg or ""))
+            per = _Column(col("period"), lambda v: (_period_of(v),), default=per_default)
         else:
-            per = _Column.constant(n, _period_of(self.period_arg or ""))
+            per = _Column.constant(n, per_default)
+        stage_default = _stage_of(self.stage_arg) or "appraised"
         if "stage" in roles:
-            stg = _Column(col("stage"), lambda v: (_stage_of(v),), default=_stage_of(self.stage_arg) or "appraised")
+            stg = _Column(col("stage"), lambda v: (_stage_of(v),), default=stage_default)
         else:
-            stg = _Column.constant(n, _stage_of(self.stage_arg) or "appraised")
-        evidence = _clean_text(col("evidence")) if "evidence" in roles else None
-        note = _clean_text(col("note")) if "note" in roles else None
-        crit = None
-        crit_codes_all = self._all_criterion_codes(per)
-        if layout == "long":
-            crit = _Column(col("criterion_code"), lambda v: _criterion_of(v, crit_codes_all))
+            stg = _Column.constant(n, stage_default)
+        known = self._all_criterion_codes(per)
+        crit = _Column(col("criterion_code"), lambda v: _criterion_of(v, known)) if layout == "long" else None
 
-        row_bad = np.zeros(n, dtype=bool)
-
-        def report(mask: np.ndarray, column: str | None, values: Iterable, reasons: Iterable) -> None:
+        def report(mask, column, reasons, values=None):
+            """List the rows in ``mask``; ``reasons`` is a str or a function of the raw value."""
             idx = np.flatnonzero(mask)
             problems.count(len(idx))
-            for i, v, r in zip(idx[: problems.room()], values, reasons):
-                problems.add(Problem(int(t.rownum[i]), column, v, r), counted=True)
+            idx = idx[: problems.room()]
+            raws = values.raw(idx) if values is not None else [None] * len(idx)
+            for i, raw in zip(idx, raws):
+                r = reasons if isinstance(reasons, str) else reasons(i, raw)
+                problems.add(Problem(int(t.rownum[i]), column, None if raw is None else str(raw), r),
+                             counted=True)
 
-        # row-level problems, in column order
-        m = unit.bad
-        report(m, hdr("unit_code"), _raw_at(unit, m), (unit_err_msg(v) for v in _raw_at(unit, m)))
+        row_bad = np.zeros(n, dtype=bool)
+        m = active & unit.bad
+        report(m, hdr("unit_code"), lambda i, raw: unit_reason(raw), unit)
         row_bad |= m
-        m = per.bad
-        report(m, hdr("period"), _raw_at(per, m), (_PERIOD_BAD for _ in iter(int, 1)))
+        m = active & unit.missing
+        report(m, hdr("unit_code"), "thiếu mã đơn vị")
         row_bad |= m
-        period_bad = per.bad.copy()
-        for p in per.distinct():
+        m = active & per.bad
+        report(m, hdr("period"), _PERIOD_BAD, per)
+        row_bad |= m
+        period_bad = m.copy()
+        for p_idx, p in per.distinct_indices():
             fw = self.framework_for(p)
             if not isinstance(fw, Framework):
-                m = per.values == p
-                k = int(m.sum())
-                first = int(t.rownum[np.flatnonzero(m)[0]])
-                problems.add(Problem(first, hdr("period"), p, f"{str(fw).rstrip('.')} ({k} dòng có kỳ này)"))
-                row_bad |= m
-                period_bad |= m
-        m = per.missing
-        report(m, hdr("period"), (None for _ in iter(int, 1)),
-               (("không có kỳ đánh giá: điền cột kỳ hoặc chọn kỳ khi nhập (--period)") for _ in iter(int, 1)))
+                m = active & (per.idx == p_idx)
+                if m.any():
+                    first = int(t.rownum[np.flatnonzero(m)[0]])
+                    problems.add(Problem(first, hdr("period"), p,
+                                         f"{str(fw).rstrip('.')} ({int(m.sum())} dòng có kỳ này)"))
+                    row_bad |= m
+                    period_bad |= m
+        m = active & per.missing
+        report(m, hdr("period"), "không có kỳ đánh giá: điền cột kỳ hoặc chọn kỳ khi nhập (--period)")
         row_bad |= m
-        if "stage" in roles:
-            m = stg.bad
-            report(m, hdr("stage"), _raw_at(stg, m),
-                   ("giai đoạn không hợp lệ; chỉ nhận 'tự chấm' (self) hoặc 'thẩm định' (appraised)"
-                    for _ in iter(int, 1)))
-            row_bad |= m
+        m = active & stg.bad
+        report(m, hdr("stage"), "giai đoạn không hợp lệ; chỉ nhận 'tự chấm' (self) hoặc 'thẩm định' (appraised)",
+               stg)
+        row_bad |= m
         if crit is not None:
-            m = crit.bad & ~period_bad
-            report(m, hdr("criterion_code"), _raw_at(crit, m),
-                   (_unknown_criterion(v, crit_codes_all) for v in _raw_at(crit, m)))
+            m = active & crit.bad & ~period_bad
+            report(m, hdr("criterion_code"), lambda i, raw: _unknown_criterion(raw, known), crit)
             row_bad |= m
-            m = crit.missing
-            report(m, hdr("criterion_code"), (None for _ in iter(int, 1)),
-                   ("thiếu mã tiêu chí" for _ in iter(int, 1)))
+            m = active & crit.missing
+            report(m, hdr("criterion_code"), "thiếu mã tiêu chí")
             row_bad |= m
-        m = unit.missing
-        report(m, hdr("unit_code"), (None for _ in iter(int, 1)), ("thiếu mã đơn vị" for _ in iter(int, 1)))
-        row_bad |= m
 
-        # --- one piece per value column (long: score; two-stage long; wide: each criterion)
-        pieces = []
-        blank = 0
-        for spec in roles["values"]:
-            raw = t.columns[spec.index]
-            vcol = _Column(raw, lambda v: _number_of(v, t.decimal_comma))
-            present = ~vcol.missing
-            blank += int((~present & ~row_bad).sum())
-            if spec.criterion is not None:
-                c_codes = np.full(n, spec.criterion, dtype=object)
-            else:
-                c_codes = crit.values
-            s_values = stg.values if spec.stage is None else np.full(n, spec.stage, dtype=object)
-            checked = self._check_values(vcol, c_codes, s_values, per.values, present & ~row_bad,
-                                         t.header[spec.index].strip(), report)
-            pieces.append((present, vcol, c_codes, s_values, checked))
-
-        # --- assemble the long rows (bad rows are left out)
-        frames = []
-        for present, vcol, c_codes, s_values, checked in pieces:
-            keep = np.flatnonzero(present & ~row_bad & checked)
+        # --- each value column: number, range, kind, who may score it (the range needs a
+        # known period and criterion; a non-number is reported whatever else is wrong)
+        rule_bad = period_bad | per.missing | stg.bad
+        if crit is not None:
+            rule_bad = rule_bad | crit.bad | crit.missing
+        gid = {code: k for k, code in enumerate(sorted(known))}
+        frames, keys, rows_at = [], [], []
+        evidence = _clean_text(col("evidence"))
+        note = _clean_text(col("note"))
+        for spec, vc in zip(specs, vcols):
+            c = crit if spec.criterion is None else _Column.constant(n, spec.criterion)
+            s = stg if spec.stage is None else _Column.constant(n, spec.stage)
+            ok = self._check_values(vc, c, s, per, active & ~vc.missing, rule_bad,
+                                    t.header[spec.index].strip(), report) & ~row_bad
+            keep = np.flatnonzero(ok)
             frames.append(pd.DataFrame({
-                "unit_code": _take_str(unit.values, keep),
-                "period": _take_str(per.values, keep),
-                "criterion_code": _take_str(c_codes, keep),
-                "stage": _take_str(s_values, keep),
-                "value": vcol.as_float()[keep],
-                "evidence": _take_text(evidence, keep),
-                "note": _take_text(note, keep),
-                "_row": t.rownum[keep],
+                "unit_code": unit.take_str(keep),
+                "period": per.take_str(keep),
+                "criterion_code": c.take_str(keep),
+                "stage": s.take_str(keep),
+                "value": vc.as_float()[keep],
+                "evidence": _take_text(evidence, keep, n),
+                "note": _take_text(note, keep, n),
             }))
+            c_gid = np.array([gid.get(v, len(gid)) for v in c.norm], dtype=np.int64)[c.idx[keep]]
+            s_bit = np.array([v == "self" for v in s.norm], dtype=np.int64)[s.idx[keep]]
+            key = ((unit.idx[keep].astype(np.int64) * (per.k + 1) + per.idx[keep]) * (len(gid) + 1) + c_gid) * 2
+            keys.append(key + s_bit)
+            rows_at.append(t.rownum[keep])
         rows = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-        rows, dupes = self._duplicates(rows, problems)
-        if rows.empty and not problems.any:
-            problems.add(Problem(None, None, None, "tệp không có điểm nào (các ô điểm đều để trống)"))
-        return self._finish(rows.drop(columns="_row").reset_index(drop=True), problems, ignored, layout, blank, dupes)
+        key = np.concatenate(keys)
+        rownum = np.concatenate(rows_at)
+        if layout == "wide" and len(rows) > 1:
+            order = np.argsort(rownum, kind="stable")
+            rows, key, rownum = rows.iloc[order].reset_index(drop=True), key[order], rownum[order]
+        rows, dupes = self._duplicates(rows, key, rownum, problems)
+        return self._finish(rows, problems, ignored, layout, blank, dupes)
 
     def _finish(self, rows, problems, ignored, layout, blank, dupes) -> ParsedUpload:
         info = {k: v for k, v in self.info.items() if k != "layout"}
@@ -608,104 +629,123 @@ class _Reader:
     def _all_criterion_codes(self, per: "_Column") -> dict[str, dict[str, Any]]:
         """criterion code → {period: Criterion} for the periods in the file (one framework each)."""
         out: dict[str, dict[str, Any]] = {}
-        period_bad = per.bad.copy()
-        for p in per.distinct():
+        for _, p in per.distinct_indices():
             fw = self.framework_for(p)
             if isinstance(fw, Framework):
                 for code, c in fw.criteria.items():
                     out.setdefault(code, {})[p] = c
         return out
 
-    def _check_values(self, vcol, c_codes, s_values, periods, active, column, report) -> np.ndarray:
-        """Range, kind and stage checks per (period, criterion); returns the rows that pass."""
-        n = len(active)
-        ok = np.ones(n, dtype=bool)
-        nonnum = active & vcol.bad
-        report(nonnum, column, _raw_at(vcol, nonnum),
-               ("điểm phải là số (dùng dấu chấm hoặc dấu phẩy thập phân, không có chữ)" for _ in iter(int, 1)))
-        ok &= ~nonnum
-        active = active & ~vcol.bad
-        if not active.any():
-            return ok
-        codes, uniques = _pair_codes(periods, c_codes)  # few distinct (period, criterion) pairs
-        words = vcol.extra  # True where the value was a word such as 'đạt'
-        values = vcol.as_float()
-        for k, (p, code) in enumerate(uniques):
-            sel = active & (codes == k)
-            if not sel.any():
-                continue
-            fw = self.framework_for(p)
-            if not isinstance(fw, Framework):
-                report(sel & _first_only(sel), None, [p], [f"{fw}"])
-                ok &= ~sel
-                continue
-            c = fw.criteria.get(code)
-            if c is None:  # the criterion exists in another period's framework, not this one
-                report(sel, column, (code for _ in iter(int, 1)),
-                       (f"tiêu chí '{code}' không có trong bộ tiêu chí của kỳ {p} ({fw.key})" for _ in iter(int, 1)))
-                ok &= ~sel
-                continue
-            v = values
-            if c.kind is Kind.pass_fail:
-                bad = sel & ~((v == 0.0) | (v == 1.0))
-                reason = f"tiêu chí {code} là đạt / không đạt: chỉ nhận 1 (đạt) hoặc 0 (không đạt)"
-            else:
-                vmax = c.value_max
-                bad = sel & (words | (v < 0) | ((v > vmax) if vmax is not None else False))
-                if c.kind is Kind.penalty:
-                    reason = f"điểm trừ của tiêu chí {code} ghi số dương, từ 0 đến {vmax:g}"
-                elif vmax is None:
-                    reason = f"tiêu chí {code} ({c.value_hint()}) phải là số không âm"
-                else:
-                    reason = f"điểm của tiêu chí {code} phải từ 0 đến {vmax:g}"
-            report(bad, column, _raw_at(vcol, bad), (reason for _ in iter(int, 1)))
-            ok &= ~bad
-            if c.appraiser_only:
-                selfish = sel & ~bad & (s_values == "self")
-                report(selfish, column, _raw_at(vcol, selfish),
-                       (f"tiêu chí {code} chỉ do cấp trên chấm (thẩm định), không có điểm tự chấm"
-                        for _ in iter(int, 1)))
-                ok &= ~selfish
-        return ok
+    def _check_values(self, vc, crit, stg, per, active, rule_bad, column, report) -> np.ndarray:
+        """Number, range, kind and stage checks; returns the rows that pass.
 
-    def _duplicates(self, rows: pd.DataFrame, problems: "_Problems") -> tuple[pd.DataFrame, int]:
+        The rules depend on (period, criterion) only, so they are computed once per distinct
+        pair and broadcast to the rows with integer look-ups.
+        """
+        nonnum = active & vc.bad
+        report(nonnum, column, "điểm phải là số (dùng dấu chấm hoặc dấu phẩy thập phân, không có chữ)", vc)
+        active = active & ~vc.bad & ~rule_bad
+        if not active.any():
+            return active
+        width = crit.k + 1
+        pair = per.idx.astype(np.int64) * width + crit.idx
+        size = (per.k + 1) * width
+        if size <= 4_000_000:
+            used = np.flatnonzero(np.bincount(pair[active], minlength=size))
+            lookup = None
+        else:  # absurdly many distinct periods × criteria (garbage input): compress first
+            used, inverse = np.unique(pair[active], return_inverse=True)
+            lookup = used
+        m = len(used) if lookup is not None else size
+        vmax = np.full(m, np.inf)
+        pass_fail = np.zeros(m, dtype=bool)
+        appraiser = np.zeros(m, dtype=bool)
+        absent = np.zeros(m, dtype=bool)
+        reasons: dict[int, tuple[str, str, str]] = {}
+        for j, u in enumerate(used):
+            slot = j if lookup is not None else int(u)
+            p, code = per.norm[int(u) // width], crit.norm[int(u) % width]
+            fw = self.framework_for(p) if p is not None else None
+            c = fw.criteria.get(code) if isinstance(fw, Framework) else None
+            if c is None:
+                absent[slot] = True
+                label = fw.key if isinstance(fw, Framework) else "?"
+                reasons[slot] = (f"tiêu chí '{code}' không có trong bộ tiêu chí của kỳ {p} ({label})", "", "")
+                continue
+            pass_fail[slot] = c.kind is Kind.pass_fail
+            appraiser[slot] = c.appraiser_only
+            if c.value_max is not None:
+                vmax[slot] = c.value_max
+            if c.kind is Kind.pass_fail:
+                rng = f"tiêu chí {code} là đạt / không đạt: chỉ nhận 1 (đạt) hoặc 0 (không đạt)"
+            elif c.kind is Kind.penalty:
+                rng = f"điểm trừ của tiêu chí {code} ghi số dương, từ 0 đến {c.value_max:g}"
+            elif c.value_max is None:
+                rng = f"tiêu chí {code} ({c.value_hint()}) phải là số không âm"
+            else:
+                rng = f"điểm của tiêu chí {code} phải từ 0 đến {c.value_max:g}"
+            reasons[slot] = ("", rng, f"tiêu chí {code} chỉ do cấp trên chấm (thẩm định), không có điểm tự chấm")
+        if lookup is not None:
+            row_slot = np.zeros(len(pair), dtype=np.int64)
+            row_slot[active] = inverse
+        else:
+            row_slot = pair
+        v = vc.as_float()
+        words = vc.extra
+        r_absent = active & absent[row_slot]
+        r_pf = pass_fail[row_slot]
+        bad_range = active & ~r_absent & np.where(r_pf, (v != 0.0) & (v != 1.0),
+                                                  words | (v < 0) | (v > vmax[row_slot]))
+        is_self = np.array([x == "self" for x in stg.norm], dtype=bool)[stg.idx]
+        selfish = active & ~r_absent & ~bad_range & appraiser[row_slot] & is_self
+        report(r_absent, column, lambda i, raw: reasons[int(row_slot[i])][0], crit)
+        report(bad_range, column, lambda i, raw: reasons[int(row_slot[i])][1], vc)
+        report(selfish, column, lambda i, raw: reasons[int(row_slot[i])][2], vc)
+        return active & ~r_absent & ~bad_range & ~selfish
+
+    def _duplicates(self, rows, key, rownum, problems: "_Problems") -> tuple[pd.DataFrame, int]:
         """The same key twice: identical rows are kept once, different values are a problem."""
         if len(rows) < 2:
             return rows, 0
-        keys = ["unit_code", "period", "criterion_code", "stage"]
-        dup = rows.duplicated(keys, keep=False).to_numpy()
-        if not dup.any():
+        dup = _repeated(key)
+        if dup is None:
             return rows, 0
-        d = rows[dup]
-        same_all = d.duplicated(keys + ["value", "evidence", "note"], keep="first").to_numpy()
-        exact_dupes = int(same_all.sum())
-        d_unique = d[~same_all]
-        conflict = d_unique.duplicated(keys, keep="first").to_numpy()
+        d = rows[dup].assign(key_=key[dup], row_=rownum[dup])
+        same = d.duplicated(["key_", "value", "evidence", "note"], keep="first").to_numpy()
+        d_unique = d[~same]
+        conflict = d_unique.duplicated(["key_"], keep="first").to_numpy()
         if conflict.any():
-            first_row = d_unique.groupby(keys, sort=False)["_row"].transform("first").to_numpy()
-            first_val = d_unique.groupby(keys, sort=False)["value"].transform("first").to_numpy()
+            g = d_unique.groupby("key_", sort=False)
+            first_row = g["row_"].transform("first").to_numpy()[conflict]
+            first_val = g["value"].transform("first").to_numpy()[conflict]
             bad = d_unique[conflict]
             problems.count(len(bad))
-            for (_, r), fr, fv in zip(bad.iloc[: problems.room()].iterrows(), first_row[conflict], first_val[conflict]):
-                problems.add(Problem(int(r["_row"]), None, f"{r['value']:g}",
-                                     f"trùng với dòng {int(fr)} (cùng đơn vị {r['unit_code']}, kỳ {r['period']}, "
-                                     f"tiêu chí {r['criterion_code']}, giai đoạn {_STAGE_VI[r['stage']]}) nhưng khác "
-                                     f"giá trị ({fv:g}); hãy giữ lại một dòng"), counted=True)
-        drop = d.index[same_all]
-        return rows.drop(index=drop), exact_dupes
+            room = problems.room()
+            for r, fr, fv in zip(bad.iloc[:room].itertuples(index=False), first_row[:room], first_val[:room]):
+                problems.add(Problem(int(r.row_), None, f"{r.value:g}",
+                                     f"trùng với dòng {int(fr)} (cùng đơn vị {r.unit_code}, kỳ {r.period}, "
+                                     f"tiêu chí {r.criterion_code}, giai đoạn {_STAGE_VI.get(r.stage, r.stage)}) "
+                                     f"nhưng khác giá trị ({fv:g}); hãy giữ lại một dòng"), counted=True)
+        drop = np.flatnonzero(dup)[same]
+        keep = np.ones(len(rows), dtype=bool)
+        keep[drop] = False
+        return rows[keep].reset_index(drop=True), int(same.sum())
 
     def _unit_messages(self, unit: "_Column", names: pd.Series | None) -> Callable[[str], str]:
-        """Reason text for an unknown unit code, with the closest known code or name."""
+        """Marks unknown unit codes bad; returns the reason text for one, with the closest
+        known unit (by the name in the file when there is a name column, else by code)."""
         known = self.unit_codes
+        unit.restrict_to(known)
         by_name: dict[str, str] = {}
-        for code, name in known.items():
-            by_name.setdefault(fold(name), code)
-        name_at: dict[str, str] = {}
+        if names is not None and unit.bad.any():
+            for code, name in known.items():
+                by_name.setdefault(fold(name), code)
+        name_of_raw: dict[str, str] = {}
         if names is not None:
-            m = unit.bad
-            for raw, nm in zip(_raw_at(unit, m), names.to_numpy()[np.flatnonzero(m)]):
-                if isinstance(nm, str) and raw not in name_at:
-                    name_at[raw] = nm
+            bad_rows = np.flatnonzero(unit.bad)[:MAX_LISTED]
+            for raw, nm in zip(unit.raw(bad_rows), names.to_numpy()[bad_rows]):
+                if isinstance(nm, str) and nm.strip():
+                    name_of_raw.setdefault(raw, nm)
         cache: dict[str, str] = {}
         codes_list = list(known)
 
@@ -714,17 +754,14 @@ class _Reader:
                 return cache[raw]
             norm = _unit_of(raw)[0] or str(raw).strip()
             hint = None
-            nm = name_at.get(raw)
-            if nm:
-                f = fold(nm)
-                if f in by_name:
-                    hint = by_name[f]
-                elif len(cache) < 200:
-                    close = difflib.get_close_matches(f, list(by_name), n=1, cutoff=0.75)
+            if len(cache) < 200:  # closest matches cost time; the first 200 distinct codes get one
+                nm = name_of_raw.get(raw)
+                if nm:
+                    f = fold(nm)
+                    close = [f] if f in by_name else difflib.get_close_matches(f, list(by_name), n=1, cutoff=0.75)
                     hint = by_name[close[0]] if close else None
-            if hint is None and len(cache) < 200 and codes_list:
-                close = difflib.get_close_matches(norm, codes_list, n=1, cutoff=0.6)
-                hint = close[0] if close else None
+                if hint is None and codes_list:
+                    hint = _closest_code(norm, codes_list)
             if not known:
                 text = f"không có đơn vị mã '{norm}' (danh sách đơn vị đang trống)"
             elif hint:
@@ -734,122 +771,145 @@ class _Reader:
             cache[raw] = text
             return text
 
-        unit.valid_set(known)
         return message
 
 
 # =========================================================================== columns
 class _Column:
-    """A column normalised on its distinct values: ``values`` (per row), ``bad``, ``missing``."""
+    """A column normalised on its distinct values.
 
-    def __init__(self, series: pd.Series | None, normalise: Callable[[str], tuple], default: Any = None):
+    ``idx`` maps each row to a slot in ``norm`` (the normalised distinct values; the last
+    slot is the default used for empty cells); ``bad`` and ``missing`` are row masks.
+    """
+
+    def __init__(self, series: pd.Series | None, normalise: Callable[[Any], tuple], default: Any = None):
         if series is None:
-            raise ValueError("column required")
+            series = pd.Series([], dtype="str")
         codes, uniques = pd.factorize(series, use_na_sentinel=True)
         k = len(uniques)
         norm = np.empty(k + 1, dtype=object)
         bad = np.zeros(k + 1, dtype=bool)
         extra = np.zeros(k + 1, dtype=bool)
-        for i, raw in enumerate(uniques):
-            out = normalise(raw)
+        blank = np.zeros(k + 1, dtype=bool)
+        raw = np.empty(k + 1, dtype=object)
+        for i, value in enumerate(uniques):
+            raw[i] = value
+            if not isinstance(value, str) or not value.strip():
+                blank[i] = True
+                continue
+            out = normalise(value)
             norm[i] = out[0]
             bad[i] = out[0] is None
             extra[i] = bool(out[1]) if len(out) > 1 else False
-        norm[k] = default  # NaN (code -1) → the default, or missing
-        self._codes = codes
-        self._uniques = np.asarray(list(uniques) + [None], dtype=object)
-        self._norm = norm
-        self._bad = bad
-        self._missing_default = default is None
+        blank[k] = True
+        self._init(np.where(codes < 0, k, codes), norm, bad, extra, blank, raw, default)
+        self._source = series if series.dtype == "str" else None
+
+    def _init(self, idx, norm, bad, extra, blank, raw, default):
+        self.k = len(norm) - 1
+        self.idx = idx
+        if blank.any():  # whitespace-only cells count as empty: point them at the default slot
+            remap = np.arange(self.k + 1)
+            remap[blank] = self.k
+            self.idx = remap[idx]
+        norm[self.k] = default
+        self.norm = norm
+        self._bad = bad & ~blank
         self._extra = extra
-        self._valid: np.ndarray | None = None
+        self._raw = raw
+        self._missing_default = default is None
 
     @classmethod
     def constant(cls, n: int, value: Any) -> "_Column":
         self = cls.__new__(cls)
-        self._codes = np.full(n, -1, dtype=np.intp)
-        self._uniques = np.asarray([None], dtype=object)
-        self._norm = np.asarray([value], dtype=object)
-        self._bad = np.zeros(1, dtype=bool)
-        self._missing_default = value is None
-        self._extra = np.zeros(1, dtype=bool)
-        self._valid = None
+        self._init(np.zeros(n, dtype=np.intp), np.asarray([value], dtype=object), np.zeros(1, dtype=bool),
+                   np.zeros(1, dtype=bool), np.zeros(1, dtype=bool), np.asarray([None], dtype=object), value)
+        self._source = None
         return self
 
-    def valid_set(self, allowed: Mapping[str, Any]) -> None:
-        """Mark normalised values outside ``allowed`` as bad (e.g. unknown unit codes)."""
-        extra_bad = np.array([v is not None and v not in allowed for v in self._norm], dtype=bool)
-        extra_bad[-1] = False
-        self._bad = self._bad | extra_bad
+    def restrict_to(self, allowed: Mapping[str, Any]) -> None:
+        """Values outside ``allowed`` become bad (e.g. unit codes not in the unit list)."""
+        outside = np.array([v is not None and v not in allowed for v in self.norm], dtype=bool)
+        outside[self.k] = False
+        self._bad = self._bad | outside
 
-    def distinct(self) -> list:
-        used = np.unique(self._codes)
-        return [self._norm[i] for i in used if self._norm[i] is not None and not self._bad[i]]
+    def distinct_indices(self) -> list[tuple[int, Any]]:
+        used = np.flatnonzero(np.bincount(self.idx, minlength=self.k + 1))
+        return [(int(i), self.norm[i]) for i in used if self.norm[i] is not None and not self._bad[i]]
 
-    @property
-    def values(self) -> np.ndarray:
-        return self._norm[self._codes]
+    def take_str(self, keep: np.ndarray) -> pd.Series:
+        if self._source is not None and len(keep) == len(self.idx) and self._identity():
+            return self._source.reset_index(drop=True)  # clean column: no copy
+        table = pd.array([v if isinstance(v, str) else None for v in self.norm], dtype="str")
+        return pd.Series(table.take(self.idx[keep]))
+
+    def _identity(self) -> bool:
+        """True when every used value is already normalised and no cell is empty."""
+        used = np.bincount(self.idx, minlength=self.k + 1)
+        if used[self.k]:
+            return False
+        return all(self.norm[i] == self._raw[i] for i in np.flatnonzero(used))
 
     def as_float(self) -> np.ndarray:
-        norm = np.array([np.nan if v is None else v for v in self._norm], dtype="float64")
-        return norm[self._codes]
+        table = np.array([v if isinstance(v, float) else np.nan for v in self.norm], dtype="float64")
+        return table[self.idx]
 
     @property
     def bad(self) -> np.ndarray:
-        b = self._bad.copy()
-        b[-1] = False
-        return b[self._codes]
+        return self._bad[self.idx]
 
     @property
     def missing(self) -> np.ndarray:
         if not self._missing_default:
-            return np.zeros(len(self._codes), dtype=bool)
-        return self._codes == -1
+            return np.zeros(len(self.idx), dtype=bool)
+        return self.idx == self.k
 
     @property
     def extra(self) -> np.ndarray:
-        return self._extra[self._codes]
+        return self._extra[self.idx]
 
-    def raw(self, idx: np.ndarray) -> np.ndarray:
-        return self._uniques[self._codes[idx]]
-
-
-def _raw_at(col: _Column, mask: np.ndarray) -> list:
-    idx = np.flatnonzero(mask)[:MAX_LISTED]
-    return [None if v is None else str(v) for v in col.raw(idx)]
+    def raw(self, rows: np.ndarray) -> list:
+        return list(self._raw[self.idx[rows]])
 
 
-def _pair_codes(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, list[tuple]]:
-    ca, ua = pd.factorize(pd.Series(a, dtype=object), use_na_sentinel=True)
-    cb, ub = pd.factorize(pd.Series(b, dtype=object), use_na_sentinel=True)
-    combined = ca.astype(np.int64) * (len(ub) + 1) + cb
-    codes, uniq = pd.factorize(combined)
-    pairs = []
-    for u in uniq:
-        ia, ib = divmod(int(u), len(ub) + 1)
-        pairs.append((ua[ia] if ia >= 0 else None, ub[ib] if 0 <= ib < len(ub) else None))
-    return codes, pairs
+def _closest_code(code: str, codes: list[str]) -> str | None:
+    """The known code a typo most likely meant: one digit wrong, two digits swapped, else difflib."""
+    same = [c for c in codes if len(c) == len(code)]
+    one_off = [c for c in same if sum(a != b for a, b in zip(c, code)) == 1]
+    if one_off:
+        num = int(code) if code.isdigit() else None
+        return min(one_off, key=lambda c: abs(int(c) - num) if num is not None and c.isdigit() else 0)
+    for c in same:
+        diff = [i for i, (a, b) in enumerate(zip(c, code)) if a != b]
+        if len(diff) == 2 and diff[1] == diff[0] + 1 and c[diff[0]] == code[diff[1]] and c[diff[1]] == code[diff[0]]:
+            return c
+    close = difflib.get_close_matches(code, codes, n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
-def _first_only(mask: np.ndarray) -> np.ndarray:
-    out = np.zeros_like(mask)
-    idx = np.flatnonzero(mask)
-    if len(idx):
-        out[idx[0]] = True
-    return out
+def _repeated(key: np.ndarray) -> np.ndarray | None:
+    """Mask of keys that occur more than once, or None when all are distinct."""
+    top = int(key.max()) if len(key) else 0
+    if 0 <= int(key.min()) and top < 64_000_000:
+        counts = np.bincount(key, minlength=top + 1)
+        if counts.max() <= 1:
+            return None
+        return counts[key] > 1
+    dup = pd.Series(key).duplicated(keep=False).to_numpy()
+    return dup if dup.any() else None
 
 
-def _take_str(values: np.ndarray, keep: np.ndarray) -> pd.Series:
-    return pd.Series(pd.array(values[keep], dtype="str"))
-
-
-def _take_text(series: pd.Series | None, keep: np.ndarray) -> pd.Series:
+def _take_text(series: pd.Series | None, keep: np.ndarray, n: int) -> pd.Series:
     if series is None:
-        return pd.Series(pd.array(np.full(len(keep), None, dtype=object), dtype="str"))
-    return series.iloc[keep].reset_index(drop=True)
+        return pd.Series(pd.array([None], dtype="str").take(np.zeros(len(keep), dtype=np.intp)))
+    return series.take(keep).reset_index(drop=True)
 
 
-def _clean_text(series: pd.Series) -> pd.Series:
+def _clean_text(series: pd.Series | None) -> pd.Series | None:
+    if series is None:
+        return None
+    if not series.notna().any():
+        return series
     s = series.str.strip()
     return s.where(s != "", None)
 
@@ -893,7 +953,10 @@ _NOT_TABULAR = ("không phải tệp CSV hay XLSX (nội dung không phải bả
 
 
 def _unit_of(raw: Any) -> tuple:
-    s = str(raw).strip().replace("\u00a0", "")
+    s = str(raw)
+    if len(s) == 5 and s.isdigit():
+        return (s,)
+    s = s.strip().replace("\u00a0", "")
     if s.startswith("'"):
         s = s[1:]
     if re.fullmatch(r"\d{1,5}(\.0+)?", s):
@@ -943,20 +1006,21 @@ def _number_of(raw: Any, decimal_comma: bool) -> tuple:
     s = str(raw).strip().replace("\u00a0", "").replace(" ", "")
     if s.endswith("%"):
         s = s[:-1]
-    if decimal_comma and "," in s:
-        if "." in s or s.count(",") > 1:
+    if "," in s:
+        # a decimal comma (Vietnamese Excel). In a ','-delimited file the cell was quoted;
+        # there "1,000" could be a thousands separator, so exactly three decimals is refused
+        if "." in s or s.count(",") > 1 or (not decimal_comma and re.fullmatch(r"[+-]?\d+,\d{3}", s)):
             return (None, False)
         s = s.replace(",", ".")
     if re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", s):
         v = float(s)
         return (v, False) if math.isfinite(v) else (None, False)
     w = _PASS_WORDS.get(fold(raw))
-    if w is not None:
+    if w is not None:  # 'đạt' / 'không đạt': accepted only for pass/fail criteria (see _check_values)
         return (w, True)
     return (None, False)
 
 
-# pass-fail words are only accepted for pass_fail criteria: _check_values rejects them elsewhere
 def _is_blank(v: Any) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip())
 
@@ -988,8 +1052,7 @@ def _assign_columns(header: list[str], framework_for, period_arg) -> tuple[dict,
     roles: dict[str, Any] = {}
     seen: dict[str, str] = {}
     ignored: list[str] = []
-    fw = _any_framework(framework_for, period_arg)
-    codes = list(fw.criteria) if fw is not None else []
+    codes = _header_codes(framework_for, period_arg)
     crit_cols: list[tuple[int, str]] = []
     unknown_crit: list[str] = []
     for j, cell in enumerate(header):
@@ -1012,7 +1075,6 @@ def _assign_columns(header: list[str], framework_for, period_arg) -> tuple[dict,
             unknown_crit.append(name)
         else:
             ignored.append(name)
-    # empty-named columns with data are reported by the caller as ignored only if named
     long_like = "criterion_code" in roles or "score" in roles or "score_self" in roles or "score_appraised" in roles
     layout = "long" if long_like or not crit_cols else "wide"
     if layout == "long":
@@ -1043,9 +1105,6 @@ def _assign_columns(header: list[str], framework_for, period_arg) -> tuple[dict,
                                         "thiếu cột bắt buộc: " + ", ".join(FIELD_LABELS[m] for m in missing)))
             roles["values"] = []
     else:
-        for f in ("criterion_name",):
-            if f in roles:
-                ignored.append(header[roles[f]].strip())
         for name in unknown_crit:
             problems.append(Problem(None, name, None, "cột này trông như mã tiêu chí nhưng không có trong bộ tiêu "
                                     f"chí ({', '.join(codes)}); hãy sửa tên cột hoặc xóa cột"))
@@ -1057,27 +1116,31 @@ def _assign_columns(header: list[str], framework_for, period_arg) -> tuple[dict,
         problems.append(Problem(None, None, None, "không có kỳ đánh giá: thêm cột 'period' (Kỳ) vào tệp hoặc "
                                 "chọn kỳ khi nhập (--period 2025)"))
         roles["values"] = []
-    for f in ("unit_name", "criterion_name"):
-        if f in roles and layout == "long" and f == "criterion_name":
-            ignored.append(header[roles[f]].strip())
+    if "criterion_name" in roles:  # shown to the person filling the sheet, not stored
+        ignored.append(header[roles["criterion_name"]].strip())
     return roles, ignored, layout, problems
 
 
-def _any_framework(framework_for, period_arg) -> Framework | None:
-    """A framework to recognise criterion columns in a wide header (before periods are read)."""
-    for p in ([period_arg] if period_arg else []) + ["*"]:
-        try:
-            fw = framework_for(_period_of(p) or p)
-        except Exception:
-            fw = None
+def _header_codes(framework_for, period_arg) -> list[str]:
+    """Criterion codes that may head a wide column, known before any period is read: the
+    argument's period, else every period's framework (``framework_for.all_codes``), else
+    the framework handed to read_upload, else the default one."""
+    if period_arg:
+        fw = framework_for(_period_of(period_arg) or period_arg)
         if isinstance(fw, Framework):
-            return fw
+            return list(fw.criteria)
+    codes = getattr(framework_for, "all_codes", None)
+    if codes:
+        return list(codes)
+    fw = framework_for("*")
+    if isinstance(fw, Framework):
+        return list(fw.criteria)
     from .criteria import default_framework
 
     try:
-        return default_framework()
+        return list(default_framework().criteria)
     except Exception:
-        return None
+        return []
 
 
 def _row_score(cells: list[str]) -> int:
@@ -1098,6 +1161,12 @@ def _find_header_rows(rows: list[list[str]]) -> int | None:
         if "unit_code" in fields and any(_CRIT_LIKE.match(c.strip()) for c in cells if c):
             return i
     return None
+
+
+def _lines(text: str) -> list[str]:
+    """Physical lines with their ends (CRLF, LF or CR), unlike str.splitlines which also
+    splits on form feeds and Unicode separators that CSV readers keep inside a line."""
+    return [line for line in re.split(r"(?<=\n)|(?<=\r)(?!\n)", text) if line]
 
 
 def _split(line: str, delimiter: str) -> list[str]:
@@ -1129,18 +1198,18 @@ def _guess_cells(lines: list[str]) -> list[list[str]]:
 
 
 # =========================================================================== CSV parsing
-def _parse_fast(body: str, delimiter: str, width: int, header_row: int):
+def _parse_fast(body: bytes, delimiter: str, width: int, header_row: int):
     """pyarrow's C reader; None when the file needs the exact slow path (blank lines,
     line breaks inside cells, ragged rows), so row numbers always match Excel."""
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
-    trimmed = body.rstrip("\r\n")
-    if "\n\n" in trimmed or "\n\r\n" in trimmed or "\r\r" in trimmed:
+    trimmed = body.rstrip(b"\r\n")
+    if b"\n\n" in trimmed or b"\n\r\n" in trimmed:
         return None
-    quoted = '"' in trimmed
-    if "\r" in trimmed.replace("\r\n", ""):  # old Mac line ends
+    if b"\r" in trimmed and trimmed.count(b"\r") != trimmed.count(b"\r\n"):  # old Mac line ends, a stray CR
         return None
+    quoted = b'"' in trimmed
     ragged = []
 
     def on_invalid(row):
@@ -1148,15 +1217,14 @@ def _parse_fast(body: str, delimiter: str, width: int, header_row: int):
         return "skip"
 
     names = [f"c{j}" for j in range(width)]
-    raw = trimmed.encode("utf-8")
     try:
         table = pcsv.read_csv(
-            io.BytesIO(raw),
+            io.BytesIO(trimmed),
             read_options=pcsv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 22),
             parse_options=pcsv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True,
                                             newlines_in_values=quoted, ignore_empty_lines=False,
                                             invalid_row_handler=on_invalid),
-            convert_options=pcsv.ConvertOptions(column_types={c: pa.string() for c in names},
+            convert_options=pcsv.ConvertOptions(column_types={c: pa.large_string() for c in names},
                                                 strings_can_be_null=True, null_values=[""],
                                                 quoted_strings_can_be_null=True),
         )
@@ -1165,25 +1233,12 @@ def _parse_fast(body: str, delimiter: str, width: int, header_row: int):
     if ragged:
         return None
     n = table.num_rows
-    physical = trimmed.count("\n")  # lines after the header
+    physical = trimmed.count(b"\n")  # lines after the header
     if physical != n:
         return None  # a line break inside a quoted cell: count rows exactly instead
-    columns = []
-    for name in names:
-        s = table.column(name).to_pandas()
-        columns.append(_strip_nulls(s))
+    columns = [table.column(name).to_pandas() for name in names]
     rownum = np.arange(header_row + 1, header_row + 1 + n, dtype=np.int64)
     return columns, rownum, []
-
-
-def _strip_nulls(s: pd.Series) -> pd.Series:
-    """Whitespace-only cells count as empty."""
-    if s.dtype != "str":
-        s = s.astype("str")
-    blank = s.str.strip() == ""
-    if blank.any():
-        s = s.where(~blank, None)
-    return s
 
 
 def _parse_slow(body: str, delimiter: str, width: int, header_row: int):
@@ -1338,25 +1393,8 @@ def _mb(n: int) -> str:
 
 
 # =========================================================================== exports & templates
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def safe_cell(value: Any) -> Any:
-    """A cell that a spreadsheet will show as text, never run as a formula (CSV injection)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
-def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``df`` whose text cells (and headers) cannot start a formula in Excel."""
-    out = df.copy()
-    for c in out.columns:
-        s = out[c]
-        if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
-            out[c] = s.map(safe_cell, na_action="ignore")
-    out.columns = [safe_cell(c) for c in out.columns]
-    return out
 
 
 def template_frame(framework: Framework, unit_codes: Mapping[str, str] | Iterable[str], period: str,

@@ -169,6 +169,24 @@ _MIGRATIONS: list[tuple[str, str]] = [
         submission_id BIGINT PRIMARY KEY, period VARCHAR NOT NULL, member VARCHAR NOT NULL,
         profile_id BIGINT NOT NULL, method VARCHAR NOT NULL, submitted_at TIMESTAMP NOT NULL);
     """),
+    # the "Dân vận khéo" model registry (models.py): append-only entries in batches of kind 'models'
+    ("models_v1", """
+    CREATE TABLE IF NOT EXISTS model_entries (
+        batch_id BIGINT NOT NULL, period VARCHAR NOT NULL, model_id VARCHAR NOT NULL,
+        unit_code VARCHAR NOT NULL, name VARCHAR NOT NULL, field VARCHAR NOT NULL, kind VARCHAR NOT NULL,
+        status VARCHAR NOT NULL, level VARCHAR, evidence VARCHAR, note VARCHAR,
+        rubric VARCHAR, rubric_total DOUBLE);
+    CREATE TABLE IF NOT EXISTS model_targets (
+        period VARCHAR NOT NULL, unit_code VARCHAR NOT NULL, field VARCHAR NOT NULL, target DOUBLE NOT NULL,
+        set_by VARCHAR, set_at TIMESTAMP, PRIMARY KEY (period, unit_code, field));
+    CREATE OR REPLACE VIEW current_models AS
+        SELECT period, model_id, unit_code, name, field, kind, status, level, evidence, note, rubric,
+               rubric_total, batch_id FROM (
+            SELECT e.*, row_number() OVER (PARTITION BY e.period, e.model_id ORDER BY e.batch_id DESC) AS rn
+            FROM model_entries e JOIN batches b USING (batch_id)
+            WHERE b.undone_at IS NULL AND b.kind = 'models')
+        WHERE rn = 1;
+    """),
 ]
 
 
@@ -465,7 +483,10 @@ def _normalise_rows(rows: pd.DataFrame) -> pd.DataFrame:
         out[c] = out[c].astype(str)
     out["value"] = out["value"].astype("float64")
     for c in ("evidence", "note"):
-        out[c] = out[c].astype(object).where(out[c].notna(), None)
+        # DuckDB reads missing values of a string column as NULL; only non-text columns
+        # (an all-empty column read as float) need converting
+        if not (out[c].dtype == object or pd.api.types.is_string_dtype(out[c])):
+            out[c] = out[c].astype("string")
     return out
 
 

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Annotated
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, ValidationError, field_validator, model_serializer,
+                      model_validator)
 
 from .messages import vi_error
 from .paths import CRITERIA_DIR
@@ -44,6 +45,17 @@ KIND_LABELS = {
 }
 
 
+# Metrics of the "Dân vận khéo" model registry (``models.py``) a criterion may be derived from,
+# with the kind of criterion each one fits and what it measures.
+DERIVED_METRICS: dict[str, tuple[Kind, str]] = {
+    "models_registered_ratio": (Kind.ratio, "% mô hình đăng ký so với chỉ tiêu từng lĩnh vực"),
+    "fields_covered": (Kind.count, "số lĩnh vực có mô hình"),
+    "share_recognised": (Kind.ratio, "% mô hình được công nhận"),
+    "mean_rubric_recognised": (Kind.ratio, "điểm chất lượng bình quân của mô hình được công nhận (thang 100)"),
+    "replicated_bonus": (Kind.bonus, "số mô hình được nhân rộng hoặc được cấp tỉnh, Trung ương công nhận"),
+}
+
+
 class _Named(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -65,9 +77,33 @@ class Criterion(_Named):
     evidence_required: bool = False
     appraiser_only: bool = False
     source: str = Field(min_length=1)
+    # computed from the model registry instead of typed in (None = typed in, the usual case)
+    derived: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _omit_unset_derived(self, handler):
+        # a framework stored before 'derived' existed must serialise exactly as before
+        data = handler(self)
+        if isinstance(data, dict) and data.get("derived") is None:
+            data.pop("derived", None)
+        return data
 
     @model_validator(mode="after")
     def _kind_fields(self):
+        if self.derived is not None:
+            spec = DERIVED_METRICS.get(self.derived)
+            if spec is None:
+                raise ValueError(
+                    f"tiêu chí '{self.code}': chỉ số dẫn xuất '{self.derived}' không có; chỉ nhận: "
+                    + ", ".join(DERIVED_METRICS))
+            if self.kind is not spec[0]:
+                raise ValueError(
+                    f"tiêu chí '{self.code}': chỉ số dẫn xuất '{self.derived}' ({spec[1]}) cần loại "
+                    f"'{spec[0].value}', không phải '{self.kind.value}'")
+            if self.evidence_required:
+                raise ValueError(
+                    f"tiêu chí '{self.code}' được tính từ sổ mô hình nên không nhập minh chứng; "
+                    "bỏ 'evidence_required'")
         if self.kind is Kind.ratio and self.target is None:
             raise ValueError("tiêu chí loại 'ratio' phải có 'target' (chỉ tiêu)")
         if self.kind is Kind.count and self.per_unit is None:

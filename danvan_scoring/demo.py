@@ -41,7 +41,7 @@ def generate(fw: Framework, unit_codes: list[str], periods: list[str], seed: int
     movers = rng.random(n)
     slope[movers < 0.15] += 0.6                    # …some clearly improving
     slope[movers > 0.92] -= 0.5                    # …a few declining
-    ordinary = [c for c in fw.criteria.values() if c.ordinary]
+    ordinary = [c for c in fw.criteria.values() if c.ordinary and not c.derived]
     difficulty = {c.code: rng.normal(0.9, 0.35) for c in ordinary}
     rows = []
     for t, period in enumerate(periods):
@@ -66,6 +66,8 @@ def generate(fw: Framework, unit_codes: list[str], periods: list[str], seed: int
                                           "stage": "self", "value": own, "evidence": evidence,
                                           "note": SYNTHETIC_NOTE}))
         for c in fw.criteria.values():
+            if c.derived:
+                continue
             if c.kind is Kind.bonus:
                 lucky = (rng.random(n) < 0.12 + 0.1 * (q > 1)).nonzero()[0]
                 vals = np.round(rng.uniform(0.5, c.max_points, len(lucky)) * 2) / 2
@@ -104,6 +106,9 @@ def fill_demo(con, seed: int = 2025, provinces: list[str] | None = None,
     store.set_meta(con, "demo_provinces", ",".join(provinces))
     res = store.write_batch(con, rows, actor=CLI_ACTOR, filename=f"demo(seed={seed})",
                             content_hash=f"demo-{seed}", synthetic=True, comment=SYNTHETIC_NOTE)
+    from .models import generate_demo_models
+
+    generate_demo_models(con, seed=seed, periods=periods, provinces=provinces)
     create_demo_accounts(con)
     return {"units": len(codes), "rows": len(rows), "periods": periods, "batch": res.batch_id,
             "new": res.new, "changed": res.changed}

@@ -618,6 +618,12 @@ class _Reader:
         if layout == "wide" and len(rows) > 1:
             order = np.argsort(rownum, kind="stable")
             rows, key, rownum = rows.iloc[order].reset_index(drop=True), key[order], rownum[order]
+        # criteria the framework derives from the model registry cannot be typed in
+        from .models import refuse_derived
+
+        for problem in refuse_derived(rows.assign(_row=rownum), self.framework_for,
+                                      hdr("criterion_code") if layout == "long" else None):
+            problems.add(problem)
         rows, dupes = self._duplicates(rows, key, rownum, problems)
         return self._finish(rows, problems, ignored, layout, blank, dupes)
 
@@ -1401,7 +1407,7 @@ def template_frame(framework: Framework, unit_codes: Mapping[str, str] | Iterabl
                    layout: str = "long") -> pd.DataFrame:
     """An upload template to fill in: one row per unit (wide) or per unit × criterion (long)."""
     units = sorted(unit_codes)
-    codes = list(framework.criteria)
+    codes = [code for code, c in framework.criteria.items() if not c.derived]
     if layout == "wide":
         df = pd.DataFrame({"unit_code": pd.Series(units, dtype="str"), "period": period})
         for c in codes:

@@ -30,6 +30,10 @@ def period_results(con, period: str, profile: WeightProfile | None = None, *,
     profile.check_against(fw)
     if scores is None:
         scores = store.current_scores(con, period, ordered=False)
+    # criteria the framework derives from the model registry take their values from it
+    from .models import with_derived
+
+    scores = with_derived(con, period, fw, scores)
     units = sorted(pd.unique(scores["unit_code"]).tolist())
     appr = scores[scores["stage"] == "appraised"]
     res = score_units(appr, fw, profile, stage="appraised", units=units)

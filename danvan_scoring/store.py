@@ -557,7 +557,8 @@ def undo_batch(con, batch_id: int, *, actor) -> dict:
         raise StoreError(f"Lô nhập số {batch_id} đã được hoàn tác lúc {row[1]:%d/%m/%Y %H:%M}")
     con.execute("BEGIN TRANSACTION")
     try:
-        n = con.execute("SELECT count(*) FROM score_entries WHERE batch_id = ?", [batch_id]).fetchone()[0]
+        n = con.execute("SELECT (SELECT count(*) FROM score_entries WHERE batch_id = $1) + "
+                        "(SELECT count(*) FROM model_entries WHERE batch_id = $1)", [batch_id]).fetchone()[0]
         con.execute("UPDATE batches SET undone_at = ?, undone_by = ? WHERE batch_id = ?",
                     [now(), actor.username, batch_id])
         audit(con, actor.username, "batch.undo", f"batch:{batch_id}", {"filename": row[2], "entries": n},

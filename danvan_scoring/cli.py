@@ -284,10 +284,11 @@ def cmd_import(args) -> int:
 
 def cmd_scores(args) -> int:
     con = _open(args, read_only=True)
-    from .models import with_derived
+    from .results import period_scores
 
-    fw = store.framework_for_period(con, args.period)
-    s = with_derived(con, args.period, fw, store.current_scores(con, args.period, args.stage))
+    s = period_scores(con, args.period)
+    if args.stage:
+        s = s[s["stage"] == args.stage]
     s = s.sort_values(["unit_code", "criterion_code", "stage"], kind="stable")
     _emit(s[["unit_code", "period", "criterion_code", "stage", "value", "evidence", "note", "batch_id"]]
           .rename(columns={"value": "score"}), args.format)

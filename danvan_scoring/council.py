@@ -219,9 +219,9 @@ def rankings(con, period: str) -> pd.DataFrame:
     """Rank of every unit under each candidate profile: unit_code, unit_name, then
     ``rank_<key>`` and ``total_<key>`` per candidate (see :func:`candidates`; the labels are
     in ``frame.attrs['labels']``). Ordered by the official rank."""
-    from .results import period_results
+    from .results import period_results, period_scores
 
-    scores = store.current_scores(con, period)
+    scores = period_scores(con, period)
     cands = candidates(con, period)
     base = None
     for c in cands:

@@ -300,7 +300,7 @@ def available_frameworks(directory: Path = CRITERIA_DIR) -> list[Path]:
     return sorted(directory.glob("*.yaml"))
 
 
-DEFAULT_FRAMEWORK_FILE = CRITERIA_DIR / "dvk-2025.v1.yaml"
+DEFAULT_FRAMEWORK_FILE = CRITERIA_DIR / "dvk-2025.v2.yaml"
 
 
 def default_framework() -> Framework:

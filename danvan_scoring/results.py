@@ -22,18 +22,28 @@ def scored_units(con, period: str) -> list[str]:
         "SELECT DISTINCT unit_code FROM current_scores WHERE period = ? ORDER BY 1", [period]).fetchall()]
 
 
+def period_scores(con, period: str, fw=None) -> pd.DataFrame:
+    """The scores a period is ranked on: current typed-in values, with the criteria the
+    framework derives from the model registry filled in from it. Every ranking path
+    (pages, uncertainty, council, CLI) reads scores through here."""
+    from .models import with_derived
+
+    fw = fw or store.framework_for_period(con, period)
+    return with_derived(con, period, fw, store.current_scores(con, period, ordered=False))
+
+
 def period_results(con, period: str, profile: WeightProfile | None = None, *,
                    with_previous: bool = True, scores: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Every unit scored in the period, ranked; empty frame (with columns) when nothing is scored."""
+    """Every unit scored in the period, ranked; empty frame (with columns) when nothing is scored.
+
+    ``scores``, when given, must come from :func:`period_scores` (a caller ranking the same
+    period under many profiles reads it once).
+    """
     fw = store.framework_for_period(con, period)
     profile = profile or official_profile(con, period)
     profile.check_against(fw)
     if scores is None:
-        scores = store.current_scores(con, period, ordered=False)
-    # criteria the framework derives from the model registry take their values from it
-    from .models import with_derived
-
-    scores = with_derived(con, period, fw, scores)
+        scores = period_scores(con, period, fw)
     units = sorted(pd.unique(scores["unit_code"]).tolist())
     appr = scores[scores["stage"] == "appraised"]
     res = score_units(appr, fw, profile, stage="appraised", units=units)

@@ -473,14 +473,10 @@ class PeriodInputs:
 
 
 def _ranked_scores(con, period: str, fw: Framework) -> pd.DataFrame:
-    """The current scores exactly as results.period_results ranks them (derived criteria from
-    the model registry filled in, when that module is present; idempotent)."""
-    scores = store.current_scores(con, period)
-    try:
-        from .models import with_derived
-    except ImportError:  # pragma: no cover - the registry module is optional
-        return scores
-    return with_derived(con, period, fw, scores)
+    """The current scores exactly as results.period_results ranks them."""
+    from .results import period_scores
+
+    return period_scores(con, period, fw)
 
 
 def period_inputs(con, period: str, profile: WeightProfile | None = None) -> PeriodInputs:

@@ -22,6 +22,7 @@ from danvan_scoring.ingest import (Problem, ScoreRow, UploadRejected, import_fil
 CORPUS = Path(__file__).parent / "data" / "uploads"
 CASES = json.loads((CORPUS / "expected.json").read_text(encoding="utf-8"))
 FW = default_framework()
+TYPED = [code for code, c in FW.criteria.items() if not c.derived]  # derived ones come from the model registry
 UNITS = {
     "00004": "Phường Ba Đình",
     "00008": "Phường Ngọc Hà",
@@ -203,10 +204,10 @@ def test_unfilled_template_rows_are_skipped_not_errors():
 def test_template_round_trip(layout, fmt, tmp_path):
     df = template_frame(FW, UNITS, "2025", layout)
     if layout == "long":
-        assert list(df.columns) == ingest.LONG_COLUMNS and len(df) == len(UNITS) * len(FW.criteria)
+        assert list(df.columns) == ingest.LONG_COLUMNS and len(df) == len(UNITS) * len(TYPED)
         df.loc[df["criterion_code"] == "A3", "score"] = 4.5
     else:
-        assert list(df.columns) == ["unit_code", "period", *FW.criteria] and len(df) == len(UNITS)
+        assert list(df.columns) == ["unit_code", "period", *TYPED] and len(df) == len(UNITS)
         df["A3"] = 4.5
     path = tmp_path / f"mau.{fmt}"
     write_template(df, path, fmt)
@@ -305,7 +306,7 @@ def test_wide_periods_with_different_frameworks_are_each_checked():
 
 
 def test_decimal_comma_in_a_quoted_cell_of_a_comma_file():
-    data = b'unit_code,period,criterion_code,score\n00004,2025,A3,"4,5"\n00008,2025,C1,"1,000"\n'
+    data = b'unit_code,period,criterion_code,score\n00004,2025,A3,"4,5"\n00008,2025,D4,"1,000"\n'
     parsed = read_upload(data, "x.csv", framework=FW, unit_codes=UNITS)
     assert parsed.rows["value"].tolist() == [4.5]
     assert [(p.row, p.value) for p in parsed.problems] == [(3, "1,000")]

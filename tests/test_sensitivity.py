@@ -14,6 +14,7 @@ from hypothesis.extra import numpy as hnp
 
 from danvan_scoring import cli, ranking, results, scoring, sensitivity as S, store
 from danvan_scoring.bootstrap import init_connection
+from danvan_scoring.results import period_scores
 from danvan_scoring.demo import fill_demo
 
 PERIOD = "2025"
@@ -76,7 +77,7 @@ def test_zero_spread_collapses_to_nominal(sens_con, method):
 def test_zero_spread_totals_equal_score_units_exactly(sens_con, inputs):
     m = inputs.matrices
     res = S.rank_uncertainty(m, inputs.profile, draws=5, spread=0.0, rng=1, keep_totals=True)
-    scores = store.current_scores(sens_con, PERIOD)
+    scores = period_scores(sens_con, PERIOD)
     su = scoring.score_units(scores[scores["stage"] == "appraised"], inputs.fw, inputs.profile,
                              units=m.units).set_index("unit_code")
     expect = su.loc[res.units, "total"].to_numpy()

@@ -75,8 +75,8 @@ case("long_utf8.csv",
      layout="long", ignored=[], note="clean UTF-8; blank stage → appraised; count criterion above its cap is a raw count")
 
 case("long_bom_crlf.csv",
-     ("\ufeffunit_code,period,criterion_code,score\r\n00097,2025,A3,3\r\n26734,2025,C1,85\r\n").encode("utf-8"),
-     rows=[R("00097", "2025", "A3", "appraised", 3.0), R("26734", "2025", "C1", "appraised", 85.0)],
+     ("\ufeffunit_code,period,criterion_code,score\r\n00097,2025,A3,3\r\n26734,2025,D4,85\r\n").encode("utf-8"),
+     rows=[R("00097", "2025", "A3", "appraised", 3.0), R("26734", "2025", "D4", "appraised", 85.0)],
      layout="long", note="Excel 'CSV UTF-8': BOM and CRLF")
 
 case("long_semicolon_vi.csv",
@@ -105,10 +105,10 @@ case("long_cp1258.csv",
      layout="long", note="Windows-1258 (legacy Vietnamese ANSI): decoded exactly, stored as NFC")
 
 case("wide_utf8.csv",
-     b"unit_code,period,A1,A3,B3,C1\n00004,2025,1,5,4,\n97,2025,0,2.5,,100\n",
+     b"unit_code,period,A1,A3,B3,D4\n00004,2025,1,5,4,\n97,2025,0,2.5,,100\n",
      rows=[R("00004", "2025", "A1", "appraised", 1.0), R("00004", "2025", "A3", "appraised", 5.0),
            R("00004", "2025", "B3", "appraised", 4.0), R("00097", "2025", "A1", "appraised", 0.0),
-           R("00097", "2025", "A3", "appraised", 2.5), R("00097", "2025", "C1", "appraised", 100.0)],
+           R("00097", "2025", "A3", "appraised", 2.5), R("00097", "2025", "D4", "appraised", 100.0)],
      layout="wide", note="wide layout; empty cells are simply not scored")
 
 case("wide_names_no_period.csv",
@@ -127,9 +127,9 @@ case("headers_plain_upper.csv",
 
 case("pass_fail_words.csv",
      ("unit_code,period,criterion_code,score\n00004,2025,A1,Đạt\n00008,2025,A1,không đạt\n"
-      "00097,2025,C3,45%\n").encode("utf-8"),
+      "00097,2025,B5,45%\n").encode("utf-8"),
      rows=[R("00004", "2025", "A1", "appraised", 1.0), R("00008", "2025", "A1", "appraised", 0.0),
-           R("00097", "2025", "C3", "appraised", 45.0)],
+           R("00097", "2025", "B5", "appraised", 45.0)],
      layout="long", note="'Đạt'/'không đạt' for pass/fail, '45%' for a ratio")
 
 case("quoted_newline.csv",
@@ -168,14 +168,14 @@ def xlsx_title_rows(path: Path) -> None:
     ws.append(["Mã đơn vị", "Kỳ", "Mã tiêu chí", "Điểm", "Ghi chú"])
     ws.append([4, 2025, "A3", "4,5", None])  # code as a number (zeros stripped), score as text
     ws.append(["00004", "2025", "B3", " 3 ", "nhập tay"])
-    ws.append([97, 2025.0, "C1", 90.0, None])
+    ws.append([97, 2025.0, "D4", 90.0, None])
     ws.append([None, None, None, None, None])
     wb.save(path)
 
 
 case("xlsx_title_rows.xlsx", None, xlsx=xlsx_title_rows,
      rows=[R("00004", "2025", "A3", "appraised", 4.5), R("00004", "2025", "B3", "appraised", 3.0, None, "nhập tay"),
-           R("00097", "2025", "C1", "appraised", 90.0)],
+           R("00097", "2025", "D4", "appraised", 90.0)],
      layout="long", note="title rows above the header; numbers stored as text; code as a number")
 
 
@@ -211,7 +211,7 @@ case("wide_unknown_criterion.csv",
      b"unit_code,period,A1,Z7\n00004,2025,1,3\n",
      problems=[[None, "Z7", None, "mã tiêu chí"]])
 case("out_of_range.csv",
-     b"unit_code,period,criterion_code,score\n00004,2025,A3,5.5\n00004,2025,A1,2\n00004,2025,P3,-1\n00004,2025,C1,-3\n",
+     b"unit_code,period,criterion_code,score\n00004,2025,A3,5.5\n00004,2025,A1,2\n00004,2025,P3,-1\n00004,2025,D4,-3\n",
      problems=[[2, "score", "5.5", "từ 0 đến 5"], [3, "score", "2", "đạt"], [4, "score", "-1", "số dương"],
                [5, "score", "-3", "không âm"]])
 case("non_numeric.csv",

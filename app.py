@@ -1,35 +1,196 @@
-"""Bảng điều khiển chấm điểm "Dân vận khéo" — minimal first page (the full dashboard follows)."""
+"""Bảng điều khiển chấm điểm "Dân vận khéo" — the Streamlit entry point.
 
-import os
+Run: ``danvan serve`` (or ``streamlit run app.py``; the database is ``$DANVAN_DB`` or
+``data/danvan.duckdb``, built with demo data on first run).
+
+Every run: open a cursor, find who is signed in (session state, else the session cookie),
+and hand ``st.navigation`` only the pages that person's role may use. A signed-out visitor
+gets the sign-in form on whatever path they opened, so a shared link such as
+``/ho-so?unit=18304&period=2025`` lands on that page right after signing in.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
 from pathlib import Path
 
-import streamlit as st
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
 
-from danvan_scoring import store
-from danvan_scoring.cli import ensure_database
-from danvan_scoring.paths import default_db_path
-from danvan_scoring.results import period_results
+import streamlit as st  # noqa: E402
 
-st.set_page_config(page_title="Chấm điểm Dân vận khéo", layout="wide")
+from danvan_scoring import auth, store  # noqa: E402
+from pages import common  # noqa: E402
 
-
-@st.cache_resource
-def _connection(path: str):
-    ensure_database(Path(path))
-    con = store.connect(path)
-    store.migrate(con)
-    return con
+st.set_page_config(page_title="Dân vận khéo — chấm điểm", page_icon=":material/how_to_vote:", layout="wide",
+                   initial_sidebar_state="expanded")
 
 
-con = _connection(str(os.environ.get("DANVAN_DB") or default_db_path())).cursor()
-st.title("Xếp hạng công tác dân vận")
-if store.is_demo(con):
-    st.warning("Dữ liệu minh họa (tổng hợp ngẫu nhiên) — không phải kết quả thật của đơn vị nào.")
-periods = store.periods(con)
-period = st.selectbox("Kỳ đánh giá", periods, index=len(periods) - 1)
-res = period_results(con, period)
-if res.empty:
-    st.info("Chưa có dữ liệu chấm điểm cho kỳ này.")
-else:
-    st.dataframe(res[["rank", "unit_name", "province_name", "total", "tier", "block_name", "block_rank"]],
-                 hide_index=True)
+# --------------------------------------------------------------------------- session
+def _set_cookie_script(token: str | None) -> str:
+    if token:
+        value = f"{common.COOKIE}={token}; path=/; max-age={int(auth.SESSION_TTL.total_seconds())}; SameSite=Lax"
+    else:
+        value = f"{common.COOKIE}=; path=/; max-age=0; SameSite=Lax"
+    return f"<script>window.parent.document.cookie = {value!r};</script>"
+
+
+def _cookie_token() -> str | None:
+    try:
+        token = st.context.cookies.get(common.COOKIE)
+    except Exception:  # no request context (tests)
+        return None
+    return token if isinstance(token, str) and token else None
+
+
+def current_actor(con) -> auth.Actor | None:
+    """Who is signed in: checked against the sessions table on every run (a disabled account
+    or a changed role takes effect at once)."""
+    token = st.session_state.get("token")
+    if token is None and not st.session_state.get("signed_out"):
+        token = _cookie_token()
+    actor = auth.resume_session(con, token) if token else None
+    if actor is None:
+        st.session_state.pop("actor", None)
+        st.session_state.pop("token", None)
+        return None
+    st.session_state["actor"] = actor
+    st.session_state["token"] = token
+    return actor
+
+
+def sign_out(con) -> None:
+    auth.end_session(con, st.session_state.get("token"))
+    for k in ("actor", "token"):
+        st.session_state.pop(k, None)
+    st.session_state["signed_out"] = True
+    st.session_state["_clear_cookie"] = True
+
+
+# --------------------------------------------------------------------------- sign-in page
+@common.guarded
+def signin_page() -> None:
+    con = common.db()
+    left, mid, right = st.columns([1, 1.4, 1])
+    with mid:
+        st.title("Đăng nhập")
+        st.caption("Hệ thống chấm điểm công tác dân vận và phong trào thi đua “Dân vận khéo”")
+        common.demo_badge()
+        with st.form("signin", border=True):
+            username = st.text_input("Tên đăng nhập", autocomplete="username")
+            password = st.text_input("Mật khẩu", type="password", autocomplete="current-password")
+            submitted = st.form_submit_button("Đăng nhập", type="primary", width="stretch")
+        if submitted:
+            actor = auth.authenticate(con, username, password)
+            if actor is None:
+                st.error("Tên đăng nhập hoặc mật khẩu không đúng.", icon=":material/lock:")
+            else:
+                token = auth.create_session(con, actor)
+                st.session_state.update(actor=actor, token=token, signed_out=False, _set_cookie=True)
+                st.session_state.pop("_clear_cookie", None)
+                st.rerun()
+        if store.is_demo(con):
+            st.info(
+                "**Cơ sở dữ liệu minh họa.** Tài khoản mẫu, mật khẩu đều là **demo**:\n"
+                "- `lanhdao` — Lãnh đạo (xem kết quả)\n"
+                "- `hoidong` — Hội đồng thi đua (+ trọng số)\n"
+                "- `canbo` — Cán bộ nhập liệu (+ nhập dữ liệu)\n"
+                "- `quantri` — Quản trị (toàn quyền)",
+                icon=":material/info:")
+        elif auth.users(con).empty:
+            st.warning("Chưa có tài khoản nào. Quản trị viên tạo tài khoản đầu tiên bằng lệnh:\n\n"
+                       "`danvan user add TEN --role admin`", icon=":material/person_add:")
+
+
+# --------------------------------------------------------------------------- navigation
+def refusal_page(title: str) -> None:
+    st.title("Không có quyền truy cập")
+    st.warning(f"Tài khoản của bạn không được dùng trang **{title}**. Nếu cần, hãy đề nghị quản trị viên "
+               "cấp quyền.", icon=":material/block:")
+    st.page_link(common.PAGES["tong-quan"][0], label="Về trang Tổng quan", icon=":material/dashboard:")
+
+
+def _pages_for(actor: auth.Actor) -> tuple[dict[str, list], dict[str, st.Page]]:
+    objs: dict[str, st.Page] = {}
+    for path, (file, title, icon, perm) in common.PAGES.items():
+        if actor.can(perm):
+            objs[path] = st.Page(file, title=title, icon=icon, url_path=path)
+    sections = {
+        "Kết quả": [objs[p] for p in ("tong-quan", "xep-hang", "so-sanh", "ho-so", "mo-hinh") if p in objs],
+        "Nghiệp vụ": [objs[p] for p in ("trong-so", "nhap-du-lieu") if p in objs],
+        "Hệ thống": [objs[p] for p in ("quan-tri",) if p in objs],
+    }
+    return {k: v for k, v in sections.items() if v}, objs
+
+
+def _sidebar(con, actor: auth.Actor) -> None:
+    with st.sidebar:
+        st.markdown(f"**{auth.ROLES.get(actor.role, actor.role)}** · `{actor.username}`")
+        if store.is_demo(con):
+            st.badge(common.DEMO_BADGE, icon=":material/science:", color="orange")
+        if st.button("Đăng xuất", icon=":material/logout:", key="signout"):
+            sign_out(con)
+            st.rerun()
+
+
+def _open_or_explain():
+    try:
+        con = common.open_run()
+        return con, current_actor(con)
+    except store.StoreError as exc:
+        st.error(str(exc), icon=":material/database:")
+    except Exception as exc:  # a damaged or unreadable database: say so, never a traceback
+        common.log.exception("database")
+        if "invalidated" in str(exc) or type(exc).__name__ == "FatalException":
+            common._connection.clear()  # the next run opens the file afresh
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        st.error(f"Không mở được cơ sở dữ liệu ({type(exc).__name__}: {first[:200]}). Hãy báo quản trị viên; "
+                 "khởi động lại bảng điều khiển có thể khắc phục.", icon=":material/database:")
+    st.stop()
+
+
+def main() -> None:
+    con, actor = _open_or_explain()
+    if actor is None:
+        # the sign-in form on every known path, so a shared link survives signing in
+        signin = st.Page(signin_page, title="Đăng nhập", icon=":material/login:", url_path="dang-nhap",
+                         default=True)
+        hidden = [st.Page(signin_page, title="Đăng nhập", url_path=p, visibility="hidden") for p in common.PAGES]
+        page = st.navigation([signin, *hidden], position="hidden")
+        if st.session_state.pop("_clear_cookie", False):
+            with st.sidebar:
+                st.iframe(_set_cookie_script(None), height=1)
+        page.run()
+        return
+
+    sections, objs = _pages_for(actor)
+
+    def home() -> None:
+        st.switch_page(objs["tong-quan"])
+
+    root = st.Page(home, title="Trang chủ", url_path="trang-chu", default=True, visibility="hidden")
+    # a path the role may not use shows a refusal (the page itself is not registered), instead of
+    # Streamlit's English "page not found" dialog
+    refused = [st.Page(functools.partial(refusal_page, common.PAGES[p][1]), title="Không có quyền truy cập",
+                       url_path=p, visibility="hidden") for p in common.PAGES if p not in objs]
+    nav = _with_root(sections, root)
+    nav[next(iter(nav))] += refused
+    page = st.navigation(nav, position="sidebar")
+    _sidebar(con, actor)
+    if st.session_state.get("_set_cookie"):
+        with st.sidebar:  # stays until the next sign-out: rerendering the same frame does nothing
+            st.iframe(_set_cookie_script(st.session_state["token"]), height=1)
+    common.guarded(page.run)()
+
+
+def _with_root(sections: dict[str, list], root) -> dict[str, list]:
+    first = next(iter(sections))
+    out = dict(sections)
+    out[first] = [root, *out[first]]
+    return out
+
+
+with common.app_run():
+    main()

@@ -514,7 +514,11 @@ import sys
 sys.path.insert(0, {str(ROOT)!r})
 import streamlit as st
 from danvan_scoring.auth import Actor
-from pages import common, mo_hinh
+import importlib.util
+from pages import common
+spec = importlib.util.spec_from_file_location("mo_hinh", {str(ROOT / "pages" / "mo-hinh.py")!r})
+mo_hinh = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(mo_hinh)
 st.session_state["_period"] = {PERIOD!r}
 mo_hinh.render(common.open_run(), Actor("canbo", "staff"))
 """

@@ -1,0 +1,293 @@
+"""Read-only analysis the dashboard pages show: cards, movers, block comparisons, points lost.
+
+Pure functions on the frames :func:`results.period_results` and :func:`store.current_scores`
+return (no database, no Streamlit), so the pages hold no scoring logic and these are
+tested on their own.
+
+Points are always *points in the total* under a weight profile: a criterion ``c`` of group
+``g`` carries ``share_c = 100 · W_g/ΣW · w_c/Σ_{c'∈g} w_c'`` points at full achievement, so
+under the default profile its share is its framework ``max_points`` and "points lost" is
+``max − points``; under another profile it is ``weight × missing achievement``.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+import numpy as np
+import pandas as pd
+
+from .criteria import NOT_ELIGIBLE, Framework, Kind
+from .scoring import build_matrices, points_of
+from .weights import WeightProfile
+
+NOT_ELIGIBLE_LABEL = "Chưa đủ điều kiện"
+
+
+# --------------------------------------------------------------------------- weights → points
+def group_max(fw: Framework, profile: WeightProfile) -> dict[str, float]:
+    """Points each scored group carries in the total (100 · W_g / ΣW)."""
+    total = sum(profile.groups.get(g.code, 0.0) for g in fw.scored_groups)
+    if total <= 0:
+        return {g.code: 0.0 for g in fw.scored_groups}
+    return {g.code: 100.0 * profile.groups.get(g.code, 0.0) / total for g in fw.scored_groups}
+
+
+def criterion_shares(fw: Framework, profile: WeightProfile) -> dict[str, float]:
+    """Points each ordinary criterion carries in the total at full achievement."""
+    gmax = group_max(fw, profile)
+    out: dict[str, float] = {}
+    for g in fw.scored_groups:
+        crits = [c for c in g.criteria if c.ordinary]
+        denom = sum(profile.criteria.get(c.code, 0.0) for c in crits)
+        for c in crits:
+            out[c.code] = gmax[g.code] * profile.criteria.get(c.code, 0.0) / denom if denom > 0 else 0.0
+    return out
+
+
+# --------------------------------------------------------------------------- one unit
+def criterion_breakdown(unit_scores: pd.DataFrame, fw: Framework, profile: WeightProfile) -> pd.DataFrame:
+    """Group → criterion table of one unit in one period.
+
+    ``unit_scores``: that unit's rows of ``current_scores`` (both stages). One row per
+    criterion of the framework, in framework order, with the raw values, framework
+    points, self against appraised, the points it carries in the total, the points
+    obtained and the points lost (weight × missing achievement; a penalty's points).
+    """
+    shares = criterion_shares(fw, profile)
+    by_stage: dict[str, pd.DataFrame] = {}
+    for stage in ("self", "appraised"):
+        s = unit_scores[unit_scores["stage"] == stage]
+        s = s.drop_duplicates("criterion_code", keep="last").set_index("criterion_code")
+        by_stage[stage] = s
+    rows = []
+    for g in fw.groups:
+        for c in g.criteria:
+            rec = {"group_code": g.code, "group_name": g.name, "criterion_code": c.code, "criterion_name": c.name,
+                   "kind": c.kind.value, "max_points": c.max_points, "evidence_required": c.evidence_required,
+                   "appraiser_only": c.appraiser_only}
+            for stage, frame in by_stage.items():
+                if c.code in frame.index:
+                    v = float(frame.at[c.code, "value"])
+                    rec[f"value_{stage}"] = v
+                    rec[f"points_{stage}"] = float(points_of(pd.Series([v]), pd.Series([c.code]), fw)[0])
+                else:
+                    rec[f"value_{stage}"] = np.nan
+                    rec[f"points_{stage}"] = np.nan
+            appr = by_stage["appraised"]
+            rec["evidence"] = _text(appr.at[c.code, "evidence"]) if c.code in appr.index else None
+            rec["note"] = _text(appr.at[c.code, "note"]) if c.code in appr.index else None
+            rec["missing"] = c.code not in appr.index
+            rec["missing_evidence"] = bool(c.evidence_required and not rec["missing"] and not rec["evidence"])
+            pts = rec["points_appraised"]
+            if c.ordinary:
+                share = shares.get(c.code, 0.0)
+                ach = 0.0 if np.isnan(pts) else pts / c.max_points
+                rec["weight"] = share
+                rec["obtained"] = share * ach
+                rec["lost"] = share * (1.0 - ach)
+            elif c.kind is Kind.penalty:
+                rec["weight"] = 0.0
+                rec["obtained"] = -(0.0 if np.isnan(pts) else pts)
+                rec["lost"] = 0.0 if np.isnan(pts) else pts
+            else:  # bonus
+                rec["weight"] = 0.0
+                rec["obtained"] = 0.0 if np.isnan(pts) else pts
+                rec["lost"] = 0.0
+            rec["gap"] = rec["points_self"] - rec["points_appraised"] \
+                if not (np.isnan(rec["points_self"]) or np.isnan(rec["points_appraised"])) else np.nan
+            rows.append(rec)
+    return pd.DataFrame(rows)
+
+
+def _text(v) -> str | None:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return None
+    s = str(v).strip()
+    return s or None
+
+
+def points_lost(breakdown: pd.DataFrame, limit: int | None = None) -> pd.DataFrame:
+    """Criteria where points were lost, largest first (ties: framework order)."""
+    out = breakdown[breakdown["lost"] > 0.005].copy()
+    out["_order"] = range(len(out))
+    out = out.sort_values(["lost", "_order"], ascending=[False, True], kind="mergesort").drop(columns="_order")
+    out = out.reset_index(drop=True)
+    return out.head(limit) if limit else out
+
+
+# --------------------------------------------------------------------------- criterion matrix
+def contribution_matrix(scores: pd.DataFrame, fw: Framework, profile: WeightProfile,
+                        units: list[str] | None = None) -> pd.DataFrame:
+    """Units × ordinary criteria: points each criterion adds to each unit's total (appraised)."""
+    appr = scores[scores["stage"] == "appraised"]
+    m = build_matrices(appr, fw, units)
+    shares = criterion_shares(fw, profile)
+    w = np.array([shares.get(c, 0.0) for c in m.ordinary])
+    return pd.DataFrame(m.achievement * w, index=pd.Index(m.units, name="unit_code"), columns=m.ordinary)
+
+
+def versus_block(contrib: pd.DataFrame, res: pd.DataFrame, unit_code: str, fw: Framework,
+                 n: int = 3) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The unit's strengths and weaknesses against its block's average, per criterion.
+
+    Returns (strengths, weaknesses): criterion_code, criterion_name, unit, block_mean, diff,
+    in points of the total; strengths have diff > 0, weaknesses diff < 0, largest first.
+    """
+    empty = pd.DataFrame(columns=["criterion_code", "criterion_name", "unit", "block_mean", "diff"])
+    row = res[res["unit_code"] == unit_code]
+    if row.empty or unit_code not in contrib.index:
+        return empty, empty
+    block = row["block"].iloc[0]
+    peers = res.loc[res["block"] == block, "unit_code"] if pd.notna(block) else res["unit_code"]
+    peers = [u for u in peers if u in contrib.index]
+    mean = contrib.loc[peers].mean()
+    mine = contrib.loc[unit_code]
+    frame = pd.DataFrame({"criterion_code": contrib.columns, "unit": mine.values, "block_mean": mean.values})
+    frame["criterion_name"] = [fw.criteria[c].name for c in frame["criterion_code"]]
+    frame["diff"] = frame["unit"] - frame["block_mean"]
+    frame = frame[["criterion_code", "criterion_name", "unit", "block_mean", "diff"]]
+    strengths = frame[frame["diff"] > 0.005].sort_values("diff", ascending=False, kind="mergesort").head(n)
+    weaknesses = frame[frame["diff"] < -0.005].sort_values("diff", kind="mergesort").head(n)
+    return strengths.reset_index(drop=True), weaknesses.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- blocks
+def block_peers(res: pd.DataFrame, unit_code: str) -> pd.DataFrame:
+    row = res[res["unit_code"] == unit_code]
+    if row.empty or pd.isna(row["block"].iloc[0]):
+        return res.iloc[0:0]
+    return res[res["block"] == row["block"].iloc[0]]
+
+
+def block_leader(res: pd.DataFrame, block: str) -> pd.Series | None:
+    """The unit ranked first in the block (lowest unit code among equals), None if nobody is ranked."""
+    peers = res[(res["block"] == block) & res["block_rank"].notna()]
+    if peers.empty:
+        return None
+    return peers.sort_values(["block_rank", "unit_code"], kind="mergesort").iloc[0]
+
+
+def block_average(res: pd.DataFrame, block: str) -> pd.Series:
+    """Mean total and group sub-scores of the block's eligible units (all its units if none is)."""
+    peers = res[res["block"] == block]
+    ok = peers[peers["eligible"].astype(bool)]
+    peers = ok if not ok.empty else peers
+    cols = ["total"] + [c for c in res.columns if c.startswith("group_")]
+    return peers[cols].mean()
+
+
+# --------------------------------------------------------------------------- overview
+def summary(res: pd.DataFrame) -> dict:
+    """Headline figures of a (filtered) results table."""
+    n = len(res)
+    elig = res[res["eligible"].astype(bool)] if n else res
+    mean_total = float(elig["total"].mean()) if len(elig) else float("nan")
+    both = elig.dropna(subset=["total_prev"]) if "total_prev" in elig.columns and len(elig) else elig.iloc[0:0]
+    mean_change = float((both["total"] - both["total_prev"]).mean()) if len(both) else float("nan")
+    top = res[res["tier_code"] == "xuat_sac"] if n and "tier_code" in res.columns else res.iloc[0:0]
+    return {"units": n, "eligible": int(len(elig)), "not_eligible": int(n - len(elig)), "mean_total": mean_total,
+            "mean_change": mean_change, "compared": int(len(both)), "excellent": int(len(top))}
+
+
+def tier_distribution(res: pd.DataFrame, fw: Framework) -> pd.DataFrame:
+    """Count and share of units in each tier, best first, then those not eligible."""
+    counts = res["tier_code"].fillna("__none__").value_counts() if len(res) else pd.Series(dtype=int)
+    rows = [{"tier_code": t.code, "tier": t.name, "count": int(counts.get(t.code, 0))} for t in fw.tiers]
+    rows.append({"tier_code": None, "tier": NOT_ELIGIBLE_LABEL, "count": int(counts.get("__none__", 0))})
+    out = pd.DataFrame(rows)
+    total = out["count"].sum()
+    out["share"] = out["count"] / total if total else 0.0
+    return out
+
+
+def movers(res: pd.DataFrame, n: int = 10) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(most improved, most declined) by change of total against the previous period."""
+    if "delta_total" not in res.columns:
+        return res.iloc[0:0], res.iloc[0:0]
+    have = res.dropna(subset=["delta_total"])
+    up = have[have["delta_total"] > 0].sort_values(["delta_total", "unit_code"], ascending=[False, True],
+                                                   kind="mergesort").head(n)
+    down = have[have["delta_total"] < 0].sort_values(["delta_total", "unit_code"], ascending=[True, True],
+                                                     kind="mergesort").head(n)
+    return up.reset_index(drop=True), down.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- filters
+def fold(text: str) -> str:
+    """Lower case without diacritics: 'Xã Đức Đồng' → 'xa duc dong' (for search)."""
+    text = unicodedata.normalize("NFD", str(text).casefold())
+    return "".join(ch for ch in text if not unicodedata.combining(ch)).replace("đ", "d")
+
+
+def filter_results(res: pd.DataFrame, *, search: str = "", provinces=None, blocks=None, tiers=None,
+                   unit_types=None) -> pd.DataFrame:
+    """Rows matching every given filter; ``tiers`` holds tier codes, None = not eligible."""
+    out = res
+    if provinces:
+        out = out[out["province_code"].isin(list(provinces))]
+    if blocks:
+        out = out[out["block"].isin(list(blocks))]
+    if tiers:
+        tiers = list(tiers)
+        mask = out["tier_code"].isin([t for t in tiers if t])
+        if None in tiers:
+            mask |= out["tier_code"].isna()
+        out = out[mask]
+    if unit_types:
+        out = out[out["unit_type"].isin(list(unit_types))]
+    q = fold(search.strip()) if search else ""
+    if q:
+        names = out["unit_name"].fillna("").map(fold)
+        out = out[names.str.contains(q, regex=False) | out["unit_code"].astype(str).str.contains(q, regex=False)]
+    return out
+
+
+# --------------------------------------------------------------------------- weights preview
+def rank_moves(official: pd.DataFrame, preview: pd.DataFrame) -> pd.DataFrame:
+    """Each unit's rank and tier under the official and the new weights; ``moved`` > 0 = up."""
+    a = official[["unit_code", "unit_name", "province_name", "rank", "total", "tier"]].rename(
+        columns={"rank": "rank_official", "total": "total_official", "tier": "tier_official"})
+    b = preview[["unit_code", "rank", "total", "tier"]].rename(
+        columns={"rank": "rank_new", "total": "total_new", "tier": "tier_new"})
+    out = a.merge(b, on="unit_code", how="outer")
+    out["moved"] = (out["rank_official"].astype("Float64") - out["rank_new"].astype("Float64")).astype("Int64")
+    out["tier_changed"] = out["tier_official"] != out["tier_new"]
+    key = out["moved"].astype("Float64").abs().fillna(0)
+    out = out.assign(_k=key).sort_values(["_k", "rank_new", "unit_code"], ascending=[False, True, True],
+                                         kind="mergesort", na_position="last").drop(columns="_k")
+    return out.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- trends & comparisons
+def trend_from(frames: dict[str, pd.DataFrame], unit_codes: list[str]) -> pd.DataFrame:
+    """Total, rank and tier of some units over periods, from per-period results frames."""
+    parts = []
+    for period, r in frames.items():
+        sub = r[r["unit_code"].isin(unit_codes)]
+        if len(sub):
+            parts.append(sub.assign(period=period))
+    cols = ["period", "unit_code", "unit_name", "total", "rank", "block_rank", "tier"]
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    out = pd.concat(parts, ignore_index=True)
+    return out[cols + [c for c in out.columns if c.startswith("group_")]]
+
+
+def compare_criteria(columns: dict[str, pd.Series], fw: Framework) -> pd.DataFrame:
+    """Criterion-by-criterion table: one column per compared entity (points in the total),
+    plus the spread (best − worst) and which entity is best on each criterion."""
+    frame = pd.DataFrame(columns)
+    frame.index.name = "criterion_code"
+    frame = frame.reset_index()
+    frame.insert(1, "criterion_name", [fw.criteria[c].name for c in frame["criterion_code"]])
+    frame.insert(1, "group_code", [fw.group_of[c] for c in frame["criterion_code"]])
+    vals = frame[list(columns)]
+    frame["spread"] = vals.max(axis=1) - vals.min(axis=1)
+    best = vals.idxmax(axis=1)
+    frame["best"] = best.where(frame["spread"] > 0.005, "")
+    return frame
+
+
+def tier_label(tier: str | None) -> str:
+    return NOT_ELIGIBLE_LABEL if tier in (None, NOT_ELIGIBLE) else tier

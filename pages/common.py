@@ -1,0 +1,435 @@
+"""Shared UI helpers of the dashboard: the connection, cached results, headers, filters, formats.
+
+Pages call these and the library; no SQL and no scoring logic here either. Every cached
+function is keyed by the database path, the period, the weight profile (its JSON) and
+``store.data_version`` so a write anywhere shows at once and nothing is recomputed
+needlessly; the cursor is passed as an underscore argument (not hashed).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+import os
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from danvan_scoring import auth, insights, results, store
+from danvan_scoring.criteria import Framework
+from danvan_scoring.paths import default_db_path
+from danvan_scoring.ranking import rank_change
+from danvan_scoring.weights import WeightProfile, official_profile
+
+log = logging.getLogger("danvan.app")
+
+COOKIE = "danvan_session"
+DEMO_BADGE = "Dữ liệu minh họa"
+NO_DATA = "Chưa có dữ liệu"
+PERIOD_LABEL = "Kỳ đánh giá"
+
+TIER_COLORS = {
+    "xuat_sac": "#1b7f3b",
+    "tot": "#5aae61",
+    "kha": "#3b7dd8",
+    "trung_binh": "#f0a030",
+    "yeu": "#d7301f",
+    None: "#9e9e9e",
+}
+
+# url path → (file, title, icon, permission); the order is the menu order
+PAGES = {
+    "tong-quan": ("pages/tong-quan.py", "Tổng quan", ":material/dashboard:", "view"),
+    "xep-hang": ("pages/xep-hang.py", "Xếp hạng", ":material/leaderboard:", "view"),
+    "so-sanh": ("pages/so-sanh.py", "So sánh", ":material/compare_arrows:", "view"),
+    "ho-so": ("pages/ho-so.py", "Hồ sơ đơn vị", ":material/account_balance:", "view"),
+    "trong-so": ("pages/trong-so.py", "Trọng số", ":material/tune:", "weights"),
+    "nhap-du-lieu": ("pages/nhap-du-lieu.py", "Nhập dữ liệu", ":material/upload_file:", "import"),
+    "mo-hinh": ("pages/mo-hinh.py", "Mô hình", ":material/lightbulb:", "view"),
+    "quan-tri": ("pages/quan-tri.py", "Quản trị", ":material/admin_panel_settings:", "users"),
+}
+
+
+# --------------------------------------------------------------------------- app run
+# Streamlit treats a ``pages/`` folder next to app.py as the legacy multipage mechanism: the
+# first script run after the server starts executes ``pages/<name>.py`` directly when the URL
+# names it, without app.py (so without sign-in and without the role's page list). Page files
+# are named after their URL paths (``pages/ho-so.py`` for ``/ho-so``) and every page calls
+# ``header`` first, which hands such a run to app.py: sign-in and st.navigation apply, and a
+# shared deep link opened right after a restart lands where it should, with no "page not found".
+APP_PATH = Path(__file__).resolve().parent.parent / "app.py"
+_RUN = threading.local()
+
+
+@contextmanager
+def app_run():
+    """app.py wraps each script run in this; pages check it."""
+    _RUN.active = True
+    try:
+        yield
+    finally:
+        _RUN.active = False
+
+
+def ensure_app() -> None:
+    """Run the page only through app.py: a page file run on its own runs the app instead."""
+    if getattr(_RUN, "active", False):
+        return
+    import runpy
+
+    runpy.run_path(str(APP_PATH), run_name="__main__")
+    st.stop()
+
+
+# --------------------------------------------------------------------------- connection
+def db_path() -> str:
+    return str(Path(os.environ.get("DANVAN_DB") or default_db_path()).resolve())
+
+
+@st.cache_resource(show_spinner="Đang mở cơ sở dữ liệu…")
+def _connection(path: str):
+    from danvan_scoring.cli import ensure_database
+
+    ensure_database(Path(path))
+    con = store.connect(path)
+    store.migrate(con)
+    return con
+
+
+def open_run():
+    """One cursor of the shared connection per script run (fragments reuse it)."""
+    cur = _connection(db_path()).cursor()
+    st.session_state["_cursor"] = cur
+    return cur
+
+
+def db():
+    cur = st.session_state.get("_cursor")
+    return cur if cur is not None else open_run()
+
+
+def version() -> int:
+    return store.data_version(db())
+
+
+def actor() -> auth.Actor | None:
+    return st.session_state.get("actor")
+
+
+# --------------------------------------------------------------------------- cached reads
+@st.cache_data(show_spinner=False, max_entries=64)
+def _official_json(path: str, period: str, v: int, _con) -> str:
+    return official_profile(_con, period).model_dump_json()
+
+
+def official(period: str) -> WeightProfile:
+    return WeightProfile.model_validate_json(_official_json(db_path(), period, version(), db()))
+
+
+def framework(period: str) -> Framework:
+    return store.framework_for_period(db(), period)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _base_results(path: str, period: str, profile_json: str, v: int, _con) -> pd.DataFrame:
+    profile = WeightProfile.model_validate_json(profile_json)
+    return results.period_results(_con, period, profile, with_previous=False, scores=_scores(path, period, v, _con))
+
+
+@st.cache_data(show_spinner="Đang tính điểm và xếp hạng…", max_entries=64)
+def _results(path: str, period: str, profile_json: str, v: int, _con) -> pd.DataFrame:
+    base = _base_results(path, period, profile_json, v, _con)
+    prev_period = store.previous_period(_con, period)
+    prev = None
+    if prev_period:
+        prev = _base_results(path, prev_period, _official_json(path, prev_period, v, _con), v, _con)
+    return rank_change(base, prev)
+
+
+def period_table(period: str, profile: WeightProfile | None = None) -> pd.DataFrame:
+    """The period's results (with change against the previous period), cached."""
+    profile = profile or official(period)
+    return _results(db_path(), period, profile.model_dump_json(), version(), db())
+
+
+def base_table(period: str) -> pd.DataFrame:
+    """The period's results under its official profile, without the previous period."""
+    return _base_results(db_path(), period, official(period).model_dump_json(), version(), db())
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _scores(path: str, period: str, v: int, _con) -> pd.DataFrame:
+    """The scores the period is ranked on (typed-in values plus those derived from the model registry)."""
+    if hasattr(results, "period_scores"):
+        return results.period_scores(_con, period)
+    return store.current_scores(_con, period)
+
+
+def scores(period: str) -> pd.DataFrame:
+    return _scores(db_path(), period, version(), db())
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _contrib(path: str, period: str, profile_json: str, v: int, _con) -> pd.DataFrame:
+    profile = WeightProfile.model_validate_json(profile_json)
+    fw = store.framework_for_period(_con, period)
+    units = _base_results(path, period, profile_json, v, _con)["unit_code"].tolist()
+    return insights.contribution_matrix(_scores(path, period, v, _con), fw, profile, units)
+
+
+def contributions(period: str) -> pd.DataFrame:
+    return _contrib(db_path(), period, official(period).model_dump_json(), version(), db())
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _periods_with_data(path: str, v: int, _con) -> list[str]:
+    return [p for p in store.periods(_con) if results.scored_units(_con, p)]
+
+
+def periods() -> list[str]:
+    return store.periods(db())
+
+
+def periods_with_data() -> list[str]:
+    return _periods_with_data(db_path(), version(), db())
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _provinces(path: str, v: int, _con) -> dict[str, str]:
+    p = store.provinces(_con)
+    return dict(zip(p["province_code"], p["short_name"].fillna(p["name"])))
+
+
+def province_names() -> dict[str, str]:
+    return _provinces(db_path(), version(), db())
+
+
+def is_demo() -> bool:
+    return store.is_demo(db())
+
+
+def period_label(period: str) -> str:
+    if len(period) == 4:
+        return f"Năm {period}"
+    year, part = period[:4], period[5:]
+    return {"H1": f"6 tháng đầu năm {year}", "H2": f"6 tháng cuối năm {year}"}.get(
+        part, f"Quý {part[1:]}/{year}" if part.startswith("Q") else period)
+
+
+# --------------------------------------------------------------------------- page furniture
+def guarded(fn):
+    """Run a page body or a fragment; an unexpected error becomes a Vietnamese message."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except store.PermissionDenied as exc:
+            st.error(f"Không được phép: {exc}", icon=":material/block:")
+        except store.StoreError as exc:
+            st.error(str(exc), icon=":material/error:")
+        except Exception:  # the user never sees a traceback; the server log keeps it
+            log.exception("page error")
+            st.error("Đã xảy ra lỗi không mong đợi khi hiển thị trang này. Hãy tải lại trang; nếu lỗi "
+                     "còn lặp lại, xin báo cho quản trị viên (chi tiết đã được ghi vào nhật ký máy chủ).",
+                     icon=":material/error:")
+        return None
+
+    return wrapper
+
+
+def demo_badge() -> None:
+    if is_demo():
+        st.badge(DEMO_BADGE, icon=":material/science:", color="orange")
+        st.caption("Số liệu tổng hợp ngẫu nhiên để trình diễn — không phải kết quả thật của đơn vị nào.")
+
+
+def header(title: str, subtitle: str | None = None) -> None:
+    ensure_app()
+    st.title(title)
+    if subtitle:
+        st.caption(subtitle)
+    demo_badge()
+
+
+def no_data(what: str = "") -> None:
+    msg = f"**{NO_DATA}** {what}".strip()
+    st.info(msg + "\n\nCán bộ nhập liệu tải bảng điểm lên ở trang **Nhập dữ liệu** (hoặc dùng lệnh "
+            "`danvan import`); kết quả sẽ hiện ở đây ngay sau khi nhập.", icon=":material/inbox:")
+
+
+def period_select(key: str, *, container=None, only_with_data: bool = True, default: str | None = None) -> str | None:
+    """The period selectbox (label "Kỳ đánh giá"); the choice is shared between pages."""
+    options = periods_with_data() if only_with_data else periods()
+    if not options:
+        options = periods()
+    if not options:
+        return None
+    remembered = default or st.session_state.get("_period")
+    if key in st.session_state and st.session_state[key] not in options:
+        del st.session_state[key]
+    box = container or st
+    kwargs = {}
+    if key not in st.session_state:  # a value set through session state wins; never pass both
+        kwargs["index"] = options.index(remembered) if remembered in options else len(options) - 1
+    value = box.selectbox(PERIOD_LABEL, options, key=key, format_func=period_label, **kwargs)
+    st.session_state["_period"] = value
+    return value
+
+
+# --------------------------------------------------------------------------- formats
+def vn(x, digits: int = 2, sign: bool = False) -> str:
+    """Vietnamese number: 1.234,56 (dot for thousands, comma for decimals)."""
+    if x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA:
+        return "—"
+    text = f"{float(x):+,.{digits}f}" if sign else f"{float(x):,.{digits}f}"
+    return text.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
+
+
+def vn_int(n) -> str:
+    if n is None or n is pd.NA:
+        return "—"
+    return f"{int(n):,}".replace(",", ".")
+
+
+def profile_link(unit_code: str, period: str) -> str:
+    return f"ho-so?unit={unit_code}&period={period}"
+
+
+def tier_name(code, fw: Framework) -> str:
+    return fw.tier_names.get(code, insights.NOT_ELIGIBLE_LABEL) if code else insights.NOT_ELIGIBLE_LABEL
+
+
+def group_label(fw: Framework, code: str) -> str:
+    return f"Nhóm {code} — {fw.group(code).name}"
+
+
+def unit_labels(res: pd.DataFrame) -> dict[str, str]:
+    """unit code → "Xã Đức Đồng (Hà Tĩnh) · 18304", for selectboxes."""
+    prov = res["province_code"].map(province_names()).fillna(res["province_name"]).fillna("")
+    text = res["unit_name"].fillna(res["unit_code"]) + " (" + prov + ") · " + res["unit_code"]
+    return dict(zip(res["unit_code"], text))
+
+
+def reasons(row) -> str:
+    """Why a unit is not ranked, or its vetoes, in words."""
+    parts = []
+    if isinstance(row.get("missing"), str) and row["missing"]:
+        parts.append(f"thiếu điểm: {row['missing']}")
+    if isinstance(row.get("missing_evidence"), str) and row["missing_evidence"]:
+        parts.append(f"thiếu minh chứng: {row['missing_evidence']}")
+    if isinstance(row.get("vetoes"), str) and row["vetoes"]:
+        parts.append(f"bị giới hạn xếp loại: {row['vetoes']}")
+    return "; ".join(parts)
+
+
+def results_view(res: pd.DataFrame, fw: Framework, period: str, *, compact: bool = False) -> tuple[pd.DataFrame, dict]:
+    """The results table with Vietnamese headers and its column configuration."""
+    groups = [g.code for g in fw.scored_groups]
+    provinces = province_names()
+    out = pd.DataFrame({
+        "Hạng": res["rank"],
+        "Hạng trong khối": res["block_rank"],
+        "Mã": res["unit_code"],
+        "Đơn vị": res["unit_name"],
+        "Tỉnh": res["province_code"].map(provinces).fillna(res["province_name"]),
+        "Khối thi đua": res["block_name"],
+        "Tổng điểm": res["total"].round(2),
+        "Xếp loại": res["tier"].where(res["eligible"].astype(bool), insights.NOT_ELIGIBLE_LABEL),
+    })
+    if not compact:
+        for g in groups:
+            out[f"Nhóm {g}"] = res[f"group_{g}"].round(2)
+    out["± điểm"] = res["delta_total"] if "delta_total" in res.columns else pd.NA
+    out["± hạng"] = res["delta_rank"] if "delta_rank" in res.columns else pd.NA
+    if not compact:
+        out["Tự chấm − thẩm định"] = res["gap"]
+        out["Đủ điều kiện"] = res["eligible"].astype(bool)
+        out["Ghi chú"] = [reasons(r) for r in res[["missing", "missing_evidence", "vetoes"]].to_dict("records")]
+        out["Loại đơn vị"] = res["unit_type"].map(store.UNIT_TYPES).fillna(res["unit_type"])
+    out["Hồ sơ"] = [profile_link(u, period) for u in res["unit_code"]]
+    gmax = insights.group_max(fw, official(period))
+    config = {
+        "Hạng": st.column_config.NumberColumn(help="Hạng toàn bộ (đồng hạng khi tổng điểm bằng nhau)", format="%d",
+                                              width="small"),
+        "Hạng trong khối": st.column_config.NumberColumn(help="Hạng trong khối, cụm thi đua", format="%d",
+                                                         width="small"),
+        "Mã": st.column_config.TextColumn(width="small"),
+        "Tổng điểm": st.column_config.ProgressColumn(format="%.2f", min_value=0, max_value=100,
+                                                     help="Tổng điểm thẩm định (thang 100)"),
+        "± điểm": st.column_config.NumberColumn(format="%+.2f", help="Thay đổi tổng điểm so với kỳ trước"),
+        "± hạng": st.column_config.NumberColumn(format="%+d", help="Số bậc tăng (+) hoặc giảm (−) so với kỳ trước"),
+        "Tự chấm − thẩm định": st.column_config.NumberColumn(
+            format="%+.2f", help="Điểm tự chấm trừ điểm thẩm định: dương là đơn vị tự chấm cao hơn"),
+        "Đủ điều kiện": st.column_config.CheckboxColumn(help="Đủ điều kiện xếp loại"),
+        "Hồ sơ": st.column_config.LinkColumn(display_text="Xem hồ sơ", help="Mở hồ sơ đơn vị"),
+    }
+    for g in groups:
+        config[f"Nhóm {g}"] = st.column_config.NumberColumn(
+            format="%.2f", help=f"{group_label(fw, g)} (tối đa {vn(gmax[g], 1)} điểm)")
+    return out, config
+
+
+# --------------------------------------------------------------------------- filters
+def filter_bar(res: pd.DataFrame, key: str, *, search: bool = False, tier: bool = False,
+               unit_type: bool = False, fw: Framework | None = None) -> pd.DataFrame:
+    """Province / block (/ tier / type / search) filters above a table; returns the rows kept."""
+    provinces = province_names()
+    cols = st.columns([1.2, 1.6, 1.0, 1.0] if (tier or unit_type) else [1, 1])
+    prov_opts = sorted(res["province_code"].dropna().unique().tolist())
+    chosen_prov = cols[0].multiselect("Tỉnh, thành phố", prov_opts, key=f"{key}_prov",
+                                      format_func=lambda c: provinces.get(c, c), placeholder="Tất cả")
+    scope = res[res["province_code"].isin(chosen_prov)] if chosen_prov else res
+    blocks = scope[["block", "block_name", "province_code"]].dropna(subset=["block"]).drop_duplicates("block")
+    block_names = {b: f"{n} — {provinces.get(p, p)}" for b, n, p in blocks.itertuples(index=False)}
+    if f"{key}_block" in st.session_state:  # keep only blocks still offered
+        st.session_state[f"{key}_block"] = [b for b in st.session_state[f"{key}_block"] if b in block_names]
+    chosen_block = cols[1].multiselect("Khối thi đua", sorted(block_names), key=f"{key}_block",
+                                       format_func=lambda b: block_names.get(b, b), placeholder="Tất cả")
+    chosen_tier = chosen_type = None
+    if tier and fw is not None:
+        tier_opts = [t.code for t in fw.tiers] + ["__none__"]
+        chosen_tier = cols[2].multiselect(
+            "Xếp loại", tier_opts, key=f"{key}_tier", placeholder="Tất cả",
+            format_func=lambda t: insights.NOT_ELIGIBLE_LABEL if t == "__none__" else fw.tier_names[t])
+        chosen_tier = [None if t == "__none__" else t for t in chosen_tier]
+    if unit_type:
+        type_opts = [t for t in store.UNIT_TYPES if t in set(res["unit_type"])]
+        chosen_type = cols[3].multiselect("Loại đơn vị", type_opts, key=f"{key}_type", placeholder="Tất cả",
+                                          format_func=lambda t: store.UNIT_TYPES.get(t, t))
+    text = ""
+    if search:
+        text = st.text_input("Tìm đơn vị", key=f"{key}_search", placeholder="Tên hoặc mã đơn vị, ví dụ: Đức Đồng",
+                             help="Không cần gõ dấu: “duc dong” cũng tìm được “Đức Đồng”")
+    return insights.filter_results(res, search=text, provinces=chosen_prov, blocks=chosen_block,
+                                   tiers=chosen_tier, unit_types=chosen_type)
+
+
+# --------------------------------------------------------------------------- charts
+def bar_top(res: pd.DataFrame, n: int, fw: Framework, title: str) -> go.Figure:
+    top = res[res["rank"].notna()].head(n).iloc[::-1]
+    provinces = province_names()
+    names = [f"{r.unit_name} ({provinces.get(r.province_code, '')})" for r in top.itertuples()]
+    fig = go.Figure(go.Bar(
+        x=top["total"].round(2), y=names, orientation="h",
+        marker_color=[TIER_COLORS.get(t, TIER_COLORS[None]) for t in top["tier_code"]],
+        text=[vn(t) for t in top["total"]], textposition="outside", cliponaxis=False,
+        customdata=list(zip(top["rank"].astype(str), top["tier"])),
+        hovertemplate="%{y}<br>Hạng %{customdata[0]} · %{customdata[1]}<br>Tổng điểm %{x:.2f}<extra></extra>"))
+    fig.update_layout(title=title, height=max(260, 26 * len(top) + 90), margin=dict(l=10, r=40, t=50, b=30),
+                      xaxis=dict(range=[0, 105], title="Tổng điểm"), yaxis=dict(automargin=True),
+                      separators=",.")
+    return fig
+
+
+def tier_legend_order(fw: Framework) -> list[tuple[str | None, str]]:
+    return [(t.code, t.name) for t in fw.tiers] + [(None, insights.NOT_ELIGIBLE_LABEL)]
+
+
+if __name__ == "__main__":  # run as a page by Streamlit's legacy pages/ scan: show the app instead
+    ensure_app()

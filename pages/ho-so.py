@@ -1,0 +1,205 @@
+"""Hồ sơ đơn vị: one unit's total, tier, ranks, history, criterion breakdown and points lost.
+
+The URL carries the unit and the period (``ho-so?unit=18304&period=2025``) so a leader can
+send the link; choosing another unit or period here updates the URL.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from danvan_scoring import insights, store
+from pages import common
+
+KIND_SHORT = {"points": "Chấm điểm", "ratio": "Tỷ lệ", "pass_fail": "Đạt/không", "count": "Số lần",
+              "bonus": "Điểm cộng", "penalty": "Điểm trừ"}
+
+
+def _sync_from_url(key: str, param: str, options: list[str]) -> None:
+    """A link opened (or followed) with ?param=… selects that option, once per new value."""
+    value = st.query_params.get(param)
+    seen = f"_url_{param}"
+    if value and value in options and st.session_state.get(seen) != value:
+        st.session_state[key] = value
+    st.session_state[seen] = value
+
+
+def choose() -> tuple[str | None, str | None]:
+    options = common.periods_with_data() or common.periods()
+    if not options:
+        return None, None
+    _sync_from_url("profile_period", "period", options)
+    c1, c2 = st.columns([1, 3])
+    period = common.period_select("profile_period", container=c1, default=st.query_params.get("period"))
+    res = common.period_table(period)
+    if res.empty:
+        return period, None
+    codes = res["unit_code"].tolist()
+    labels = common.unit_labels(res)
+    _sync_from_url("profile_unit", "unit", codes)
+    if st.session_state.get("profile_unit") not in labels:
+        st.session_state.pop("profile_unit", None)
+    unit = c2.selectbox("Đơn vị", codes, key="profile_unit", format_func=lambda u: labels.get(u, u),
+                        help="Gõ tên hoặc mã để tìm")
+    if st.query_params.get("unit") != unit or st.query_params.get("period") != period:
+        st.query_params.update({"unit": unit, "period": period})
+        st.session_state["_url_unit"], st.session_state["_url_period"] = unit, period
+    return period, unit
+
+
+def headline(row: pd.Series, res: pd.DataFrame, fw) -> None:
+    prov = common.province_names().get(row["province_code"], row["province_name"])
+    st.subheader(row["unit_name"])
+    st.caption(f"{store.UNIT_TYPES.get(row['unit_type'], row['unit_type'])} · {prov} · "
+               f"{row['block_name'] or 'chưa xếp khối'} · mã {row['unit_code']} · bộ trọng số {row['profile']}")
+    n_ranked = int(res["rank"].notna().sum())
+    block = res[res["block"] == row["block"]]
+    c = st.columns(5)
+    delta = None if pd.isna(row.get("delta_total")) else f"{common.vn(row['delta_total'], sign=True)} so với kỳ trước"
+    c[0].metric("Tổng điểm", common.vn(row["total"]), delta=delta, border=True)
+    c[1].metric("Xếp loại", row["tier"] if row["eligible"] else insights.NOT_ELIGIBLE_LABEL, border=True)
+    rank = "—" if pd.isna(row["rank"]) else f"{int(row['rank'])}/{common.vn_int(n_ranked)}"
+    drank = None if pd.isna(row.get("delta_rank")) else f"{int(row['delta_rank']):+d} bậc"
+    c[2].metric("Hạng toàn bộ", rank, delta=drank, border=True)
+    brank = "—" if pd.isna(row["block_rank"]) else f"{int(row['block_rank'])}/{int(block['block_rank'].notna().sum())}"
+    c[3].metric("Hạng trong khối", brank, border=True)
+    gap = None if pd.isna(row["gap"]) else f"chênh {common.vn(row['gap'], sign=True)}"
+    c[4].metric("Điểm tự chấm", common.vn(row["total_self"]), delta=gap, delta_color="off", delta_arrow="off", border=True,
+                help="Tổng điểm đơn vị tự chấm; chênh lệch dương là đơn vị tự chấm cao hơn kết quả thẩm định")
+    why = common.reasons(row)
+    if not row["eligible"]:
+        st.warning(f"**Chưa đủ điều kiện xếp loại** — {why}.", icon=":material/warning:")
+    elif why:
+        st.info(f"Lưu ý: {why}.", icon=":material/info:")
+
+
+def breakdown_tab(bd: pd.DataFrame, fw, profile) -> None:
+    gmax = insights.group_max(fw, profile)
+    for g in fw.groups:
+        part = bd[bd["group_code"] == g.code]
+        if g.code in gmax:
+            got = part["obtained"].sum()
+            st.markdown(f"**{common.group_label(fw, g.code)}** — {common.vn(got)} / {common.vn(gmax[g.code], 1)} điểm")
+        else:
+            st.markdown(f"**{g.code}. {g.name}** — {common.vn(part['obtained'].sum(), sign=True)} điểm")
+        view = pd.DataFrame({
+            "Mã": part["criterion_code"], "Tiêu chí": part["criterion_name"], "Loại": part["kind"].map(KIND_SHORT),
+            "Tối đa": part["max_points"], "Tự chấm": part["points_self"], "Thẩm định": part["points_appraised"],
+            "Tự chấm − thẩm định": part["gap"], "Giá trị thẩm định": part["value_appraised"],
+            "Minh chứng": part["evidence"], "Ghi chú": part["note"],
+        })
+        view["Thẩm định"] = view["Thẩm định"].where(~part["missing"].to_numpy() | ~part["kind"].isin(
+            ["points", "ratio", "pass_fail", "count"]).to_numpy())
+        st.dataframe(view, hide_index=True, width="stretch", column_config={
+            "Tiêu chí": st.column_config.TextColumn(width="large"),
+            "Tối đa": st.column_config.NumberColumn(format="%.2f", help="Điểm tối đa theo bộ tiêu chí"),
+            "Tự chấm": st.column_config.NumberColumn(format="%.2f", help="Điểm đơn vị tự chấm"),
+            "Thẩm định": st.column_config.NumberColumn(format="%.2f", help="Điểm sau thẩm định (điểm dùng để xếp hạng)"),
+            "Tự chấm − thẩm định": st.column_config.NumberColumn(format="%+.2f"),
+            "Giá trị thẩm định": st.column_config.NumberColumn(format="%.2f",
+                                                               help="Giá trị đã nhập: điểm, tỷ lệ %, số lần hoặc 1/0"),
+        })
+    missing = bd[bd["missing"] & bd["kind"].isin(["points", "ratio", "pass_fail", "count"])]
+    if len(missing):
+        st.caption("Tiêu chí chưa có điểm thẩm định: " + ", ".join(missing["criterion_code"]))
+
+
+def strengths_tab(period: str, unit: str, res: pd.DataFrame, fw) -> None:
+    contrib = common.contributions(period)
+    strengths, weaknesses = insights.versus_block(contrib, res, unit, fw, n=5)
+    row = res[res["unit_code"] == unit].iloc[0]
+    st.caption(f"So với bình quân của {len(insights.block_peers(res, unit))} đơn vị trong {row['block_name']}, "
+               "tính bằng điểm trong tổng điểm.")
+    a, b = st.columns(2)
+    for col, frame, title, empty in ((a, strengths, "Điểm mạnh", "Không có tiêu chí nào cao hơn bình quân khối."),
+                                     (b, weaknesses, "Điểm yếu", "Không có tiêu chí nào thấp hơn bình quân khối.")):
+        with col:
+            st.markdown(f"**{title}**")
+            if frame.empty:
+                st.caption(empty)
+                continue
+            view = pd.DataFrame({"Tiêu chí": frame["criterion_code"] + " — " + frame["criterion_name"],
+                                 "Đơn vị": frame["unit"], "Bình quân khối": frame["block_mean"],
+                                 "Chênh lệch": frame["diff"]})
+            st.dataframe(view, hide_index=True, width="stretch", column_config={
+                "Đơn vị": st.column_config.NumberColumn(format="%.2f"),
+                "Bình quân khối": st.column_config.NumberColumn(format="%.2f"),
+                "Chênh lệch": st.column_config.NumberColumn(format="%+.2f"),
+            })
+
+
+def lost_tab(bd: pd.DataFrame) -> None:
+    lost = insights.points_lost(bd)
+    if lost.empty:
+        st.success("Đơn vị không bị mất điểm ở tiêu chí nào.", icon=":material/check_circle:")
+        return
+    st.caption(f"Tổng cộng mất {common.vn(lost['lost'].sum())} điểm. Điểm bị mất = trọng số của tiêu chí "
+               "(số điểm nó mang trong tổng) × phần chưa đạt; điểm trừ tính nguyên số điểm trừ.")
+    top = lost.head(12).iloc[::-1]
+    fig = go.Figure(go.Bar(x=top["lost"].round(2), y=top["criterion_code"], orientation="h", marker_color="#d7301f",
+                           text=[common.vn(x) for x in top["lost"]], textposition="outside", cliponaxis=False,
+                           customdata=top["criterion_name"],
+                           hovertemplate="%{y} — %{customdata}<br>Mất %{x:.2f} điểm<extra></extra>"))
+    fig.update_layout(title="Nơi bị mất điểm (lớn nhất trước)", height=max(240, 30 * len(top) + 90),
+                      margin=dict(l=10, r=40, t=50, b=30), xaxis_title="Điểm bị mất", separators=",.")
+    st.plotly_chart(fig, width="stretch", key="lost_chart")
+    view = pd.DataFrame({"Mã": lost["criterion_code"], "Tiêu chí": lost["criterion_name"],
+                         "Trọng số (điểm)": lost["weight"], "Đạt được": lost["obtained"], "Bị mất": lost["lost"]})
+    st.dataframe(view, hide_index=True, width="stretch", column_config={
+        c: st.column_config.NumberColumn(format="%.2f") for c in ("Trọng số (điểm)", "Đạt được", "Bị mất")})
+
+
+def history_tab(period: str, unit: str, fw) -> None:
+    frames = {p: common.base_table(p) for p in common.periods_with_data()}
+    tr = insights.trend_from(frames, [unit])
+    if len(tr) > 1:
+        fig = go.Figure()
+        fig.add_trace(go.Scatter(x=tr["period"], y=tr["total"].round(2), mode="lines+markers+text", name="Tổng điểm",
+                                 text=[common.vn(t) for t in tr["total"]], textposition="top center",
+                                 line=dict(color="#b71c1c", width=3)))
+        fig.update_layout(title="Tổng điểm qua các kỳ", height=320, margin=dict(l=10, r=10, t=50, b=30),
+                          yaxis=dict(range=[0, 105], title="Tổng điểm"), xaxis=dict(type="category"), separators=",.")
+        st.plotly_chart(fig, width="stretch", key="history_chart")
+    view = pd.DataFrame({"Kỳ": tr["period"].map(common.period_label), "Tổng điểm": tr["total"].round(2),
+                         "Hạng": tr["rank"], "Hạng trong khối": tr["block_rank"], "Xếp loại": tr["tier"]})
+    st.dataframe(view, hide_index=True, width="stretch",
+                 column_config={"Tổng điểm": st.column_config.NumberColumn(format="%.2f")})
+    with st.expander("Lịch sử nhập điểm của kỳ này (mọi lần nhập, kể cả giá trị đã thay hoặc hoàn tác)"):
+        hist = store.score_history(common.db(), unit, period)
+        if hist.empty:
+            st.caption("Chưa có lần nhập nào.")
+        else:
+            st.dataframe(pd.DataFrame({
+                "Tiêu chí": hist["criterion_code"], "Giai đoạn": hist["stage"].map(store.STAGE_LABELS),
+                "Giá trị": hist["value"], "Lô nhập": hist["batch_id"], "Người nhập": hist["actor"],
+                "Thời điểm": hist["created_at"], "Tệp": hist["filename"], "Đã hoàn tác": hist["undone"],
+            }), hide_index=True, width="stretch", height=300)
+
+
+def main() -> None:
+    common.header("Hồ sơ đơn vị", "Kết quả chi tiết của một đơn vị: điểm từng tiêu chí, điểm mạnh, điểm yếu, nơi bị mất điểm")
+    period, unit = choose()
+    if period is None or unit is None:
+        common.no_data("để xem hồ sơ đơn vị.")
+        return
+    fw = common.framework(period)
+    res = common.period_table(period)
+    row = res[res["unit_code"] == unit].iloc[0]
+    headline(row, res, fw)
+    profile = common.official(period)
+    sc = common.scores(period)
+    bd = insights.criterion_breakdown(sc[sc["unit_code"] == unit], fw, profile)
+    t1, t2, t3, t4 = st.tabs(["Điểm theo tiêu chí", "Điểm mạnh, điểm yếu so với khối", "Nơi bị mất điểm", "Lịch sử"])
+    with t1:
+        common.guarded(breakdown_tab)(bd, fw, profile)
+    with t2:
+        common.guarded(strengths_tab)(period, unit, res, fw)
+    with t3:
+        common.guarded(lost_tab)(bd)
+    with t4:
+        common.guarded(history_tab)(period, unit, fw)
+
+
+main()

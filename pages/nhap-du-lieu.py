@@ -1,0 +1,240 @@
+"""Nhập dữ liệu (staff, admin): template, upload, validation report, preview, confirm, history, undo.
+
+The page calls ``ingest.import_file`` — the same function as ``danvan import`` — first as a
+dry run (validation and new/changed/unchanged counts, nothing written), then for real after
+"Xác nhận nhập".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+
+import pandas as pd
+import streamlit as st
+
+from danvan_scoring import export, ingest, store
+from pages import common
+
+CONFIRM = "Xác nhận nhập"
+STATUS = {"new": "Mới", "changed": "Thay đổi", "unchanged": "Không đổi"}
+STAGE_CHOICES = {None: "Theo tệp (cột giai đoạn)", "appraised": "Thẩm định", "self": "Tự chấm"}
+PREVIEW_ROWS = 5000
+
+
+def template_section(period: str) -> None:
+    fw = common.framework(period)
+    provinces = common.province_names()
+    c1, c2 = st.columns([1, 1])
+    layout = c1.radio("Bố cục mẫu", ["long", "wide"], horizontal=True, key="tpl_layout",
+                      format_func=lambda x: {"long": "Dạng dài (mỗi dòng một tiêu chí)",
+                                             "wide": "Dạng rộng (mỗi dòng một đơn vị)"}[x])
+    prov = c2.selectbox("Phạm vi mẫu", [None, *provinces], key="tpl_prov",
+                        format_func=lambda p: "Tất cả đơn vị" if p is None else provinces.get(p, p))
+
+    def build(fmt: str) -> bytes:
+        codes = store.units(common.db(), prov)["unit_code"].tolist()
+        frame = ingest.template_frame(fw, codes, period, layout)
+        buf = io.BytesIO()
+        ingest.write_template(frame, buf, fmt)
+        return buf.getvalue()
+
+    stem = f"mau-nhap-diem-{period}-{layout}" + (f"-{prov}" if prov else "")
+    a, b, _ = st.columns([1, 1, 3])
+    a.download_button("Tải mẫu CSV", data=lambda: build("csv"), file_name=f"{stem}.csv", mime="text/csv",
+                      on_click="ignore", icon=":material/download:", key="tpl_csv")
+    b.download_button("Tải mẫu Excel (XLSX)", data=lambda: build("xlsx"), file_name=f"{stem}.xlsx",
+                      mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                      on_click="ignore", icon=":material/download:", key="tpl_xlsx")
+    with st.expander("Hướng dẫn điền mẫu"):
+        st.markdown(
+            "- Mỗi dòng (dạng dài): mã đơn vị, kỳ, mã tiêu chí, điểm, giai đoạn (`self` = tự chấm, "
+            "`appraised` = thẩm định; cũng nhận “tự chấm”, “thẩm định”), minh chứng, ghi chú.\n"
+            "- Dạng rộng: mỗi tiêu chí một cột (A1, A2…).\n"
+            "- Tệp có bất kỳ lỗi nào sẽ bị từ chối toàn bộ và không ghi gì; báo cáo lỗi chỉ rõ dòng, cột và lý do.\n"
+            "- Nhập lại cùng một tệp không tạo thay đổi; mỗi lần nhập là một lô có thể hoàn tác.")
+        kinds = pd.DataFrame([{"Mã": c.code, "Tiêu chí": c.name, "Giá trị nhập": c.value_hint(),
+                               "Bắt buộc minh chứng": c.evidence_required} for c in fw.criteria.values()])
+        st.dataframe(kinds, hide_index=True, width="stretch")
+
+
+def _progress_bar():
+    bar = st.progress(0.0, text="Đang chuẩn bị…")
+
+    def tell(fraction: float, message: str) -> None:
+        bar.progress(min(max(float(fraction), 0.0), 1.0), text=message)
+
+    return bar, tell
+
+
+def check_upload(data: bytes, name: str, period: str, stage: str | None) -> dict:
+    """Dry run, once per file × options × data version (kept in session state)."""
+    key = (hashlib.sha256(data).hexdigest(), name, period, stage, common.version())
+    cached = st.session_state.get("up_check")
+    if cached and cached["key"] == key:
+        return cached
+    bar, tell = _progress_bar()
+    try:
+        res = ingest.import_file(common.db(), data, name, actor=common.actor(), period=period, stage=stage,
+                                 dry_run=True, progress=tell)
+        out = {"key": key, "ok": True, "result": res, "rows": res.parsed.rows}
+    except ingest.UploadRejected as rej:
+        out = {"key": key, "ok": False, "problems": rej.problems, "parsed": rej.parsed}
+    finally:
+        bar.empty()
+    st.session_state["up_check"] = out
+    return out
+
+
+def problems_report(check: dict) -> None:
+    problems = check["problems"]
+    parsed = check.get("parsed")
+    count = parsed.problem_count if parsed is not None else len(problems)
+    st.error(f"**Tệp bị từ chối: {common.vn_int(count)} lỗi.** Không có dữ liệu nào được ghi. Hãy sửa tệp theo "
+             "báo cáo dưới đây rồi tải lên lại.", icon=":material/report:")
+    report = pd.DataFrame([{"Dòng": p.row, "Cột": p.column, "Giá trị": p.value, "Lý do": p.reason} for p in problems])
+    report["Dòng"] = report["Dòng"].astype("Int64")
+    st.dataframe(report, hide_index=True, width="stretch", height=min(480, 36 * (len(report) + 1) + 4),
+                 key="up_problems", column_config={"Lý do": st.column_config.TextColumn(width="large")})
+    if count > len(problems):
+        st.caption(f"Chỉ liệt kê {common.vn_int(len(problems))} lỗi đầu tiên trong số {common.vn_int(count)}.")
+    st.download_button("Tải báo cáo lỗi (CSV)", data=export.to_csv_bytes(report), file_name="bao-cao-loi.csv",
+                       mime="text/csv", on_click="ignore", icon=":material/download:", key="up_problems_csv")
+
+
+def preview_report(check: dict, name: str) -> bool:
+    """Counts and row-by-row preview; returns True when there is something to import."""
+    res = check["result"]
+    c = st.columns(4)
+    c[0].metric("Dòng hợp lệ", common.vn_int(res.rows), border=True)
+    c[1].metric("Giá trị mới", common.vn_int(res.new), border=True)
+    c[2].metric("Giá trị thay đổi", common.vn_int(res.changed), border=True)
+    c[3].metric("Không đổi", common.vn_int(res.unchanged), border=True)
+    parsed = res.parsed
+    notes = []
+    if parsed.ignored_columns:
+        notes.append("bỏ qua các cột: " + ", ".join(f"“{x}”" for x in parsed.ignored_columns))
+    if parsed.blank_cells:
+        notes.append(f"{common.vn_int(parsed.blank_cells)} ô điểm để trống được bỏ qua")
+    if parsed.duplicate_rows:
+        notes.append(f"{common.vn_int(parsed.duplicate_rows)} dòng lặp lại giống hệt được tính một lần")
+    if notes:
+        st.caption("Lưu ý: " + "; ".join(notes) + ".")
+    if res.new + res.changed == 0:
+        st.info("Tệp hợp lệ nhưng không có giá trị nào mới hoặc thay đổi — không có gì để nhập.",
+                icon=":material/check_circle:")
+        return False
+    st.success("Tệp hợp lệ: không có lỗi nào. Kiểm tra phần xem trước rồi bấm **Xác nhận nhập**.",
+               icon=":material/task_alt:")
+    pv = store.preview_batch(common.db(), check["rows"])
+    names = store.unit_names(common.db())
+    show = st.segmented_control("Hiển thị", ["changed", "new", "unchanged"], default="changed" if res.changed else "new",
+                                format_func=lambda s: STATUS[s], key="up_show")
+    sub = pv[pv["status"] == show] if show else pv
+    view = pd.DataFrame({
+        "Mã đơn vị": sub["unit_code"], "Đơn vị": sub["unit_code"].map(names), "Kỳ": sub["period"],
+        "Tiêu chí": sub["criterion_code"], "Giai đoạn": sub["stage"].map(store.STAGE_LABELS),
+        "Giá trị cũ": sub["old_value"], "Giá trị mới": sub["value"], "Minh chứng": sub["evidence"],
+        "Trạng thái": sub["status"].map(STATUS),
+    })
+    st.dataframe(view.head(PREVIEW_ROWS), hide_index=True, width="stretch", height=360, key="up_preview")
+    if len(view) > PREVIEW_ROWS:
+        st.caption(f"Hiển thị {common.vn_int(PREVIEW_ROWS)} dòng đầu trong {common.vn_int(len(view))}.")
+    return True
+
+
+def upload_section(period: str) -> None:
+    stage = st.selectbox("Giai đoạn (khi tệp không có cột giai đoạn)", list(STAGE_CHOICES), key="up_stage",
+                         format_func=STAGE_CHOICES.get)
+    file = st.file_uploader("Tệp bảng điểm (CSV hoặc XLSX)", type=["csv", "xlsx", "txt"], key="upload_file",
+                            help=f"Tối đa {ingest.MAX_BYTES // (1024 * 1024)} MB. Kỳ mặc định: {period} "
+                                 "(khi tệp không có cột kỳ).")
+    if flash := st.session_state.pop("up_flash", None):
+        st.success(flash, icon=":material/check_circle:")
+    if file is None:
+        return
+    data = file.getvalue()
+    if st.session_state.get("up_imported") == (hashlib.sha256(data).hexdigest(), file.name):
+        st.caption(f"Tệp “{file.name}” đã được nhập. Tải lên tệp khác để nhập tiếp.")
+        return
+    check = check_upload(data, file.name, period, stage)
+    if not check["ok"]:
+        problems_report(check)
+        return
+    if not preview_report(check, file.name):
+        return
+    if st.button(CONFIRM, type="primary", icon=":material/cloud_upload:", key="up_confirm"):
+        bar, tell = _progress_bar()
+        try:
+            res = ingest.import_file(common.db(), data, file.name, actor=common.actor(), period=period, stage=stage,
+                                     progress=tell)
+        except ingest.UploadRejected as rej:  # the data changed between preview and confirm
+            st.session_state.pop("up_check", None)
+            st.error(f"Tệp bị từ chối khi nhập: {rej}", icon=":material/report:")
+            return
+        finally:
+            bar.empty()
+        st.session_state["up_imported"] = (hashlib.sha256(data).hexdigest(), file.name)
+        st.session_state.pop("up_check", None)
+        st.session_state["up_flash"] = res.summary() + ". Bảng xếp hạng đã được cập nhật."
+        st.rerun()
+
+
+def history_section() -> None:
+    con = common.db()
+    b = store.batches(con)
+    if b.empty:
+        st.caption("Chưa có lô nhập nào.")
+        return
+    view = pd.DataFrame({
+        "Lô": b["batch_id"], "Người nhập": b["actor"], "Lúc nhập": b["created_at"], "Tệp": b["filename"],
+        "Mới": b["rows_new"], "Thay đổi": b["rows_changed"], "Không đổi": b["rows_unchanged"],
+        "Minh họa": b["synthetic"].astype(bool), "Đã hoàn tác lúc": b["undone_at"], "Người hoàn tác": b["undone_by"],
+    })
+    st.dataframe(view, hide_index=True, width="stretch", height=min(400, 36 * (len(view) + 1) + 4), key="up_batches",
+                 column_config={"Lúc nhập": st.column_config.DatetimeColumn(format="DD/MM/YYYY HH:mm"),
+                                "Đã hoàn tác lúc": st.column_config.DatetimeColumn(format="DD/MM/YYYY HH:mm")})
+    live = b[b["undone_at"].isna() & (b["kind"] == "scores")]
+    if live.empty:
+        return
+    labels = {r["batch_id"]: f"Lô {r['batch_id']} — {r['filename'] or 'không tên'} ({r['actor']}, "
+                             f"{r['created_at']:%d/%m/%Y %H:%M})" for r in live.to_dict("records")}
+    pick = st.selectbox("Lô cần hoàn tác", list(labels), format_func=labels.get, key="undo_pick")
+    pending = st.session_state.get("undo_confirm")
+    if pending != pick:
+        if st.button("Hoàn tác lô này…", key="undo_ask", icon=":material/undo:"):
+            st.session_state["undo_confirm"] = int(pick)
+            st.rerun()
+        return
+    st.warning(f"Hoàn tác **{labels[pick]}**? Các giá trị của lô này thôi hiệu lực và giá trị trước đó được khôi phục. "
+               "Việc hoàn tác được ghi vào nhật ký.", icon=":material/undo:")
+    a, bcol, _ = st.columns([1, 1, 3])
+    if a.button("Xác nhận hoàn tác", type="primary", key="undo_yes"):
+        info = store.undo_batch(con, int(pick), actor=common.actor())
+        st.session_state.pop("undo_confirm", None)
+        st.session_state.pop("up_imported", None)
+        st.session_state["undo_flash"] = (f"Đã hoàn tác lô số {info['batch_id']} ({common.vn_int(info['entries'])} "
+                                          "giá trị); các giá trị trước đó đã được khôi phục.")
+        st.rerun()
+    if bcol.button("Hủy", key="undo_no"):
+        st.session_state.pop("undo_confirm", None)
+        st.rerun()
+
+
+def main() -> None:
+    common.header("Nhập dữ liệu", "Tải mẫu, tải bảng điểm lên, kiểm tra, xem trước rồi mới ghi; mỗi lần nhập có thể hoàn tác")
+    period = common.period_select("up_period", only_with_data=False)
+    if period is None:
+        common.no_data("— chưa có kỳ đánh giá nào; hãy thêm kỳ bằng lệnh `danvan period add 2025`.")
+        return
+    st.subheader("1. Tải mẫu bảng điểm")
+    common.guarded(template_section)(period)
+    st.subheader("2. Tải bảng điểm lên")
+    common.guarded(upload_section)(period)
+    st.subheader("3. Lịch sử nhập và hoàn tác")
+    if flash := st.session_state.pop("undo_flash", None):
+        st.success(flash, icon=":material/check_circle:")
+    common.guarded(history_section)()
+
+
+main()

@@ -1,0 +1,188 @@
+"""So sánh: 2–6 units side by side, or one unit against its block's average and its block's leader."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from danvan_scoring import insights
+from pages import common
+
+PALETTE = ["#b71c1c", "#1565c0", "#2e7d32", "#f9a825", "#6a1b9a", "#00838f"]
+MODE_UNITS = "Chọn từ 2 đến 6 đơn vị"
+MODE_BLOCK = "Một đơn vị với bình quân và đơn vị dẫn đầu khối"
+
+
+def entities_for_units(res: pd.DataFrame, contrib: pd.DataFrame, codes: list[str], labels: dict) -> list[dict]:
+    out = []
+    for u in codes:
+        row = res[res["unit_code"] == u].iloc[0]
+        out.append({"name": labels[u], "short": row["unit_name"], "row": row, "criteria": contrib.loc[u],
+                    "units": [u]})
+    return out
+
+
+def entities_for_block(res: pd.DataFrame, contrib: pd.DataFrame, unit: str, labels: dict) -> list[dict]:
+    row = res[res["unit_code"] == unit].iloc[0]
+    block = row["block"]
+    peers = insights.block_peers(res, unit)
+    ok = peers[peers["eligible"].astype(bool)]
+    members = (ok if len(ok) else peers)["unit_code"].tolist()
+    avg = insights.block_average(res, block)
+    out = [{"name": labels[unit], "short": row["unit_name"], "row": row, "criteria": contrib.loc[unit],
+            "units": [unit]}]
+    out.append({"name": f"Bình quân {row['block_name']}", "short": "Bình quân khối", "row": avg,
+                "criteria": contrib.loc[[m for m in members if m in contrib.index]].mean(), "units": members,
+                "average": True})
+    leader = insights.block_leader(res, block)
+    if leader is not None and leader["unit_code"] != unit:
+        out.append({"name": f"Dẫn đầu khối: {labels[leader['unit_code']]}", "short": leader["unit_name"],
+                    "row": leader, "criteria": contrib.loc[leader["unit_code"]], "units": [leader["unit_code"]]})
+    elif leader is not None:
+        st.success(f"{row['unit_name']} đang dẫn đầu {row['block_name']}.", icon=":material/emoji_events:")
+    return out
+
+
+def radar(entities, fw, gmax) -> go.Figure:
+    groups = [g.code for g in fw.scored_groups]
+    theta = [f"Nhóm {g}" for g in groups]
+    names = [fw.group(g).name for g in groups]
+    fig = go.Figure()
+    lowest = 100.0
+    for i, e in enumerate(entities):
+        r = [100 * float(e["row"][f"group_{g}"]) / gmax[g] if gmax[g] else 0 for g in groups]
+        lowest = min(lowest, *r)
+        fig.add_trace(go.Scatterpolar(r=r + r[:1], theta=theta + theta[:1], name=e["short"], fill="toself",
+                                      opacity=0.5, line=dict(color=PALETTE[i % len(PALETTE)], width=2),
+                                      customdata=names + names[:1],
+                                      hovertemplate="%{theta} — %{customdata}: %{r:.1f}% số điểm của nhóm"
+                                                    "<extra>" + e["short"] + "</extra>"))
+    floor = max(0.0, 10 * (int(lowest) // 10) - 10)
+    fig.update_layout(title="Mức đạt theo nhóm tiêu chí (% số điểm của nhóm)", height=460,
+                      polar=dict(radialaxis=dict(range=[floor, 100], ticksuffix="%")),
+                      margin=dict(l=40, r=40, t=60, b=30), legend=dict(orientation="h", y=-0.1), separators=",.")
+    return fig
+
+
+def grouped_bars(entities, fw, gmax) -> go.Figure:
+    groups = [g.code for g in fw.scored_groups]
+    fig = go.Figure()
+    for i, e in enumerate(entities):
+        fig.add_trace(go.Bar(name=e["short"], x=[f"Nhóm {g}" for g in groups],
+                             y=[round(float(e["row"][f"group_{g}"]), 2) for g in groups],
+                             marker_color=PALETTE[i % len(PALETTE)],
+                             hovertemplate="%{x}: %{y:.2f} điểm<extra>" + e["short"] + "</extra>"))
+    fig.update_layout(barmode="group", title="Điểm từng nhóm", height=400, yaxis_title="Điểm",
+                      margin=dict(l=10, r=10, t=50, b=30), legend=dict(orientation="h", y=-0.15), separators=",.")
+    return fig
+
+
+def criteria_table(entities, fw) -> None:
+    cols = {e["short"] if sum(x["short"] == e["short"] for x in entities) == 1 else e["name"]: e["criteria"]
+            for e in entities}
+    table = insights.compare_criteria(cols, fw)
+    names = list(cols)
+    view = table.rename(columns={"criterion_code": "Mã", "group_code": "Nhóm", "criterion_name": "Tiêu chí",
+                                 "spread": "Chênh lệch cao − thấp", "best": "Cao nhất"})
+
+    def mark(row):
+        vals = row[names].astype(float)
+        styles = [""] * len(row)
+        if vals.max() - vals.min() > 0.005:
+            for j, c in enumerate(row.index):
+                if c in names and vals[c] == vals.max():
+                    styles[j] = "background-color: #d9f0d3; font-weight: 600"
+                elif c in names and vals[c] == vals.min():
+                    styles[j] = "background-color: #fde0dd"
+        return styles
+
+    styled = view.style.apply(mark, axis=1).format({n: "{:.2f}" for n in names + ["Chênh lệch cao − thấp"]})
+    st.dataframe(styled, hide_index=True, width="stretch", height=min(900, 36 * (len(view) + 1) + 4),
+                 column_config={"Tiêu chí": st.column_config.TextColumn(width="large")})
+    st.caption("Điểm trong tổng điểm (theo bộ trọng số chính thức). Nền xanh: cao nhất; nền hồng: thấp nhất trên "
+               "tiêu chí đó.")
+
+
+def trend_chart(entities, block: str | None) -> go.Figure:
+    frames = {p: common.base_table(p) for p in common.periods_with_data()}
+    fig = go.Figure()
+    for i, e in enumerate(entities):
+        if e.get("average"):
+            ys = [insights.block_average(frames[p], block)["total"] if block in set(frames[p]["block"]) else None
+                  for p in frames]
+            xs = list(frames)
+        else:
+            tr = insights.trend_from(frames, e["units"])
+            xs, ys = tr["period"].tolist(), tr["total"].round(2).tolist()
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=e["short"],
+                                 line=dict(color=PALETTE[i % len(PALETTE)], width=3,
+                                           dash="dot" if e.get("average") else "solid")))
+    fig.update_layout(title="Tổng điểm qua các kỳ", height=360, yaxis=dict(title="Tổng điểm"),
+                      xaxis=dict(type="category", title="Kỳ đánh giá"), margin=dict(l=10, r=10, t=50, b=30),
+                      legend=dict(orientation="h", y=-0.2), separators=",.")
+    return fig
+
+
+@common.guarded
+def body(period: str) -> None:
+    fw = common.framework(period)
+    res = common.period_table(period)
+    contrib = common.contributions(period)
+    labels = common.unit_labels(res)
+    mode = st.radio("Cách so sánh", [MODE_UNITS, MODE_BLOCK], horizontal=True, key="cmp_mode")
+    codes = res["unit_code"].tolist()
+    if "cmp_units" in st.session_state:  # a unit not scored in this period cannot stay selected
+        st.session_state["cmp_units"] = [u for u in st.session_state["cmp_units"] if u in labels]
+    if st.session_state.get("cmp_unit") not in labels:
+        st.session_state.pop("cmp_unit", None)
+    block = None
+    if mode == MODE_UNITS:
+        kwargs = {}
+        if "cmp_units" not in st.session_state:
+            kwargs["default"] = [u for u in st.query_params.get_all("units") if u in labels][:6] or codes[:3]
+        chosen = st.multiselect("Đơn vị so sánh", codes, max_selections=6, key="cmp_units", **kwargs,
+                                format_func=lambda u: labels.get(u, u), placeholder="Gõ tên hoặc mã đơn vị")
+        if len(chosen) < 2:
+            st.info("Hãy chọn ít nhất 2 đơn vị (tối đa 6).", icon=":material/info:")
+            return
+        entities = entities_for_units(res, contrib, chosen, labels)
+    else:
+        unit = st.selectbox("Đơn vị", codes, key="cmp_unit", format_func=lambda u: labels.get(u, u))
+        block = res.loc[res["unit_code"] == unit, "block"].iloc[0]
+        entities = entities_for_block(res, contrib, unit, labels)
+
+    gmax = insights.group_max(fw, common.official(period))
+    summary = pd.DataFrame({
+        "": [e["name"] for e in entities],
+        "Tổng điểm": [round(float(e["row"]["total"]), 2) for e in entities],
+        "Hạng": [e["row"].get("rank") if not e.get("average") else None for e in entities],
+        "Xếp loại": [e["row"].get("tier") if not e.get("average") else "" for e in entities],
+        "Hồ sơ": [common.profile_link(e["units"][0], period) if not e.get("average") else None for e in entities],
+    })
+    st.dataframe(summary, hide_index=True, width="stretch", column_config={
+        "Tổng điểm": st.column_config.NumberColumn(format="%.2f"),
+        "Hạng": st.column_config.NumberColumn(format="%d"),
+        "Hồ sơ": st.column_config.LinkColumn(display_text="Xem hồ sơ")})
+    a, b = st.columns(2)
+    with a:
+        st.plotly_chart(radar(entities, fw, gmax), width="stretch", key="cmp_radar")
+    with b:
+        st.plotly_chart(grouped_bars(entities, fw, gmax), width="stretch", key="cmp_bars")
+    st.caption(" · ".join(f"Nhóm {g.code}: {g.name}" for g in fw.scored_groups))
+    st.subheader("So sánh từng tiêu chí")
+    criteria_table(entities, fw)
+    st.subheader("Xu hướng")
+    st.plotly_chart(trend_chart(entities, block), width="stretch", key="cmp_trend")
+
+
+def main() -> None:
+    common.header("So sánh", "Đặt các đơn vị cạnh nhau, hoặc so một đơn vị với bình quân và đơn vị dẫn đầu khối")
+    period = common.period_select("cmp_period")
+    if period is None or common.period_table(period).empty:
+        common.no_data("để so sánh.")
+        return
+    body(period)
+
+
+main()

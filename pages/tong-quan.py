@@ -1,0 +1,122 @@
+"""Tổng quan: headline cards, tier distribution, where communes stand, most improved and declined."""
+
+from __future__ import annotations
+
+import math
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from danvan_scoring import insights
+from pages import common
+
+
+def cards(res, fw) -> None:
+    s = insights.summary(res)
+    c = st.columns(4)
+    c[0].metric("Đơn vị được chấm", common.vn_int(s["units"]), border=True,
+                help="Số đơn vị có điểm trong kỳ, trong phạm vi đang lọc")
+    c[1].metric("Đủ điều kiện xếp loại", common.vn_int(s["eligible"]),
+                delta=f"{common.vn_int(s['not_eligible'])} chưa đủ điều kiện" if s["not_eligible"] else None,
+                delta_color="off", delta_arrow="off", border=True)
+    delta = None if math.isnan(s["mean_change"]) else f"{common.vn(s['mean_change'], sign=True)} so với kỳ trước"
+    c[2].metric("Điểm bình quân", common.vn(s["mean_total"]), delta=delta, border=True,
+                help="Bình quân tổng điểm của các đơn vị đủ điều kiện; thay đổi tính trên các đơn vị có điểm cả hai kỳ")
+    share = s["excellent"] / s["eligible"] if s["eligible"] else 0
+    c[3].metric(f"Xếp loại {fw.tiers[0].name}", common.vn_int(s["excellent"]),
+                delta=f"{common.vn(100 * share, 1)}% số đơn vị đủ điều kiện", delta_color="off", delta_arrow="off", border=True)
+
+
+def tier_chart(res, fw) -> go.Figure:
+    dist = insights.tier_distribution(res, fw)
+    fig = go.Figure(go.Bar(
+        x=dist["tier"], y=dist["count"],
+        marker_color=[common.TIER_COLORS.get(t, common.TIER_COLORS[None]) for t in dist["tier_code"]],
+        text=[f"{common.vn_int(n)} ({common.vn(100 * s, 1)}%)" for n, s in zip(dist["count"], dist["share"])],
+        textposition="outside", cliponaxis=False, textfont=dict(size=13),
+        hovertemplate="%{x}: %{y} đơn vị<extra></extra>"))
+    fig.update_layout(title="Phân bố xếp loại", height=380, margin=dict(l=10, r=10, t=50, b=30),
+                      yaxis_title="Số đơn vị", separators=",.")
+    return fig
+
+
+def map_chart(res, fw) -> go.Figure:
+    """Communes as points at their coordinates, coloured by tier; no base map, nothing fetched."""
+    pts = res.dropna(subset=["lat", "lon"])
+    fig = go.Figure()
+    for code, name in reversed(common.tier_legend_order(fw)):  # best tiers drawn last, on top
+        sub = pts[pts["tier_code"].isna()] if code is None else pts[pts["tier_code"] == code]
+        if sub.empty:
+            continue
+        fig.add_trace(go.Scattergl(
+            x=sub["lon"], y=sub["lat"], mode="markers", name=name,
+            marker=dict(color=common.TIER_COLORS.get(code), size=7, line=dict(width=0.5, color="white")),
+            text=sub["unit_name"], customdata=sub["total"].round(2),
+            hovertemplate="%{text}<br>Tổng điểm %{customdata:.2f}<extra>" + name + "</extra>"))
+    mid_lat = float(pts["lat"].mean()) if len(pts) else 16.0
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, scaleanchor="x", scaleratio=1 / max(0.2, math.cos(math.radians(mid_lat))))
+    fig.update_layout(title="Vị trí các đơn vị theo xếp loại", height=520, margin=dict(l=10, r=10, t=50, b=10),
+                      legend=dict(orientation="h", y=-0.02, traceorder="reversed"), plot_bgcolor="#f7f7f4")
+    return fig
+
+
+def movers_table(frame, period: str):
+    view = frame.assign(
+        tinh=frame["province_code"].map(common.province_names()),
+        link=[common.profile_link(u, period) for u in frame["unit_code"]],
+    )[["unit_name", "tinh", "total", "delta_total", "delta_rank", "link"]]
+    view.columns = ["Đơn vị", "Tỉnh", "Tổng điểm", "± điểm", "± hạng", "Hồ sơ"]
+    st.dataframe(view, hide_index=True, width="stretch", column_config={
+        "Tổng điểm": st.column_config.NumberColumn(format="%.2f"),
+        "± điểm": st.column_config.NumberColumn(format="%+.2f"),
+        "± hạng": st.column_config.NumberColumn(format="%+d"),
+        "Hồ sơ": st.column_config.LinkColumn(display_text="Xem hồ sơ"),
+    })
+
+
+@st.fragment
+@common.guarded
+def body(period: str) -> None:
+    fw = common.framework(period)
+    res = common.period_table(period)
+    shown = common.filter_bar(res, "ov")
+    if shown.empty:
+        st.info("Không có đơn vị nào trong phạm vi đang lọc.")
+        return
+    cards(shown, fw)
+    left, right = st.columns([1, 1.3])
+    with left:
+        st.plotly_chart(tier_chart(shown, fw), width="stretch", key="ov_tiers")
+    with right:
+        st.plotly_chart(map_chart(shown, fw), width="stretch", key="ov_map")
+    up, down = insights.movers(shown, 10)
+    st.subheader("Tiến bộ và giảm sút so với kỳ trước")
+    if up.empty and down.empty:
+        st.caption("Chưa có kỳ trước để so sánh.")
+        return
+    a, b = st.columns(2)
+    with a:
+        st.markdown("**Tiến bộ nhiều nhất**")
+        if len(up):
+            movers_table(up, period)
+        else:
+            st.caption("Không có đơn vị nào tăng điểm.")
+    with b:
+        st.markdown("**Giảm nhiều nhất**")
+        if len(down):
+            movers_table(down, period)
+        else:
+            st.caption("Không có đơn vị nào giảm điểm.")
+
+
+def main() -> None:
+    common.header("Tổng quan", "Bức tranh chung của kỳ đánh giá: số đơn vị, xếp loại, điểm bình quân và biến động")
+    period = common.period_select("ov_period")
+    if period is None or common.period_table(period).empty:
+        common.no_data("cho kỳ đánh giá này.")
+        return
+    body(period)
+
+
+main()

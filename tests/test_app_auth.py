@@ -1,0 +1,150 @@
+"""Dashboard shell (AppTest): sign-in, sign-out, navigation built per role, role gating."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from danvan_scoring import auth, store
+from danvan_scoring.bootstrap import init_connection
+from danvan_scoring.demo import fill_demo
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+VIEW_PAGES = ["tong_quan", "xep_hang", "so_sanh", "ho_so", "mo_hinh"]
+ALL_PAGES = VIEW_PAGES + ["trong_so", "nhap_du_lieu", "quan_tri"]
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("auth") / "demo.duckdb"
+    con = store.connect(path, create=True)
+    init_connection(con)
+    fill_demo(con)
+    con.close()
+    old = os.environ.get("DANVAN_DB")
+    os.environ["DANVAN_DB"] = str(path)
+    yield path
+    if old is None:
+        os.environ.pop("DANVAN_DB", None)
+    else:
+        os.environ["DANVAN_DB"] = old
+
+
+def _field(at, label):
+    return next(t for t in at.text_input if t.label == label)
+
+
+def _button(at, label):
+    return next(b for b in at.button if b.label == label)
+
+
+def sign_in(username: str, password: str = "demo") -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    _field(at, "Tên đăng nhập").input(username)
+    _field(at, "Mật khẩu").input(password)
+    _button(at, "Đăng nhập").click().run()
+    return at
+
+
+def nav_pages(at) -> set[str]:
+    """Page files st.navigation registered in this session."""
+    return {Path(info["script_path"]).stem.replace("-", "_") for info in at._registered_pages.values() if info.get("script_path")}
+
+
+def test_sign_in_page_names_demo_accounts(demo_db):
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Đăng nhập"]
+    assert _field(at, "Mật khẩu").proto.type == _field(at, "Mật khẩu").proto.PASSWORD
+    assert _field(at, "Tên đăng nhập").value == ""
+    info = " ".join(i.value for i in at.info)
+    for name in ("lanhdao", "hoidong", "canbo", "quantri", "demo"):
+        assert name in info
+    assert any("Dữ liệu minh họa" in m.value for m in at.markdown)
+    assert nav_pages(at) == set()  # signed out: no dashboard page is registered
+
+
+def test_wrong_password_fails(demo_db):
+    at = sign_in("lanhdao", "sai-mat-khau")
+    assert not at.exception
+    assert "actor" not in at.session_state
+    assert any("không đúng" in e.value for e in at.error)
+    assert [t.value for t in at.title] == ["Đăng nhập"]
+
+
+def test_right_password_signs_in_and_out(demo_db):
+    at = sign_in("lanhdao")
+    assert not at.exception
+    assert at.session_state["actor"].role == "leader"
+    assert [t.value for t in at.title] == ["Tổng quan"]
+    assert any("lanhdao" in m.value for m in at.sidebar.markdown)
+    token = at.session_state["token"]
+    con = store.connect(demo_db)
+    assert auth.resume_session(con, token) is not None  # what the cookie carries across a reload
+    _button(at, "Đăng xuất").click().run()
+    assert not at.exception
+    assert "actor" not in at.session_state
+    assert [t.value for t in at.title] == ["Đăng nhập"]
+    assert auth.resume_session(con, token) is None  # the session is gone, not just forgotten
+
+
+@pytest.mark.parametrize("username, pages", [
+    ("lanhdao", set(VIEW_PAGES)),
+    ("hoidong", set(VIEW_PAGES) | {"trong_so"}),
+    ("canbo", set(VIEW_PAGES) | {"nhap_du_lieu"}),
+    ("quantri", set(ALL_PAGES)),
+])
+def test_navigation_per_role(demo_db, username, pages):
+    at = sign_in(username)
+    assert nav_pages(at) == pages
+
+
+@pytest.mark.parametrize("page", ["trong_so", "nhap_du_lieu", "quan_tri"])
+def test_leader_cannot_switch_to_write_pages(demo_db, page):
+    at = sign_in("lanhdao")
+    with pytest.raises(ValueError):
+        at.switch_page(f"pages/{page.replace('_', '-')}.py")
+    at.switch_page("pages/xep-hang.py").run()  # the allowed pages still work
+    assert [t.value for t in at.title] == ["Xếp hạng"]
+
+
+def test_library_refuses_a_leaders_writes(demo_db):
+    from danvan_scoring import weights
+    from danvan_scoring.ingest import import_file
+
+    con = store.connect(demo_db)
+    leader = auth.Actor("lanhdao", "leader")
+    fw = store.framework_for_period(con, "2025")
+    with pytest.raises(store.PermissionDenied):
+        auth.require(leader, "weights")
+    with pytest.raises(store.PermissionDenied):
+        weights.save_profile(con, weights.default_profile(fw).model_copy(update={"name": "x"}), fw, actor=leader)
+    with pytest.raises(store.PermissionDenied):
+        import_file(con, b"unit_code,period,criterion_code,score,stage\n18304,2025,A3,1,appraised\n", "a.csv",
+                    actor=leader)
+    with pytest.raises(store.PermissionDenied):
+        store.undo_batch(con, 1, actor=leader)
+
+
+def test_council_member_without_chair_cannot_mark_official(demo_db):
+    con = store.connect(demo_db)
+    auth.add_user(con, "uyvien", "council", "matkhau1", actor=auth.CLI_ACTOR)
+    at = sign_in("uyvien", "matkhau1")
+    at.switch_page("pages/trong-so.py").run()
+    assert not at.exception
+    assert not [b for b in at.button if b.label.startswith("Chọn làm chính thức")]
+    assert any("Chủ tịch" in c.value for c in at.caption)
+
+
+def test_disabled_account_is_signed_out_at_once(demo_db):
+    con = store.connect(demo_db)
+    auth.add_user(con, "tamthoi", "leader", "matkhau1", actor=auth.CLI_ACTOR)
+    at = sign_in("tamthoi", "matkhau1")
+    assert at.session_state["actor"].username == "tamthoi"
+    auth.set_role(con, "tamthoi", "leader", actor=auth.CLI_ACTOR, active=False)
+    at.run()
+    assert [t.value for t in at.title] == ["Đăng nhập"]

@@ -1,0 +1,172 @@
+"""insights: the read-only analysis the dashboard shows, checked against the scoring itself."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from danvan_scoring import insights, results, store, weights
+from danvan_scoring.bootstrap import init_connection
+from danvan_scoring.demo import fill_demo
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    path = tmp_path_factory.mktemp("insights") / "demo.duckdb"
+    con = store.connect(path, create=True)
+    init_connection(con)
+    fill_demo(con)
+    fw = store.framework_for_period(con, "2025")
+    profile = weights.official_profile(con, "2025")
+    res = results.period_results(con, "2025")
+    scores = results.period_scores(con, "2025")  # what the period is ranked on
+    yield {"con": con, "fw": fw, "profile": profile, "res": res, "scores": scores}
+    con.close()
+
+
+def tilted(fw):
+    p = weights.default_profile(fw)
+    return p.model_copy(update={"name": "nghieng", "groups": {**p.groups, "E": 40.0},
+                                "criteria": {**p.criteria, "A1": 10.0}})
+
+
+def test_shares_sum_to_100_and_match_default_points(demo):
+    fw = demo["fw"]
+    shares = insights.criterion_shares(fw, weights.default_profile(fw))
+    assert sum(shares.values()) == pytest.approx(100)
+    assert all(shares[c.code] == pytest.approx(c.max_points) for c in fw.criteria.values() if c.ordinary)
+    gm = insights.group_max(fw, tilted(fw))
+    assert sum(gm.values()) == pytest.approx(100) and gm["E"] > 10
+
+
+@pytest.mark.parametrize("which", ["official", "tilted"])
+def test_contributions_add_up_to_group_scores(demo, which):
+    fw = demo["fw"]
+    profile = demo["profile"] if which == "official" else tilted(fw)
+    res = results.period_results(demo["con"], "2025", profile, with_previous=False)
+    cm = insights.contribution_matrix(demo["scores"], fw, profile, res["unit_code"].tolist())
+    by_group = cm.T.groupby(lambda c: fw.group_of[c]).sum().T
+    for g in by_group.columns:
+        np.testing.assert_allclose(by_group[g].to_numpy(), res[f"group_{g}"].to_numpy(), atol=1e-9)
+
+
+def test_breakdown_obtained_is_the_total(demo):
+    fw, profile, res, scores = demo["fw"], demo["profile"], demo["res"], demo["scores"]
+    for unit in res["unit_code"].head(20):
+        bd = insights.criterion_breakdown(scores[scores["unit_code"] == unit], fw, profile)
+        row = res.set_index("unit_code").loc[unit]
+        assert len(bd) == len(fw.criteria)
+        raw = bd["obtained"].sum()
+        assert min(100.0, max(0.0, raw)) == pytest.approx(row["total"], abs=1e-9)
+        ordinary = bd[bd["weight"] > 0]
+        assert (ordinary["obtained"] + ordinary["lost"]).sum() == pytest.approx(100)
+
+
+def test_points_lost_largest_first_and_weighted(demo):
+    fw, scores = demo["fw"], demo["scores"]
+    unit = demo["res"]["unit_code"].iloc[-1]
+    for profile in (demo["profile"], tilted(fw)):
+        bd = insights.criterion_breakdown(scores[scores["unit_code"] == unit], fw, profile)
+        lost = insights.points_lost(bd)
+        assert list(lost["lost"]) == sorted(lost["lost"], reverse=True)
+        assert (lost["lost"] > 0).all()
+        shares = insights.criterion_shares(fw, profile)
+        for r in lost[lost["weight"] > 0].itertuples():
+            ach = 0 if np.isnan(r.points_appraised) else r.points_appraised / r.max_points
+            assert r.lost == pytest.approx(shares[r.criterion_code] * (1 - ach))
+
+
+def test_missing_criterion_is_lost_in_full(demo):
+    fw, profile = demo["fw"], demo["profile"]
+    one = demo["scores"][demo["scores"]["unit_code"] == demo["res"]["unit_code"].iloc[0]]
+    bd = insights.criterion_breakdown(one[one["criterion_code"] != "C1"], fw, profile)
+    c1 = bd.set_index("criterion_code").loc["C1"]
+    assert c1["missing"] and c1["lost"] == pytest.approx(fw.criteria["C1"].max_points)
+
+
+def test_versus_block(demo):
+    fw, res, profile = demo["fw"], demo["res"], demo["profile"]
+    cm = insights.contribution_matrix(demo["scores"], fw, profile, res["unit_code"].tolist())
+    unit = res["unit_code"].iloc[0]
+    strong, weak = insights.versus_block(cm, res, unit, fw, n=4)
+    assert len(strong) <= 4 and (strong["diff"] > 0).all()
+    assert (weak["diff"] < 0).all()
+    assert list(strong["diff"]) == sorted(strong["diff"], reverse=True)
+    peers = insights.block_peers(res, unit)["unit_code"]
+    c = strong["criterion_code"].iloc[0]
+    assert strong["block_mean"].iloc[0] == pytest.approx(cm.loc[peers, c].mean())
+    empty_s, empty_w = insights.versus_block(cm, res, "00000", fw)
+    assert empty_s.empty and empty_w.empty
+
+
+def test_block_leader_and_average(demo):
+    res = demo["res"]
+    block = res["block"].iloc[0]
+    leader = insights.block_leader(res, block)
+    assert leader["block_rank"] == 1 and leader["block"] == block
+    avg = insights.block_average(res, block)
+    peers = res[(res["block"] == block) & res["eligible"]]
+    assert avg["total"] == pytest.approx(peers["total"].mean())
+    assert insights.block_leader(res, "khong-co") is None
+
+
+def test_summary_distribution_movers(demo):
+    res, fw = demo["res"], demo["fw"]
+    s = insights.summary(res)
+    assert s["units"] == len(res) and s["eligible"] + s["not_eligible"] == len(res)
+    assert s["mean_total"] == pytest.approx(res.loc[res["eligible"], "total"].mean())
+    dist = insights.tier_distribution(res, fw)
+    assert dist["count"].sum() == len(res) and dist["share"].sum() == pytest.approx(1)
+    assert list(dist["tier"])[-1] == insights.NOT_ELIGIBLE_LABEL
+    up, down = insights.movers(res, 5)
+    assert len(up) == 5 and (up["delta_total"] > 0).all()
+    assert list(up["delta_total"]) == sorted(up["delta_total"], reverse=True)
+    assert list(down["delta_total"]) == sorted(down["delta_total"])
+    empty = res.iloc[0:0]
+    assert insights.summary(empty)["units"] == 0
+    assert insights.tier_distribution(empty, fw)["count"].sum() == 0
+
+
+def test_filters(demo):
+    res = demo["res"]
+    assert set(insights.filter_results(res, provinces=["42"])["province_code"]) == {"42"}
+    assert list(insights.filter_results(res, search="ĐỨC ĐỒNG")["unit_name"]) == ["Xã Đức Đồng"]
+    assert list(insights.filter_results(res, search="duc dong")["unit_name"]) == ["Xã Đức Đồng"]
+    assert len(insights.filter_results(res, search="18304")) == 1
+    noelig = insights.filter_results(res, tiers=[None])
+    assert len(noelig) == int((~res["eligible"]).sum()) and noelig["tier_code"].isna().all()
+    both = insights.filter_results(res, tiers=["xuat_sac", None])
+    assert len(both) == len(noelig) + int((res["tier_code"] == "xuat_sac").sum())
+    assert set(insights.filter_results(res, unit_types=["phuong"])["unit_type"]) == {"phuong"}
+    assert len(insights.filter_results(res)) == len(res)
+
+
+def test_rank_moves(demo):
+    res, fw = demo["res"], demo["fw"]
+    same = insights.rank_moves(res, res)
+    assert (same["moved"].fillna(0) == 0).all() and not same["tier_changed"].any()
+    new = results.period_results(demo["con"], "2025", tilted(fw), with_previous=False)
+    moves = insights.rank_moves(res, new)
+    assert len(moves) == len(res)
+    m = moves.dropna(subset=["moved"])
+    assert (m["moved"] == m["rank_official"] - m["rank_new"]).all()
+    key = moves["moved"].astype("Float64").abs().fillna(0)
+    assert list(key) == sorted(key, reverse=True)
+
+
+def test_trend_and_compare(demo):
+    con, fw = demo["con"], demo["fw"]
+    frames = {p: results.period_results(con, p, with_previous=False) for p in store.periods(con)}
+    tr = insights.trend_from(frames, ["18304"])
+    assert list(tr["period"]) == ["2023", "2024", "2025"]
+    ref = results.trend(con, ["18304"])
+    assert list(tr["total"]) == pytest.approx(list(ref["total"]))
+    assert insights.trend_from(frames, ["nothing"]).empty
+    cm = insights.contribution_matrix(demo["scores"], fw, demo["profile"])
+    table = insights.compare_criteria({"a": cm.loc["18304"], "b": cm.loc["18673"]}, fw)
+    assert len(table) == 23
+    row = table.iloc[0]
+    assert row["spread"] == pytest.approx(abs(row["a"] - row["b"]))
+    assert set(table["best"]) <= {"a", "b", ""}
+    assert isinstance(table, pd.DataFrame)

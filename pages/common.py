@@ -165,9 +165,7 @@ def base_table(period: str) -> pd.DataFrame:
 @st.cache_data(show_spinner=False, max_entries=16)
 def _scores(path: str, period: str, v: int, _con) -> pd.DataFrame:
     """The scores the period is ranked on (typed-in values plus those derived from the model registry)."""
-    if hasattr(results, "period_scores"):
-        return results.period_scores(_con, period)
-    return store.current_scores(_con, period)
+    return results.period_scores(_con, period)
 
 
 def scores(period: str) -> pd.DataFrame:

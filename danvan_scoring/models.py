@@ -675,7 +675,8 @@ def refuse_derived(rows: pd.DataFrame, fw: Framework | Callable[[str], Any] | Ma
         reason = derived_refusal(crit, f)
         for i in np.flatnonzero((periods == p) & (codes == c)):
             r = rownums[i]
-            shown = c if values is None or pd.isna(values[i]) else f"{float(values[i]):g}"
+            # long layout: the offending cell is the criterion code; wide: the typed number
+            shown = c if column is not None or values is None or pd.isna(values[i]) else f"{float(values[i]):g}"
             out.append(Problem(None if r is None or pd.isna(r) else int(r), column or c, shown, reason))
     return out
 

@@ -365,7 +365,7 @@ def test_typed_points_for_a_derived_criterion_are_refused(mcon):
     probs = models.refuse_derived(rows, frameworks.get)
     assert [(p.row, p.value) for p in probs] == [(2, "C1")]
     with_values = models.refuse_derived(rows.assign(value=[80.0, 4.0, 80.0]), frameworks, "Mã tiêu chí")
-    assert [(p.row, p.column, p.value) for p in with_values] == [(2, "Mã tiêu chí", "80")]
+    assert [(p.row, p.column, p.value) for p in with_values] == [(2, "Mã tiêu chí", "C1")]  # the cell in that column is the code
     assert "tính tự động từ sổ mô hình" in probs[0].reason and "--kind models" in probs[0].reason
     assert models.refuse_derived(rows, fw1) == []
 

@@ -291,3 +291,66 @@ def compare_criteria(columns: dict[str, pd.Series], fw: Framework) -> pd.DataFra
 
 def tier_label(tier: str | None) -> str:
     return NOT_ELIGIBLE_LABEL if tier in (None, NOT_ELIGIBLE) else tier
+
+
+# --------------------------------------------------------------------------- rank sensitivity wording
+def _vn_num(x: float, digits: int = 2) -> str:
+    """1.234,5 — Vietnamese number, trailing zeros of the decimals dropped."""
+    text = f"{float(x):,.{digits}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
+
+
+def flip_sentence(row: dict, a: str, b: str) -> str:
+    """One Vietnamese sentence for a row of ``sensitivity.pairwise_flip_for``, with unit names:
+    "Nếu trọng số nhóm C (…) tăng ×1,23 (từ 25 lên 30,75) thì A vượt B"."""
+    code = row.get("group")
+    name = row.get("group_name") or code
+    label = f"nhóm {code} ({name})" if name and name != code else f"nhóm {code}"
+    if not row.get("possible"):
+        return f"Chỉ thay đổi trọng số {label} (các nhóm khác giữ nguyên) thì {a} không thể vượt {b}."
+    k = float(row["factor"])
+    if k == 1.0:
+        return f"{a} đã xếp trên {b} với bộ trọng số hiện tại."
+    if k == 0.0:
+        return f"{a} chỉ vượt {b} nếu bỏ hẳn {label} (trọng số bằng 0)."
+    verb, word = ("tăng", "lên") if k > 1 else ("giảm còn", "xuống")
+    return (f"Nếu trọng số {label} {verb} ×{_vn_num(k)} (từ {_vn_num(row['weight'])} {word} "
+            f"{_vn_num(row['new_weight'])}; {'+' if k > 1 else '−'}{_vn_num(abs(100 * (k - 1)), 1)}%) "
+            f"thì {a} vượt {b}.")
+
+
+def swing_sentence(summary: pd.DataFrame, most: str | None, factors=(0.5, 1.5)) -> str:
+    """One Vietnamese sentence for ``sensitivity.rank_swing_for``: which group weight moves the
+    unit's rank most, and how far (``factors``: the multipliers tried, e.g. the curve's)."""
+    if summary is None or summary.empty:
+        return "Chưa tính được ảnh hưởng của trọng số đến thứ hạng."
+    f = [float(x) for x in factors]
+    lo, hi = _vn_num(min(f)), _vn_num(max(f))
+    if most is None:
+        return (f"Nhân riêng trọng số của bất kỳ nhóm nào từ ×{lo} đến ×{hi} (các nhóm khác giữ nguyên) "
+                "cũng không làm thứ hạng của đơn vị thay đổi.")
+    r = summary[summary["group"] == most].iloc[0]
+    name = r.get("group_name") or most
+    return (f"Trọng số nhóm {most} ({name}) ảnh hưởng đến thứ hạng nhiều nhất: khi nhân riêng trọng số nhóm này "
+            f"từ ×{lo} đến ×{hi}, đơn vị đứng từ hạng {int(r['rank_best'])} (×{_vn_num(r['factor_best'])}) đến hạng "
+            f"{int(r['rank_worst'])} (×{_vn_num(r['factor_worst'])}) — chênh {int(r['swing'])} bậc so với hạng "
+            f"{int(r['rank'])} hiện nay.")
+
+
+def candidate_moves(rankings: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """For ``council.rankings``: per unit, the best and worst rank over the candidate profiles and
+    how far apart they are (``moves``), largest first — who moves when the council picks."""
+    cols = [f"rank_{k}" for k in keys if f"rank_{k}" in rankings.columns]
+    out = rankings.copy()
+    if not cols:
+        out["rank_best"] = out["rank_worst"] = out["moves"] = pd.NA
+        return out
+    ranks = out[cols].astype("Float64")
+    out["rank_best"] = ranks.min(axis=1).astype("Int64")
+    out["rank_worst"] = ranks.max(axis=1).astype("Int64")
+    out["moves"] = (out["rank_worst"] - out["rank_best"]).astype("Int64")
+    key = out["moves"].astype("Float64").fillna(-1)
+    return (out.assign(_k=key).sort_values(["_k", "unit_code"], ascending=[False, True], kind="mergesort")
+            .drop(columns="_k").reset_index(drop=True))

@@ -20,7 +20,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from danvan_scoring import auth, insights, results, store
+from danvan_scoring import auth, insights, models, publish, results, sensitivity, store
 from danvan_scoring.criteria import Framework
 from danvan_scoring.paths import default_db_path
 from danvan_scoring.ranking import rank_change
@@ -219,6 +219,141 @@ def period_label(period: str) -> str:
         part, f"Quý {part[1:]}/{year}" if part.startswith("Q") else period)
 
 
+# --------------------------------------------------------------------------- rank uncertainty
+# Monte Carlo over weights (sensitivity.uncertainty_table), computed once per period × profile ×
+# data version × draws × spread and kept in st.cache_data; the widgets on Xếp hạng change the
+# draws and the spread for the whole session (kept in UNC_STATE, not in the widget keys, so the
+# choice survives a page switch).
+UNC_DRAWS = 1000
+UNC_SPREAD = 0.25
+UNC_SEED = 0
+UNC_STATE = "_unc_settings"
+STABLE_MARK = {True: "Vững", False: "Chưa vững"}
+
+
+def sync_unc_widgets() -> None:
+    """The Xếp hạng widgets (keys ``unc_draws``, ``unc_spread`` in %) set the session's choice;
+    read at the top of a run, so the table drawn above the widgets already uses a new value."""
+    got = dict(st.session_state.get(UNC_STATE) or {})
+    if "unc_draws" in st.session_state:
+        got["draws"] = int(st.session_state["unc_draws"])
+    if "unc_spread" in st.session_state:
+        got["spread"] = float(st.session_state["unc_spread"]) / 100.0
+    st.session_state[UNC_STATE] = got
+
+
+def unc_settings() -> tuple[int, float]:
+    """(draws, spread) chosen in this session, else the defaults (1.000 draws, ±25 %)."""
+    got = st.session_state.get(UNC_STATE) or {}
+    draws = int(got.get("draws", UNC_DRAWS))
+    spread = float(got.get("spread", UNC_SPREAD))
+    return max(1, draws), min(max(spread, 0.0), 0.95)
+
+
+@st.cache_data(show_spinner="Đang thử lại xếp hạng với trọng số thay đổi…", max_entries=32)
+def _uncertainty(path: str, period: str, profile_json: str, v: int, draws: int, spread: float, _con) -> pd.DataFrame:
+    profile = WeightProfile.model_validate_json(profile_json)
+    return sensitivity.uncertainty_table(_con, period, profile, draws=draws, spread=spread, seed=UNC_SEED)
+
+
+def uncertainty(period: str, profile: WeightProfile | None = None) -> pd.DataFrame:
+    """The period's rank-uncertainty table (one row per ranked unit), cached."""
+    draws, spread = unc_settings()
+    profile = profile or official(period)
+    return _uncertainty(db_path(), period, profile.model_dump_json(), version(), draws, spread, db())
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _published(path: str, period: str, v: int, _con) -> tuple[pd.DataFrame | None, dict]:
+    pub = publish.published(_con, period)
+    if pub is None:
+        _, info = publish.published_or_live(_con, period)
+        return None, info
+    table, info = publish.published_or_live(_con, period, check_live=True)
+    return table, info
+
+
+def published(period: str) -> tuple[pd.DataFrame | None, dict]:
+    """(frozen table or None, info with the Vietnamese ``message``) of the period's latest publication."""
+    return _published(db_path(), period, version(), db())
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _ranking_table(path: str, period: str, source: str, profile_json: str, v: int, draws: int, spread: float,
+                   _con) -> pd.DataFrame:
+    if source == "published":
+        table = _published(path, period, v, _con)[0]
+    else:
+        table = _results(path, period, profile_json, v, _con)
+    unc = _uncertainty(path, period, profile_json, v, draws, spread, _con)
+    return sensitivity.attach_intervals(table, unc)
+
+
+def ranking_table(period: str, source: str = "live", profile: WeightProfile | None = None) -> pd.DataFrame:
+    """The ranking page's table (live or the published snapshot) with the interval columns, cached."""
+    draws, spread = unc_settings()
+    profile = profile or official(period)
+    return _ranking_table(db_path(), period, source, profile.model_dump_json(), version(), draws, spread, db())
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _profile_json_id(path: str, profile_id: int, v: int, _con) -> str:
+    from danvan_scoring.weights import load_profile_id
+
+    return load_profile_id(_con, int(profile_id)).model_dump_json()
+
+
+def profile_by_id(profile_id: int) -> WeightProfile:
+    return WeightProfile.model_validate_json(_profile_json_id(db_path(), int(profile_id), version(), db()))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _swing(path: str, period: str, profile_json: str, unit: str, v: int, _con):
+    profile = WeightProfile.model_validate_json(profile_json)
+    sw = sensitivity.rank_swing_for(_con, period, profile, unit)
+    return sw.summary, sw.curve, sw.most
+
+
+def rank_swing(period: str, unit: str) -> tuple[pd.DataFrame, pd.DataFrame, str | None]:
+    """(summary, curve, most) of sensitivity.rank_swing_for under the official profile, cached."""
+    return _swing(db_path(), period, official(period).model_dump_json(), unit, version(), db())
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _flip(path: str, period: str, profile_json: str, a: str, b: str, v: int, _con) -> pd.DataFrame:
+    profile = WeightProfile.model_validate_json(profile_json)
+    return sensitivity.pairwise_flip_for(_con, period, profile, a, b)
+
+
+def pairwise_flip(period: str, a: str, b: str) -> pd.DataFrame:
+    """sensitivity.pairwise_flip_for(A, B) under the official profile, cached."""
+    return _flip(db_path(), period, official(period).model_dump_json(), a, b, version(), db())
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _unit_models(path: str, period: str, unit: str, v: int, _con) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return models.list_models(_con, period, unit), models.derived_breakdown(_con, period, unit)
+
+
+def unit_models(period: str, unit: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(the unit's models, the derived criteria with the models each came from), cached."""
+    return _unit_models(db_path(), period, unit, version(), db())
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _models_summary(path: str, period: str, v: int, _con) -> pd.DataFrame:
+    return models.models_summary_by_unit(_con, period)
+
+
+def models_summary(period: str) -> pd.DataFrame:
+    return _models_summary(db_path(), period, version(), db())
+
+
+def unc_note() -> str:
+    draws, spread = unc_settings()
+    return sensitivity.interval_note(draws, spread).replace(f"{draws} lần", f"{vn_int(draws)} lần")
+
+
 # --------------------------------------------------------------------------- page furniture
 def guarded(fn):
     """Run a page body or a fragment; an unexpected error becomes a Vietnamese message."""
@@ -326,12 +461,31 @@ def reasons(row) -> str:
     return "; ".join(parts)
 
 
+def interval_texts(res: pd.DataFrame) -> list:
+    """"5–8" (or "5" when the interval is one rank) per row; None for units without a rank."""
+    out = []
+    for lo, hi in zip(res["rank_p05"], res["rank_p95"]):
+        if pd.isna(lo) or pd.isna(hi):
+            out.append(None)
+        else:
+            out.append(f"{int(lo)}" if int(lo) == int(hi) else f"{int(lo)}–{int(hi)}")
+    return out
+
+
+def stable_marks(res: pd.DataFrame) -> list:
+    return [None if pd.isna(x) else STABLE_MARK[bool(x)] for x in res["stable"]]
+
+
 def results_view(res: pd.DataFrame, fw: Framework, period: str, *, compact: bool = False) -> tuple[pd.DataFrame, dict]:
     """The results table with Vietnamese headers and its column configuration."""
     groups = [g.code for g in fw.scored_groups]
     provinces = province_names()
-    out = pd.DataFrame({
-        "Hạng": res["rank"],
+    out = pd.DataFrame({"Hạng": res["rank"]})
+    intervals = "rank_p05" in res.columns
+    if intervals:
+        out["Khoảng hạng"] = interval_texts(res)
+        out["Độ vững"] = stable_marks(res)
+    out = out.assign(**{
         "Hạng trong khối": res["block_rank"],
         "Mã": res["unit_code"],
         "Đơn vị": res["unit_name"],
@@ -358,6 +512,12 @@ def results_view(res: pd.DataFrame, fw: Framework, period: str, *, compact: bool
         "Hạng trong khối": st.column_config.NumberColumn(help="Hạng trong khối, cụm thi đua", format="%d",
                                                          width="small"),
         "Mã": st.column_config.TextColumn(width="small"),
+        "Khoảng hạng": st.column_config.TextColumn(
+            width="small", help="Trong 90% số lần thử thay đổi trọng số, đơn vị đứng trong khoảng hạng này "
+                                "(từ hạng tốt nhất đến hạng kém nhất)"),
+        "Độ vững": st.column_config.TextColumn(
+            width="small", help="Vững: khoảng hạng chỉ lệch vài bậc quanh hạng hiện tại; Chưa vững: chỉ cần đổi "
+                                "trọng số một chút, thứ hạng đã khác nhiều"),
         "Tổng điểm": st.column_config.ProgressColumn(format="%.2f", min_value=0, max_value=100,
                                                      help="Tổng điểm thẩm định (thang 100)"),
         "± điểm": st.column_config.NumberColumn(format="%+.2f", help="Thay đổi tổng điểm so với kỳ trước"),
@@ -410,18 +570,49 @@ def filter_bar(res: pd.DataFrame, key: str, *, search: bool = False, tier: bool 
 
 # --------------------------------------------------------------------------- charts
 def bar_top(res: pd.DataFrame, n: int, fw: Framework, title: str) -> go.Figure:
+    """Top-n bars of the total; with the interval columns, a second panel beside it shows each
+    unit's rank with error bars from its 5th to its 95th percentile rank over the weight draws."""
     top = res[res["rank"].notna()].head(n).iloc[::-1]
     provinces = province_names()
     names = [f"{r.unit_name} ({provinces.get(r.province_code, '')})" for r in top.itertuples()]
-    fig = go.Figure(go.Bar(
-        x=top["total"].round(2), y=names, orientation="h",
+    intervals = "rank_p05" in top.columns and top["rank_p05"].notna().any()
+    span = interval_texts(top) if intervals else [None] * len(top)
+    bars = go.Bar(
+        x=top["total"].round(2), y=names, orientation="h", name="Tổng điểm", showlegend=False,
         marker_color=[TIER_COLORS.get(t, TIER_COLORS[None]) for t in top["tier_code"]],
         text=[vn(t) for t in top["total"]], textposition="outside", cliponaxis=False,
-        customdata=list(zip(top["rank"].astype(str), top["tier"])),
-        hovertemplate="%{y}<br>Hạng %{customdata[0]} · %{customdata[1]}<br>Tổng điểm %{x:.2f}<extra></extra>"))
-    fig.update_layout(title=title, height=max(260, 26 * len(top) + 90), margin=dict(l=10, r=40, t=50, b=30),
-                      xaxis=dict(range=[0, 105], title="Tổng điểm"), yaxis=dict(automargin=True),
-                      separators=",.")
+        customdata=list(zip(top["rank"].astype(str), top["tier"], [x or "—" for x in span])),
+        hovertemplate="%{y}<br>Hạng %{customdata[0]} (khoảng %{customdata[2]}) · %{customdata[1]}"
+                      "<br>Tổng điểm %{x:.2f}<extra></extra>")
+    height = max(260, 26 * len(top) + 90)
+    if not intervals:
+        fig = go.Figure(bars)
+        fig.update_layout(title=title, height=height, margin=dict(l=10, r=40, t=50, b=30),
+                          xaxis=dict(range=[0, 105], title="Tổng điểm"), yaxis=dict(automargin=True),
+                          separators=",.")
+        return fig
+    from plotly.subplots import make_subplots
+
+    rank = top["rank"].astype(float)
+    lo = top["rank_p05"].astype(float)
+    hi = top["rank_p95"].astype(float)
+    stable = top["stable"].fillna(False).astype(bool)
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, column_widths=[0.68, 0.32], horizontal_spacing=0.03,
+                        subplot_titles=("Tổng điểm", "Hạng và khoảng hạng (90%)"))
+    fig.add_trace(bars, row=1, col=1)
+    fig.add_trace(go.Scatter(
+        x=rank, y=names, mode="markers", name="Hạng", showlegend=False,
+        marker=dict(size=9, color=["#1b7f3b" if s else "#d7301f" for s in stable],
+                    symbol=["circle" if s else "diamond" for s in stable]),
+        error_x=dict(type="data", symmetric=False, array=(hi - rank).clip(lower=0),
+                     arrayminus=(rank - lo).clip(lower=0), color="#616161", thickness=1.5, width=4),
+        customdata=list(zip(top["rank"].astype(int).astype(str), span, [STABLE_MARK[s] for s in stable])),
+        hovertemplate="%{y}<br>Hạng %{customdata[0]}; khoảng hạng %{customdata[1]} · %{customdata[2]}"
+                      "<extra></extra>"), row=1, col=2)
+    fig.update_layout(title=title, height=height, margin=dict(l=10, r=20, t=70, b=30), separators=",.",
+                      yaxis=dict(automargin=True))
+    fig.update_xaxes(range=[0, 105], title_text="Tổng điểm", row=1, col=1)
+    fig.update_xaxes(range=[0, float(hi.max()) + 1], title_text="Hạng (càng sang trái càng cao)", row=1, col=2)
     return fig
 
 

@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from danvan_scoring import insights, store
+from danvan_scoring import insights, models, sensitivity, store
 from pages import common
 
 KIND_SHORT = {"points": "Chấm điểm", "ratio": "Tỷ lệ", "pass_fail": "Đạt/không", "count": "Số lần",
@@ -178,6 +178,105 @@ def history_tab(period: str, unit: str, fw) -> None:
             }), hide_index=True, width="stretch", height=300)
 
 
+def robustness_section(period: str, unit: str, row: pd.Series, fw) -> None:
+    """How solid the unit's rank and tier are: tier probabilities, interval, which weight moves it."""
+    st.subheader("Độ vững của thứ hạng và xếp loại")
+    unc = common.uncertainty(period)
+    found = unc[unc["unit_code"] == unit]
+    if pd.isna(row["rank"]) or found.empty:
+        st.caption("Đơn vị chưa đủ điều kiện xếp loại nên không có thứ hạng để thử độ vững.")
+        return
+    r = found.iloc[0]
+    draws, spread = common.unc_settings()
+    left, right = st.columns([1, 1.3])
+    with left:
+        probs = sensitivity.tier_probabilities(r, fw)
+        fig = go.Figure(go.Bar(
+            x=(100 * probs["probability"]).round(1).tolist(), y=probs["tier"].tolist(), orientation="h",
+            marker_color=[common.TIER_COLORS.get(c, common.TIER_COLORS[None]) for c in probs["tier_code"]],
+            marker_line=dict(color=["#212121" if n else "rgba(0,0,0,0)" for n in probs["nominal"]], width=2),
+            text=[f"{common.vn(100 * p, 0)}%" for p in probs["probability"]], textposition="outside", cliponaxis=False,
+            hovertemplate="%{y}: %{x:.1f}% số lần thử<extra></extra>"))
+        fig.update_layout(title="Xác suất từng mức xếp loại", height=260, margin=dict(l=10, r=40, t=50, b=30),
+                          xaxis=dict(range=[0, 110], title="% số lần thử", ticksuffix="%"),
+                          yaxis=dict(autorange="reversed", automargin=True), separators=",.")
+        st.plotly_chart(fig, width="stretch", key="tier_prob_chart")
+        st.caption(f"Viền đậm: mức xếp loại hiện tại. {common.vn_int(draws)} lần thử, mỗi trọng số thay đổi "
+                   f"ngẫu nhiên ±{common.vn(100 * spread, 0)}%.")
+    with right:
+        c = st.columns(2)
+        lo, hi = int(r["rank_p05"]), int(r["rank_p95"])
+        c[0].metric("Khoảng hạng (90%)", f"{lo}" if lo == hi else f"{lo}–{hi}", border=True,
+                    help="Trong 90% số lần thử thay đổi trọng số, đơn vị đứng trong khoảng hạng này")
+        c[1].metric("Độ vững", common.STABLE_MARK[bool(r["stable"])], border=True)
+        st.markdown(sensitivity.explain_interval(r, spread=spread))
+        summary, curve, most = common.rank_swing(period, unit)
+        st.markdown(insights.swing_sentence(summary, most, curve["factor"].tolist()))
+    with st.expander("Ảnh hưởng của từng nhóm trọng số đến thứ hạng"):
+        fig = go.Figure()
+        for code, part in curve.groupby("group", sort=False):
+            fig.add_trace(go.Scatter(x=part["factor"], y=part["rank"], mode="lines+markers", name=f"Nhóm {code}",
+                                     hovertemplate="×%{x:.1f}: hạng %{y}<extra>Nhóm " + code + "</extra>"))
+        fig.update_layout(title="Hạng của đơn vị khi nhân riêng trọng số một nhóm", height=320,
+                          xaxis_title="Hệ số nhân trọng số nhóm", yaxis=dict(title="Hạng", autorange="reversed"),
+                          margin=dict(l=10, r=10, t=50, b=30), separators=",.")
+        st.plotly_chart(fig, width="stretch", key="swing_chart")
+        st.dataframe(pd.DataFrame({
+            "Nhóm": "Nhóm " + summary["group"] + " — " + summary["group_name"].fillna(""),
+            "Hạng hiện nay": summary["rank"], "Hạng tốt nhất": summary["rank_best"],
+            "Khi nhân trọng số": summary["factor_best"], "Hạng kém nhất": summary["rank_worst"],
+            "Khi nhân trọng số ": summary["factor_worst"], "Chênh lệch (bậc)": summary["swing"],
+        }), hide_index=True, width="stretch", key="swing_table", column_config={
+            "Khi nhân trọng số": st.column_config.NumberColumn(format="×%.1f"),
+            "Khi nhân trọng số ": st.column_config.NumberColumn(format="×%.1f")})
+
+
+def models_tab(period: str, unit: str, bd: pd.DataFrame, fw) -> None:
+    """The unit's models beside the points derived from them (the model group)."""
+    listed, derived = common.unit_models(period, unit)
+    groups = sorted({fw.group_of[c] for c in derived["criterion_code"]}) if len(derived) else []
+    for g in groups:
+        part = bd[bd["group_code"] == g]
+        gmax = insights.group_max(fw, common.official(period))
+        if g in gmax:
+            st.markdown(f"**{common.group_label(fw, g)}** — {common.vn(part['obtained'].sum())} / "
+                        f"{common.vn(gmax[g], 1)} điểm trong tổng điểm")
+    left, right = st.columns([1, 1.2])
+    with left:
+        st.markdown("**Điểm tính từ sổ mô hình**")
+        if derived.empty:
+            st.caption("Bộ tiêu chí của kỳ này không có tiêu chí nào tính từ sổ mô hình.")
+        else:
+            st.dataframe(pd.DataFrame({
+                "Mã": derived["criterion_code"], "Tiêu chí": derived["name"], "Giá trị": derived["value"],
+                "Điểm": derived["points"], "Tối đa": derived["max_points"],
+                "Số mô hình": [len(m) for m in derived["models"]],
+                "Tính từ các mô hình": [", ".join(m) for m in derived["models"]], "Cách tính": derived["note"],
+            }), hide_index=True, width="stretch", key="derived_table", column_config={
+                "Tiêu chí": st.column_config.TextColumn(width="medium"),
+                "Giá trị": st.column_config.NumberColumn(format="%.2f"),
+                "Điểm": st.column_config.NumberColumn(format="%.2f", help="Điểm theo thang của bộ tiêu chí"),
+                "Tối đa": st.column_config.NumberColumn(format="%.2f")})
+    with right:
+        st.markdown(f"**Mô hình, điển hình của đơn vị ({common.vn_int(len(listed))})**")
+        if listed.empty:
+            st.info("Đơn vị chưa đăng ký mô hình, điển hình nào trong kỳ này.", icon=":material/inbox:")
+            return
+        used: dict[str, list[str]] = {}
+        for code, ids in zip(derived["criterion_code"], derived["models"]):
+            for i in ids:
+                used.setdefault(i, []).append(code)
+        st.dataframe(pd.DataFrame({
+            "Mã mô hình": listed["model_id"], "Tên mô hình": listed["name"], "Lĩnh vực": listed["field_name"],
+            "Loại": listed["kind"].map(models.KIND_LABELS), "Trạng thái": listed["status_name"],
+            "Cấp công nhận": listed["level_name"], "Điểm chất lượng": listed["rubric_total"].round(1),
+            "Dùng cho tiêu chí": [", ".join(used.get(i, [])) or "—" for i in listed["model_id"]],
+        }), hide_index=True, width="stretch", key="unit_models_table", column_config={
+            "Tên mô hình": st.column_config.TextColumn(width="medium"),
+            "Điểm chất lượng": st.column_config.NumberColumn(format="%.1f", help="Thang 100")})
+        st.caption("Chi tiết từng mô hình (thang điểm, minh chứng, lịch sử trạng thái) ở trang **Mô hình**.")
+
+
 def main() -> None:
     common.header("Hồ sơ đơn vị", "Kết quả chi tiết của một đơn vị: điểm từng tiêu chí, điểm mạnh, điểm yếu, nơi bị mất điểm")
     period, unit = choose()
@@ -188,10 +287,12 @@ def main() -> None:
     res = common.period_table(period)
     row = res[res["unit_code"] == unit].iloc[0]
     headline(row, res, fw)
+    common.guarded(robustness_section)(period, unit, row, fw)
     profile = common.official(period)
     sc = common.scores(period)
     bd = insights.criterion_breakdown(sc[sc["unit_code"] == unit], fw, profile)
-    t1, t2, t3, t4 = st.tabs(["Điểm theo tiêu chí", "Điểm mạnh, điểm yếu so với khối", "Nơi bị mất điểm", "Lịch sử"])
+    t1, t2, t3, t4, t5 = st.tabs(["Điểm theo tiêu chí", "Điểm mạnh, điểm yếu so với khối", "Nơi bị mất điểm",
+                                  "Lịch sử", "Mô hình “Dân vận khéo”"])
     with t1:
         common.guarded(breakdown_tab)(bd, fw, profile)
     with t2:
@@ -200,6 +301,8 @@ def main() -> None:
         common.guarded(lost_tab)(bd)
     with t4:
         common.guarded(history_tab)(period, unit, fw)
+    with t5:
+        common.guarded(models_tab)(period, unit, bd, fw)
 
 
 main()

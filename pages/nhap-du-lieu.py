@@ -1,8 +1,9 @@
 """Nhập dữ liệu (staff, admin): template, upload, validation report, preview, confirm, history, undo.
 
-The page calls ``ingest.import_file`` — the same function as ``danvan import`` — first as a
-dry run (validation and new/changed/unchanged counts, nothing written), then for real after
-"Xác nhận nhập".
+Two kinds of file: scores ("Điểm") and model lists ("Danh sách mô hình"). The page calls
+``ingest.import_file`` or ``models.import_models_file`` — the same functions as ``danvan import``
+(``--kind models``) — first as a dry run (validation and new/changed/unchanged counts, nothing
+written), then for real after "Xác nhận nhập". Both kinds of batch are listed and undoable.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ import io
 import pandas as pd
 import streamlit as st
 
-from danvan_scoring import export, ingest, store
+from danvan_scoring import export, ingest, models, store
 from pages import common
 
 CONFIRM = "Xác nhận nhập"
 STATUS = {"new": "Mới", "changed": "Thay đổi", "unchanged": "Không đổi"}
 STAGE_CHOICES = {None: "Theo tệp (cột giai đoạn)", "appraised": "Thẩm định", "self": "Tự chấm"}
 PREVIEW_ROWS = 5000
+KINDS = {"scores": "Điểm", "models": "Danh sách mô hình"}
 
 
 def template_section(period: str) -> None:
@@ -67,22 +69,27 @@ def _progress_bar():
     return bar, tell
 
 
-def check_upload(data: bytes, name: str, period: str, stage: str | None) -> dict:
+def _importer(kind: str):
+    return models.import_models_file if kind == "models" else ingest.import_file
+
+
+def check_upload(data: bytes, name: str, period: str, stage: str | None, kind: str = "scores") -> dict:
     """Dry run, once per file × options × data version (kept in session state)."""
-    key = (hashlib.sha256(data).hexdigest(), name, period, stage, common.version())
-    cached = st.session_state.get("up_check")
+    key = (kind, hashlib.sha256(data).hexdigest(), name, period, stage, common.version())
+    state = "upm_check" if kind == "models" else "up_check"
+    cached = st.session_state.get(state)
     if cached and cached["key"] == key:
         return cached
     bar, tell = _progress_bar()
     try:
-        res = ingest.import_file(common.db(), data, name, actor=common.actor(), period=period, stage=stage,
-                                 dry_run=True, progress=tell)
+        res = _importer(kind)(common.db(), data, name, actor=common.actor(), period=period, stage=stage,
+                              dry_run=True, progress=tell)
         out = {"key": key, "ok": True, "result": res, "rows": res.parsed.rows}
     except ingest.UploadRejected as rej:
         out = {"key": key, "ok": False, "problems": rej.problems, "parsed": rej.parsed}
     finally:
         bar.empty()
-    st.session_state["up_check"] = out
+    st.session_state[state] = out
     return out
 
 
@@ -180,6 +187,111 @@ def upload_section(period: str) -> None:
         st.rerun()
 
 
+# --------------------------------------------------------------------------- model lists
+def models_template_section(period: str) -> None:
+    provinces = common.province_names()
+    prov = st.selectbox("Phạm vi mẫu", [None, *provinces], key="tplm_prov",
+                        format_func=lambda p: "Tất cả đơn vị" if p is None else provinces.get(p, p))
+
+    def build(fmt: str) -> bytes:
+        u = store.units(common.db(), prov)
+        frame = models.template_frame(dict(zip(u["unit_code"], u["name"])), period)
+        buf = io.BytesIO()
+        models.write_template(frame, buf, fmt)
+        return buf.getvalue()
+
+    stem = f"mau-danh-sach-mo-hinh-{period}" + (f"-{prov}" if prov else "")
+    a, b, _ = st.columns([1, 1, 3])
+    a.download_button("Tải mẫu CSV", data=lambda: build("csv"), file_name=f"{stem}.csv", mime="text/csv",
+                      on_click="ignore", icon=":material/download:", key="tplm_csv")
+    b.download_button("Tải mẫu Excel (XLSX)", data=lambda: build("xlsx"), file_name=f"{stem}.xlsx",
+                      mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                      on_click="ignore", icon=":material/download:", key="tplm_xlsx")
+    with st.expander("Hướng dẫn điền mẫu danh sách mô hình"):
+        st.markdown(
+            "- Mỗi dòng là một mô hình (tập thể) hoặc điển hình (cá nhân) của một đơn vị trong kỳ.\n"
+            "- Để trống **Mã mô hình** khi đăng ký mới; ghi mã đã có để cập nhật trạng thái, cấp công nhận, "
+            "điểm chất lượng.\n"
+            "- Tệp có bất kỳ lỗi nào sẽ bị từ chối toàn bộ và không ghi gì; báo cáo lỗi chỉ rõ dòng, cột và lý do.\n"
+            "- Điểm nhóm mô hình của đơn vị được tính lại ngay từ danh sách; mỗi lần nhập là một lô có thể hoàn tác.")
+        st.dataframe(pd.DataFrame(models.TEMPLATE_HELP, columns=["Cột", "Cách điền"]), hide_index=True,
+                     width="stretch", key="tplm_help")
+        rubric = models.default_rubric()
+        st.markdown(f"**{rubric.name}** (tổng {rubric.total:g} điểm):")
+        st.dataframe(pd.DataFrame([{"Cột": it.header, "Tối đa": it.max_points, "Gợi ý": it.hint}
+                                   for it in rubric.items]), hide_index=True, width="stretch", key="tplm_rubric")
+
+
+def models_preview(check: dict) -> bool:
+    """Counts and the model list as read; returns True when there is something to import."""
+    res = check["result"]
+    c = st.columns(4)
+    c[0].metric("Mô hình hợp lệ", common.vn_int(res.rows), border=True)
+    c[1].metric("Mô hình mới", common.vn_int(res.new), border=True)
+    c[2].metric("Mô hình thay đổi", common.vn_int(res.changed), border=True)
+    c[3].metric("Không đổi", common.vn_int(res.unchanged), border=True)
+    if res.parsed.ignored_columns:
+        st.caption("Lưu ý: bỏ qua các cột: " + ", ".join(f"“{x}”" for x in res.parsed.ignored_columns) + ".")
+    if res.new + res.changed == 0:
+        st.info("Tệp hợp lệ nhưng không có mô hình nào mới hoặc thay đổi — không có gì để nhập.",
+                icon=":material/check_circle:")
+        return False
+    st.success("Tệp hợp lệ: không có lỗi nào. Kiểm tra phần xem trước rồi bấm **Xác nhận nhập**.",
+               icon=":material/task_alt:")
+    rows = check["rows"]
+    names = store.unit_names(common.db())
+    fields = models.default_fields().labels
+    view = pd.DataFrame({
+        "Mã mô hình": rows["model_id"], "Mã đơn vị": rows["unit_code"], "Đơn vị": rows["unit_code"].map(names),
+        "Kỳ": rows["period"], "Tên mô hình": rows["name"], "Lĩnh vực": rows["field"].map(fields),
+        "Loại": rows["kind"].map(models.KIND_LABELS), "Trạng thái": rows["status"].map(models.STATUS_LABELS),
+        "Cấp công nhận": rows["level"].map(models.LEVEL_LABELS),
+        "Điểm chất lượng": pd.to_numeric(rows["rubric_total"], errors="coerce"), "Minh chứng": rows["evidence"],
+    })
+    st.dataframe(view.head(PREVIEW_ROWS), hide_index=True, width="stretch", height=360, key="upm_preview",
+                 column_config={"Điểm chất lượng": st.column_config.NumberColumn(format="%.1f")})
+    if len(view) > PREVIEW_ROWS:
+        st.caption(f"Hiển thị {common.vn_int(PREVIEW_ROWS)} dòng đầu trong {common.vn_int(len(view))}.")
+    return True
+
+
+def models_upload_section(period: str) -> None:
+    file = st.file_uploader("Tệp danh sách mô hình (CSV hoặc XLSX)", type=["csv", "xlsx", "txt"], key="upload_models",
+                            help=f"Tối đa {ingest.MAX_BYTES // (1024 * 1024)} MB. Kỳ mặc định: {period} "
+                                 "(khi tệp không có cột kỳ).")
+    if flash := st.session_state.pop("upm_flash", None):
+        st.success(flash, icon=":material/check_circle:")
+    if file is None:
+        return
+    data = file.getvalue()
+    digest = hashlib.sha256(data).hexdigest()
+    if st.session_state.get("upm_imported") == (digest, file.name):
+        st.caption(f"Tệp “{file.name}” đã được nhập. Tải lên tệp khác để nhập tiếp.")
+        return
+    check = check_upload(data, file.name, period, None, kind="models")
+    if not check["ok"]:
+        problems_report(check)
+        return
+    if not models_preview(check):
+        return
+    if st.button(CONFIRM, type="primary", icon=":material/cloud_upload:", key="upm_confirm"):
+        bar, tell = _progress_bar()
+        try:
+            res = models.import_models_file(common.db(), data, file.name, actor=common.actor(), period=period,
+                                            progress=tell)
+        except ingest.UploadRejected as rej:  # the data changed between preview and confirm
+            st.session_state.pop("upm_check", None)
+            st.error(f"Tệp bị từ chối khi nhập: {rej}", icon=":material/report:")
+            return
+        finally:
+            bar.empty()
+        st.session_state["upm_imported"] = (digest, file.name)
+        st.session_state.pop("upm_check", None)
+        st.session_state["upm_flash"] = (res.summary().replace(" dòng —", " mô hình —")
+                                         + ". Điểm nhóm mô hình và bảng xếp hạng đã được tính lại.")
+        st.rerun()
+
+
 def history_section() -> None:
     con = common.db()
     b = store.batches(con)
@@ -187,18 +299,20 @@ def history_section() -> None:
         st.caption("Chưa có lô nhập nào.")
         return
     view = pd.DataFrame({
-        "Lô": b["batch_id"], "Người nhập": b["actor"], "Lúc nhập": b["created_at"], "Tệp": b["filename"],
+        "Lô": b["batch_id"], "Loại": b["kind"].map(KINDS).fillna(b["kind"]), "Người nhập": b["actor"],
+        "Lúc nhập": b["created_at"], "Tệp": b["filename"],
         "Mới": b["rows_new"], "Thay đổi": b["rows_changed"], "Không đổi": b["rows_unchanged"],
         "Minh họa": b["synthetic"].astype(bool), "Đã hoàn tác lúc": b["undone_at"], "Người hoàn tác": b["undone_by"],
     })
     st.dataframe(view, hide_index=True, width="stretch", height=min(400, 36 * (len(view) + 1) + 4), key="up_batches",
                  column_config={"Lúc nhập": st.column_config.DatetimeColumn(format="DD/MM/YYYY HH:mm"),
                                 "Đã hoàn tác lúc": st.column_config.DatetimeColumn(format="DD/MM/YYYY HH:mm")})
-    live = b[b["undone_at"].isna() & (b["kind"] == "scores")]
+    live = b[b["undone_at"].isna() & b["kind"].isin(list(KINDS))]
     if live.empty:
         return
-    labels = {r["batch_id"]: f"Lô {r['batch_id']} — {r['filename'] or 'không tên'} ({r['actor']}, "
-                             f"{r['created_at']:%d/%m/%Y %H:%M})" for r in live.to_dict("records")}
+    labels = {r["batch_id"]: f"Lô {r['batch_id']} — {KINDS.get(r['kind'], r['kind']).lower()}: "
+                             f"{r['filename'] or 'không tên'} ({r['actor']}, {r['created_at']:%d/%m/%Y %H:%M})"
+              for r in live.to_dict("records")}
     pick = st.selectbox("Lô cần hoàn tác", list(labels), format_func=labels.get, key="undo_pick")
     pending = st.session_state.get("undo_confirm")
     if pending != pick:
@@ -213,6 +327,7 @@ def history_section() -> None:
         info = store.undo_batch(con, int(pick), actor=common.actor())
         st.session_state.pop("undo_confirm", None)
         st.session_state.pop("up_imported", None)
+        st.session_state.pop("upm_imported", None)
         st.session_state["undo_flash"] = (f"Đã hoàn tác lô số {info['batch_id']} ({common.vn_int(info['entries'])} "
                                           "giá trị); các giá trị trước đó đã được khôi phục.")
         st.rerun()
@@ -227,10 +342,19 @@ def main() -> None:
     if period is None:
         common.no_data("— chưa có kỳ đánh giá nào; hãy thêm kỳ bằng lệnh `danvan period add 2025`.")
         return
-    st.subheader("1. Tải mẫu bảng điểm")
-    common.guarded(template_section)(period)
-    st.subheader("2. Tải bảng điểm lên")
-    common.guarded(upload_section)(period)
+    kind = st.radio("Loại dữ liệu", list(KINDS), format_func=KINDS.get, horizontal=True, key="up_kind",
+                    help="Điểm: bảng điểm tự chấm, thẩm định. Danh sách mô hình: các mô hình, điển hình “Dân vận "
+                         "khéo” của đơn vị (điểm nhóm mô hình được tính từ danh sách này)")
+    if kind == "models":
+        st.subheader("1. Tải mẫu danh sách mô hình")
+        common.guarded(models_template_section)(period)
+        st.subheader("2. Tải danh sách mô hình lên")
+        common.guarded(models_upload_section)(period)
+    else:
+        st.subheader("1. Tải mẫu bảng điểm")
+        common.guarded(template_section)(period)
+        st.subheader("2. Tải bảng điểm lên")
+        common.guarded(upload_section)(period)
     st.subheader("3. Lịch sử nhập và hoàn tác")
     if flash := st.session_state.pop("undo_flash", None):
         st.success(flash, icon=":material/check_circle:")

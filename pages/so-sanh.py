@@ -124,6 +124,52 @@ def trend_chart(entities, block: str | None) -> go.Figure:
     return fig
 
 
+def flip_section(period: str, res: pd.DataFrame, labels: dict, codes: list[str]) -> None:
+    """For two of the compared units: the smallest change of each single group weight that puts A above B."""
+    st.subheader("Đổi trọng số bao nhiêu thì thứ tự đổi?")
+    info = res.set_index("unit_code")
+    ranked = [u for u in dict.fromkeys(codes) if u in info.index and pd.notna(info.at[u, "rank"])]
+    if len(ranked) < 2:
+        st.caption("Cần ít nhất 2 đơn vị đủ điều kiện xếp loại để xem trọng số nhóm nào làm đổi thứ tự.")
+        return
+    # default: A is the lower-ranked of the first two, B the higher-ranked
+    first_two = sorted(ranked[:2], key=lambda u: (info.at[u, "rank"], u))
+    if st.session_state.get("cmp_flip_a") not in ranked:
+        st.session_state["cmp_flip_a"] = first_two[1]
+    c1, c2 = st.columns(2)
+    a = c1.selectbox("Đơn vị A (cần vượt lên)", ranked, key="cmp_flip_a", format_func=lambda u: labels.get(u, u))
+    others = [u for u in ranked if u != a]
+    if st.session_state.get("cmp_flip_b") not in others:
+        st.session_state["cmp_flip_b"] = first_two[0] if first_two[0] in others else others[0]
+    b = c2.selectbox("Đơn vị B (đang được so)", others, key="cmp_flip_b", format_func=lambda u: labels.get(u, u))
+    name_a, name_b = info.at[a, "unit_name"], info.at[b, "unit_name"]
+    if name_a == name_b:
+        name_a, name_b = f"{name_a} ({a})", f"{name_b} ({b})"
+    flips = common.pairwise_flip(period, a, b)
+    sentences = [insights.flip_sentence(r, name_a, name_b) for r in flips.to_dict("records")]
+    ra, rb = int(info.at[a, "rank"]), int(info.at[b, "rank"])
+    st.markdown(f"Hiện nay **{name_a}** đứng hạng {ra}, **{name_b}** đứng hạng {rb}. Bảng dưới cho biết, với "
+                "từng nhóm, phải nhân riêng trọng số nhóm đó (các nhóm khác giữ nguyên) bao nhiêu lần thì "
+                f"{name_a} xếp trên {name_b}; thay đổi càng nhỏ thì thứ tự giữa hai đơn vị càng dễ đảo.")
+    if flips["possible"].any():
+        st.info(sentences[0], icon=":material/swap_vert:")
+    view = pd.DataFrame({
+        "Nhóm": "Nhóm " + flips["group"] + " — " + flips["group_name"].fillna(""),
+        "Trọng số hiện tại": flips["weight"], "Hệ số cần nhân": flips["factor"], "Trọng số mới": flips["new_weight"],
+        "Thay đổi (%)": flips["change_pct"], "Tổng điểm A sau đổi": flips["total_a"],
+        "Tổng điểm B sau đổi": flips["total_b"], "Giải thích": sentences,
+    })
+    st.dataframe(view, hide_index=True, width="stretch", key="cmp_flip_table", column_config={
+        "Trọng số hiện tại": st.column_config.NumberColumn(format="%.2f"),
+        "Hệ số cần nhân": st.column_config.NumberColumn(format="×%.2f", help="Trống: chỉ đổi nhóm này thì không được"),
+        "Trọng số mới": st.column_config.NumberColumn(format="%.2f"),
+        "Thay đổi (%)": st.column_config.NumberColumn(format="%+.1f%%"),
+        "Tổng điểm A sau đổi": st.column_config.NumberColumn(format="%.2f"),
+        "Tổng điểm B sau đổi": st.column_config.NumberColumn(format="%.2f"),
+        "Giải thích": st.column_config.TextColumn(width="large"),
+    })
+
+
 @common.guarded
 def body(period: str) -> None:
     fw = common.framework(period)
@@ -170,6 +216,7 @@ def body(period: str) -> None:
     with b:
         st.plotly_chart(grouped_bars(entities, fw, gmax), width="stretch", key="cmp_bars")
     st.caption(" · ".join(f"Nhóm {g.code}: {g.name}" for g in fw.scored_groups))
+    common.guarded(flip_section)(period, res, labels, [e["units"][0] for e in entities if not e.get("average")])
     st.subheader("So sánh từng tiêu chí")
     criteria_table(entities, fw)
     st.subheader("Xu hướng")

@@ -1,25 +1,72 @@
-"""Xếp hạng: every unit of the period with rank, block rank, total, tier, sub-scores, change, gap."""
+"""Xếp hạng: every unit of the period with rank, block rank, total, tier, sub-scores, change, gap —
+and how solid each rank is (its 90 % interval when the weights vary, a stable/unstable mark).
+
+Once the period is published the page shows the frozen published table (which profile, when,
+by whom); a toggle shows the live table when the official profile or the data changed since.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from danvan_scoring import export
+from danvan_scoring import export, models
+from danvan_scoring.weights import WeightProfile
 from pages import common
+
+NO_FILTER = "__none__"
+
+
+def model_gap_filter(shown, period: str, container):
+    """Units with no (active) model in the chosen field, from the model registry."""
+    fl = models.default_fields()
+    field = container.selectbox("Chưa có mô hình ở lĩnh vực", [NO_FILTER, *fl.codes], key="rank_nomodel",
+                                format_func=lambda f: "(không lọc)" if f == NO_FILTER else fl.labels.get(f, f),
+                                help="Chỉ hiện các đơn vị chưa có mô hình, điển hình “Dân vận khéo” nào "
+                                     "(đang thực hiện hoặc đã công nhận) ở lĩnh vực này")
+    if field == NO_FILTER:
+        return shown
+    summary = common.models_summary(period)
+    col = f"n_{field}"
+    have = set(summary.loc[summary[col].fillna(0) > 0, "unit_code"]) if col in summary.columns else set()
+    return shown[~shown["unit_code"].isin(have)]
+
+
+def uncertainty_controls() -> None:
+    draws, spread = common.unc_settings()
+    with st.expander("Tùy chỉnh cách thử độ vững của thứ hạng"):
+        st.caption("Hội đồng hoặc lãnh đạo có thể đổi số lần thử và biên độ thay đổi trọng số; kết quả được tính một "
+                   "lần cho mỗi lựa chọn rồi giữ lại. Nhiều lần thử hơn cho khoảng hạng chính xác hơn nhưng tính lâu hơn.")
+        c1, c2 = st.columns(2)
+        c1.number_input("Số lần thử", min_value=100, max_value=10_000, step=100, value=draws, key="unc_draws",
+                        help="Số lần chọn ngẫu nhiên bộ trọng số rồi xếp hạng lại (mặc định 1.000)")
+        c2.slider("Biên độ thay đổi trọng số (±%)", min_value=0, max_value=50, step=5, value=int(round(100 * spread)),
+                  key="unc_spread", help="Mỗi trọng số nhóm và tiêu chí được tăng hoặc giảm ngẫu nhiên trong khoảng "
+                                         "này (mặc định ±25%)")
 
 
 @st.fragment
 @common.guarded
-def ranking_body(period: str) -> None:
+def ranking_body(period: str, source: str, profile_json: str) -> None:
+    common.sync_unc_widgets()
     fw = common.framework(period)
-    res = common.period_table(period)
+    profile = WeightProfile.model_validate_json(profile_json)
+    res = common.ranking_table(period, source, profile)
     shown = common.filter_bar(res, "rank", search=True, tier=True, unit_type=True, fw=fw)
+    c1, c2, _ = st.columns([1.2, 1.2, 2.2])
+    shown = model_gap_filter(shown, period, c1)
+    if c2.toggle("Chỉ thứ hạng chưa vững", key="rank_unstable",
+                 help="Các đơn vị mà chỉ cần đổi trọng số một chút thứ hạng đã khác nhiều"):
+        shown = shown[shown["stable"].eq(False)]
     view, config = common.results_view(shown, fw, period)
 
     ranked = int(shown["rank"].notna().sum())
     st.markdown(f"**{common.vn_int(len(shown))}** đơn vị đang hiển thị (trong {common.vn_int(len(res))}), "
                 f"**{common.vn_int(ranked)}** được xếp hạng · bộ trọng số *{res['profile'].iloc[0]}*")
     st.dataframe(view, column_config=config, hide_index=True, width="stretch", height=520, key="ranking_table")
+    unstable = int(shown["stable"].eq(False).sum())
+    draws, spread = common.unc_settings()
+    st.caption(f"**Độ vững:** {common.vn_int(ranked - unstable)} trong {common.vn_int(ranked)} đơn vị được xếp hạng "
+               f"đang hiển thị có thứ hạng vững, {common.vn_int(unstable)} chưa vững. {common.unc_note()}")
 
     c1, c2, _ = st.columns([1, 1, 3])
     stem = f"xep-hang-{period}"
@@ -28,6 +75,7 @@ def ranking_body(period: str) -> None:
     c2.download_button("Tải Excel (XLSX)", data=lambda: export.to_xlsx_bytes(view, sheet=f"Xếp hạng {period}"),
                        file_name=f"{stem}.xlsx", icon=":material/download:", on_click="ignore",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="dl_xlsx")
+    uncertainty_controls()
 
     st.subheader("Biểu đồ các đơn vị dẫn đầu")
     if ranked == 0:
@@ -36,15 +84,37 @@ def ranking_body(period: str) -> None:
     n = st.slider("Số đơn vị trên biểu đồ", 5, 50, 20, step=5, key="rank_topn")
     st.plotly_chart(common.bar_top(shown, n, fw, f"{min(n, ranked)} đơn vị điểm cao nhất — {common.period_label(period)}"),
                     width="stretch", key="rank_chart")
+    st.caption("Bên phải: hạng của mỗi đơn vị (chấm) và khoảng hạng 90% khi trọng số thay đổi (vạch ngang); "
+               "chấm xanh là thứ hạng vững, chấm đỏ hình thoi là thứ hạng chưa vững.")
 
 
+def source_banner(period: str) -> tuple[str, WeightProfile]:
+    """Which table the page shows (published or live) and under which profile; says so on the page."""
+    table, info = common.published(period)
+    official = common.official(period)
+    if table is None:
+        st.info(info["message"], icon=":material/pending:")
+        return "live", official
+    st.success(info["message"], icon=":material/verified:")
+    if info.get("official_changed") or info.get("live_differs"):
+        live = st.toggle("Xem bảng tạm tính theo bộ trọng số và dữ liệu hiện tại", key="rank_live",
+                         help="Bảng đã công bố không thay đổi; bảng tạm tính chỉ để tham khảo")
+        if live:
+            st.warning(f"Đang xem **bảng tạm tính** theo bộ trọng số chính thức hiện tại *{official.label}* và dữ liệu "
+                       "mới nhất — không phải kết quả đã công bố.", icon=":material/visibility:")
+            return "live", official
+    return "published", common.profile_by_id(int(info["profile_id"]))
+
+
+@common.guarded
 def main() -> None:
     common.header("Xếp hạng", "Tổng điểm thẩm định, hạng toàn bộ và hạng trong khối thi đua")
     period = common.period_select("rank_period")
     if period is None or common.period_table(period).empty:
         common.no_data("cho kỳ đánh giá này.")
         return
-    ranking_body(period)
+    source, profile = source_banner(period)
+    ranking_body(period, source, profile.model_dump_json())
 
 
 main()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import getpass
 import io
-import json
 import os
 import sys
 from pathlib import Path
@@ -258,10 +257,12 @@ def cmd_template(args) -> int:
 
 
 def cmd_import(args) -> int:
-    from .ingest import UploadRejected, import_file
+    from .ingest import UploadRejected
 
     if args.kind == "models":
-        from .models import import_models_file as import_file  # noqa: F811 — same contract
+        from .models import import_models_file as import_file
+    else:
+        from .ingest import import_file
 
     try:
         data = args.file.read_bytes()

@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import Annotated
 
 import yaml
-from pydantic import (BaseModel, ConfigDict, Field, ValidationError, field_validator, model_serializer,
-                      model_validator)
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer, model_validator
 
-from .messages import vi_error
+from .messages import validate_file
 from .paths import CRITERIA_DIR
 
 Code = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]{0,31}$")]
@@ -252,35 +251,11 @@ class FrameworkError(ValueError):
     """A criteria file that cannot be used; the message names the entry and the reason."""
 
 
-def _loc(data: dict, loc: tuple) -> str:
-    """Turn a pydantic location like ('groups', 2, 'criteria', 1, 'kind') into words."""
-    parts: list[str] = []
-    node = data
-    for item in loc:
-        if isinstance(item, int) and isinstance(node, list) and item < len(node):
-            node = node[item]
-            code = node.get("code") if isinstance(node, dict) else None
-            parts[-1] = f"{parts[-1]} '{code}'" if code else f"{parts[-1]} #{item + 1}"
-            continue
-        label = {"groups": "nhóm", "criteria": "tiêu chí", "tiers": "mức xếp loại", "vetoes": "quy tắc loại trừ"}.get(
-            str(item), str(item)
-        )
-        parts.append(label)
-        node = node.get(item) if isinstance(node, dict) else None
-    return " › ".join(parts) if parts else "tệp"
+_LABELS = {"groups": "nhóm", "criteria": "tiêu chí", "tiers": "mức xếp loại", "vetoes": "quy tắc loại trừ"}
 
 
 def parse_framework(data: object, source: str = "tệp tiêu chí") -> Framework:
-    if not isinstance(data, dict):
-        raise FrameworkError(f"{source}: nội dung phải là một bảng (mapping) YAML")
-    try:
-        return Framework.model_validate(data)
-    except ValidationError as exc:
-        lines = []
-        for err in exc.errors():
-            msg = vi_error(err)
-            lines.append(f"{source}: {_loc(data, tuple(err['loc']))}: {msg}")
-        raise FrameworkError("\n".join(lines)) from None
+    return validate_file(Framework, data, source, FrameworkError, _LABELS)
 
 
 def load_framework(path: str | Path) -> Framework:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
 _TEMPLATES = {
     "missing": "thiếu trường bắt buộc",
     "extra_forbidden": "trường không được phép (không có trong mẫu)",
@@ -40,3 +44,32 @@ def vi_error(err: dict) -> str:
         return template.format(**ctx)
     except (KeyError, IndexError):
         return template.split(";")[0]
+
+
+def describe_loc(data: Any, loc: tuple, labels: dict[str, str]) -> str:
+    """A pydantic location like ('groups', 2, 'criteria', 1, 'kind') in words, naming each
+    list entry by its ``code`` when it has one: "nhóm 'C' › tiêu chí 'C2' › kind"."""
+    parts: list[str] = []
+    node = data
+    for item in loc:
+        if isinstance(item, int) and isinstance(node, list) and item < len(node):
+            node = node[item]
+            code = node.get("code") if isinstance(node, dict) else None
+            if parts:
+                parts[-1] = f"{parts[-1]} '{code}'" if code else f"{parts[-1]} #{item + 1}"
+            continue
+        parts.append(labels.get(str(item), str(item)))
+        node = node.get(item) if isinstance(node, dict) else None
+    return " › ".join(parts) if parts else "tệp"
+
+
+def validate_file(model: type[BaseModel], data: Any, source: str, error: type[Exception],
+                  labels: dict[str, str]):
+    """Validate a data file's content; every problem becomes one Vietnamese line naming its entry."""
+    if not isinstance(data, dict):
+        raise error(f"{source}: nội dung phải là một bảng (mapping) YAML")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise error("\n".join(f"{source}: {describe_loc(data, tuple(e['loc']), labels)}: {vi_error(e)}"
+                               for e in exc.errors())) from None

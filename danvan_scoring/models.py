@@ -34,12 +34,12 @@ from typing import Any, Callable, Iterable, Mapping
 import numpy as np
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from . import ingest, store
 from .criteria import DERIVED_METRICS, Framework, nfc
 from .ingest import ImportResult, ParsedUpload, Problem, UploadRejected, fold
-from .messages import vi_error
+from .messages import validate_file
 from .paths import DATA_DIR
 
 MODELS_DIR = DATA_DIR / "models"
@@ -185,28 +185,8 @@ class FieldList(_Strict):
         return out
 
 
-def _label_loc(data: Any, loc: tuple) -> str:
-    parts: list[str] = []
-    node = data
-    for item in loc:
-        if isinstance(item, int) and isinstance(node, list) and item < len(node):
-            node = node[item]
-            code = node.get("code") if isinstance(node, dict) else None
-            parts[-1] = f"{parts[-1]} '{code}'" if code else f"{parts[-1]} #{item + 1}"
-            continue
-        parts.append({"items": "mục", "fields": "lĩnh vực"}.get(str(item), str(item)))
-        node = node.get(item) if isinstance(node, dict) else None
-    return " › ".join(parts) if parts else "tệp"
-
-
 def _parse(model: type[BaseModel], data: Any, source: str):
-    if not isinstance(data, dict):
-        raise ModelsError(f"{source}: nội dung phải là một bảng (mapping) YAML")
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise ModelsError("\n".join(f"{source}: {_label_loc(data, tuple(e['loc']))}: {vi_error(e)}"
-                                    for e in exc.errors())) from None
+    return validate_file(model, data, source, ModelsError, {"items": "mục", "fields": "lĩnh vực"})
 
 
 def _read_yaml(path: Path) -> Any:
@@ -298,19 +278,8 @@ def current_models(con, period: str | None = None, unit_code: str | None = None,
     """The current registry (one row per period × model), raw codes, rubric as a JSON string."""
     if not _has_registry(con):
         return pd.DataFrame(columns=ENTRY_COLUMNS + ["batch_id"])
-    sql = "SELECT * FROM current_models WHERE 1=1"
-    params: list = []
-    if period is not None:
-        sql += " AND period = ?"
-        params.append(period)
-    if periods_ is not None:
-        plist = list(periods_)
-        sql += f" AND period IN ({','.join('?' * len(plist)) or 'NULL'})"
-        params.extend(plist)
-    if unit_code is not None:
-        sql += " AND unit_code = ?"
-        params.append(unit_code)
-    return con.execute(sql + " ORDER BY period, unit_code, model_id", params).df()
+    return store.select_current(con, "current_models", period=period, periods_=periods_, unit_code=unit_code,
+                                order_by="period, unit_code, model_id")
 
 
 def list_models(con, period: str, unit_code: str | None = None, *, rubric: Rubric | None = None,

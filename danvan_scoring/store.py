@@ -19,7 +19,7 @@ from typing import Iterable
 import duckdb
 import pandas as pd
 
-from .criteria import Framework, default_framework, parse_framework
+from .criteria import Framework, parse_framework
 
 STAGES = ("self", "appraised")
 STAGE_LABELS = {"self": "Tự chấm", "appraised": "Thẩm định"}
@@ -426,9 +426,11 @@ class BatchResult:
         return self.new + self.changed
 
 
-def current_scores(con, period: str | None = None, stage: str | None = None,
-                   periods_: Iterable[str] | None = None, ordered: bool = True) -> pd.DataFrame:
-    sql = "SELECT * FROM current_scores WHERE 1=1"
+def select_current(con, view: str, *, period: str | None = None, periods_: Iterable[str] | None = None,
+                   order_by: str | None = None, **equals) -> pd.DataFrame:
+    """Rows of a 'current' view (current_scores, current_models) filtered by period(s) and
+    column = value pairs (None values are ignored)."""
+    sql = f"SELECT * FROM {view} WHERE 1=1"
     params: list = []
     if period is not None:
         sql += " AND period = ?"
@@ -437,12 +439,19 @@ def current_scores(con, period: str | None = None, stage: str | None = None,
         plist = list(periods_)
         sql += f" AND period IN ({','.join('?' * len(plist)) or 'NULL'})"
         params.extend(plist)
-    if stage is not None:
-        sql += " AND stage = ?"
-        params.append(stage)
-    if ordered:
-        sql += " ORDER BY period, unit_code, criterion_code, stage"
+    for column, value in equals.items():
+        if value is not None:
+            sql += f" AND {column} = ?"
+            params.append(value)
+    if order_by:
+        sql += f" ORDER BY {order_by}"
     return con.execute(sql, params).df()
+
+
+def current_scores(con, period: str | None = None, stage: str | None = None,
+                   periods_: Iterable[str] | None = None, ordered: bool = True) -> pd.DataFrame:
+    return select_current(con, "current_scores", period=period, periods_=periods_, stage=stage,
+                          order_by="period, unit_code, criterion_code, stage" if ordered else None)
 
 
 def score_history(con, unit_code: str, period: str) -> pd.DataFrame:

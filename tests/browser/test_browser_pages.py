@@ -1,0 +1,120 @@
+"""Every role signs in, sees only its pages, and every page it may use renders without an error.
+
+Real headless Chromium against `streamlit run app.py` on a temporary demo database
+(conftest.py). Screenshots: test-artifacts/browser/<role>-<page>.png.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import st_harness as h
+
+ROLES = ["leader", "council", "staff", "admin"]
+
+
+def _visit(page, path: str) -> None:
+    h.open_page(page, path)
+    h.assert_no_exception(page, f"{path}")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_role_sees_its_pages_and_each_renders(app_server, page, role):
+    h.sign_in(page, app_server.url, h.ROLE_USERS[role])
+    h.assert_no_exception(page, "after sign-in")
+    links = h.nav_paths(page)
+    allowed = {p for p, roles in h.PAGES.items() if role in roles}
+    forbidden = set(h.PAGES) - allowed
+    assert allowed <= set(links), f"{role}: missing pages {sorted(allowed - set(links))}; links {links}"
+    assert not forbidden & set(links), f"{role} must not see {sorted(forbidden & set(links))}"
+    extra = [p for p in links if p not in h.PAGES]   # pages added since (e.g. mo-hinh): visit them too
+    for path in [p for p in h.PAGES if p in allowed] + extra:
+        _visit(page, path)
+        text = h.main_text(page)
+        assert len(text.strip()) > 20, f"{role}/{path} looks empty: {text!r}"
+        h.screenshot(page, f"{role}-{path}")
+    assert not page.console_errors, f"JavaScript errors: {page.console_errors}"
+
+
+def test_sign_in_page_names_the_demo_accounts_and_refuses_a_wrong_password(app_server, page):
+    h.goto(page, app_server.url)
+    h.assert_no_exception(page, "sign-in page")
+    h.screenshot(page, "sign-in")
+    text = h.main_text(page)
+    assert "lanhdao" in text and "demo" in text, "a demo database's sign-in page names its accounts"
+    page.get_by_label("Tên đăng nhập").fill("lanhdao")
+    page.get_by_label("Mật khẩu").fill("sai-mat-khau")
+    h.after_rerun(page, lambda: page.get_by_role("button", name="Đăng nhập").click())
+    h.assert_no_exception(page, "wrong password")
+    assert not h.signed_in(page)
+    assert page.locator("[data-testid='stAlert'], [data-testid='stAlertContainer']").count() > 0, \
+        "a refused sign-in says so"
+    h.screenshot(page, "sign-in-refused")
+
+
+def test_leader_cannot_open_a_forbidden_page_by_its_url(app_server, page):
+    h.sign_in(page, app_server.url, h.ROLE_USERS["leader"])
+    for path in ("trong-so", "nhap-du-lieu", "quan-tri"):
+        h.goto(page, f"{app_server.url}/{path}")
+        h.assert_no_exception(page, f"leader → {path}")
+        assert page.get_by_role("button", name="Lưu bộ trọng số").count() == 0
+        assert page.get_by_role("button", name="Xác nhận nhập").count() == 0
+        assert page.locator("[data-testid='stFileUploaderDropzoneInput']").count() == 0
+        assert path not in h.nav_paths(page)
+
+
+def test_stays_signed_in_across_a_reload(app_server, page):
+    h.sign_in(page, app_server.url, h.ROLE_USERS["council"])
+    h.open_page(page, "xep-hang")
+    page.reload(wait_until="domcontentloaded")
+    h.wait_ready(page)
+    h.assert_no_exception(page, "after reload")
+    assert h.signed_in(page), "a reload must not sign the user out"
+    assert page.get_by_label("Mật khẩu").count() == 0
+    assert "trong-so" in h.nav_paths(page), "still signed in as the council after the reload"
+    h.screenshot(page, "after-reload")
+
+
+def test_sign_out_returns_to_the_sign_in_form(app_server, page):
+    h.sign_in(page, app_server.url, h.ROLE_USERS["leader"])
+    h.after_rerun(page, lambda: page.get_by_role("button", name="Đăng xuất").first.click())
+    page.get_by_label("Tên đăng nhập").wait_for()
+    assert not h.signed_in(page)
+    page.reload(wait_until="domcontentloaded")
+    h.wait_ready(page)
+    assert not h.signed_in(page), "after signing out a reload must not sign back in"
+
+
+def test_shared_profile_link_opens_the_profile_after_sign_in(app_server, page, upload_case):
+    # the unit the upload test raises; here, on the untouched read-mostly server, at its old total
+    url = f"{app_server.url}/ho-so?unit={upload_case.unit_code}&period={upload_case.period}"
+    h.goto(page, url)
+    if not h.signed_in(page):
+        h.sign_in(page, None, h.ROLE_USERS["leader"])
+    h.assert_no_exception(page, "shared profile link")
+    text = h.main_text(page)
+    assert upload_case.unit_name in text, f"the profile of {upload_case.unit_name} opens; page says {text[:400]!r}"
+    assert "unit=" in page.url and upload_case.unit_code in page.url, "the URL still carries the unit"
+    h.screenshot(page, "shared-profile-link")
+
+
+def test_period_filter_reruns_and_redraws_the_ranking(app_server, page):
+    h.sign_in(page, app_server.url, h.ROLE_USERS["leader"])
+    h.open_page(page, "xep-hang")
+    options = h.select_options(page, "Kỳ đánh giá")
+    assert len(options) >= 2, options
+    page.locator("[data-testid='stDataFrame']").first.wait_for()
+    before = h.grid_signature(page)
+    target = next(o for o in options if "2023" in o)
+    h.select_option(page, "Kỳ đánh giá", target)
+    h.assert_no_exception(page, "period change")
+    h.wait_grid_change(page, before)
+    h.screenshot(page, "ranking-2023")
+
+
+def test_first_visit_after_start_may_be_a_deep_link(cold_server, page, upload_case):
+    """A leader opens a shared link right after the server (re)started: no 'Page not found'."""
+    url = f"{cold_server.url}/ho-so?unit={upload_case.unit_code}&period={upload_case.period}"
+    h.goto(page, url)
+    h.sign_in(page, None, h.ROLE_USERS["leader"])
+    assert upload_case.unit_name in h.main_text(page)

@@ -207,6 +207,16 @@ def province_names() -> dict[str, str]:
     return _provinces(db_path(), version(), db())
 
 
+@st.cache_data(show_spinner=False, max_entries=2)
+def _unit_points(path: str, v: int, _con):
+    return store.units(_con)[["lon", "lat"]].dropna()
+
+
+def unit_points():
+    """Centroids of every official unit: drawn in light grey, they outline the country offline."""
+    return _unit_points(db_path(), version(), db())
+
+
 def is_demo() -> bool:
     return store.is_demo(db())
 
@@ -422,6 +432,11 @@ def vn(x, digits: int = 2, sign: bool = False) -> str:
         return "—"
     text = f"{float(x):+,.{digits}f}" if sign else f"{float(x):,.{digits}f}"
     return text.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
+
+
+def vn_cells(values, digits: int = 2, sign: bool = False) -> list[str]:
+    """Numbers as Vietnamese text cells ("3,50"), an empty cell for a missing value (never "None")."""
+    return ["" if pd.isna(x) else vn(x, digits, sign=sign) for x in values]
 
 
 def vn_int(n) -> str:

@@ -92,14 +92,18 @@ def breakdown_tab(bd: pd.DataFrame, fw, profile) -> None:
         })
         view["Thẩm định"] = view["Thẩm định"].where(~part["missing"].to_numpy() | ~part["kind"].isin(
             ["points", "ratio", "pass_fail", "count"]).to_numpy())
+        # small tables: Vietnamese decimal commas and empty cells rather than "None"
+        for col in ("Tối đa", "Tự chấm", "Thẩm định", "Giá trị thẩm định"):
+            view[col] = common.vn_cells(view[col])
+        view["Tự chấm − thẩm định"] = common.vn_cells(view["Tự chấm − thẩm định"], sign=True)
+        for col in ("Minh chứng", "Ghi chú"):
+            view[col] = view[col].fillna("")
         st.dataframe(view, hide_index=True, width="stretch", column_config={
             "Tiêu chí": st.column_config.TextColumn(width="large"),
-            "Tối đa": st.column_config.NumberColumn(format="%.2f", help="Điểm tối đa theo bộ tiêu chí"),
-            "Tự chấm": st.column_config.NumberColumn(format="%.2f", help="Điểm đơn vị tự chấm"),
-            "Thẩm định": st.column_config.NumberColumn(format="%.2f", help="Điểm sau thẩm định (điểm dùng để xếp hạng)"),
-            "Tự chấm − thẩm định": st.column_config.NumberColumn(format="%+.2f"),
-            "Giá trị thẩm định": st.column_config.NumberColumn(format="%.2f",
-                                                               help="Giá trị đã nhập: điểm, tỷ lệ %, số lần hoặc 1/0"),
+            "Tối đa": st.column_config.TextColumn(help="Điểm tối đa theo bộ tiêu chí"),
+            "Tự chấm": st.column_config.TextColumn(help="Điểm đơn vị tự chấm"),
+            "Thẩm định": st.column_config.TextColumn(help="Điểm sau thẩm định (điểm dùng để xếp hạng)"),
+            "Giá trị thẩm định": st.column_config.TextColumn(help="Giá trị đã nhập: điểm, tỷ lệ %, số lần hoặc 1/0"),
         })
     missing = bd[bd["missing"] & bd["kind"].isin(["points", "ratio", "pass_fail", "count"])]
     if len(missing):

@@ -302,7 +302,7 @@ def history_section() -> None:
         "Lô": b["batch_id"], "Loại": b["kind"].map(KINDS).fillna(b["kind"]), "Người nhập": b["actor"],
         "Lúc nhập": b["created_at"], "Tệp": b["filename"],
         "Mới": b["rows_new"], "Thay đổi": b["rows_changed"], "Không đổi": b["rows_unchanged"],
-        "Minh họa": b["synthetic"].astype(bool), "Đã hoàn tác lúc": b["undone_at"], "Người hoàn tác": b["undone_by"],
+        "Minh họa": b["synthetic"].astype(bool), "Đã hoàn tác lúc": b["undone_at"], "Người hoàn tác": b["undone_by"].fillna(""),
     })
     st.dataframe(view, hide_index=True, width="stretch", height=min(400, 36 * (len(view) + 1) + 4), key="up_batches",
                  column_config={"Lúc nhập": st.column_config.DatetimeColumn(format="DD/MM/YYYY HH:mm"),

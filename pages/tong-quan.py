@@ -44,6 +44,10 @@ def map_chart(res, fw) -> go.Figure:
     """Communes as points at their coordinates, coloured by tier; no base map, nothing fetched."""
     pts = res.dropna(subset=["lat", "lon"])
     fig = go.Figure()
+    every = common.unit_points()
+    fig.add_trace(go.Scattergl(
+        x=every["lon"], y=every["lat"], mode="markers", name="Đơn vị khác", showlegend=False,
+        marker=dict(color="#d9d9d2", size=3), hoverinfo="skip"))
     for code, name in reversed(common.tier_legend_order(fw)):  # best tiers drawn last, on top
         sub = pts[pts["tier_code"].isna()] if code is None else pts[pts["tier_code"] == code]
         if sub.empty:
@@ -54,6 +58,11 @@ def map_chart(res, fw) -> go.Figure:
             text=sub["unit_name"], customdata=sub["total"].round(2),
             hovertemplate="%{text}<br>Tổng điểm %{customdata:.2f}<extra>" + name + "</extra>"))
     mid_lat = float(pts["lat"].mean()) if len(pts) else 16.0
+    # frame the scored units (with a margin), so a province fills the box instead of a speck
+    if len(pts):
+        pad = 0.3
+        fig.update_xaxes(range=[pts["lon"].min() - pad, pts["lon"].max() + pad])
+        fig.update_yaxes(range=[pts["lat"].min() - pad, pts["lat"].max() + pad])
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, scaleanchor="x", scaleratio=1 / max(0.2, math.cos(math.radians(mid_lat))))
     fig.update_layout(title="Vị trí các đơn vị theo xếp loại", height=520, margin=dict(l=10, r=10, t=50, b=10),

@@ -176,3 +176,25 @@ def test_period_add(tmp_path):
     assert "2026-H1" in run("period", "list", db=db).stdout
     p = run("period", "add", "hai nghìn", db=db)
     assert p.returncode == 1 and "không hợp lệ" in p.stderr
+
+
+def test_every_command_is_documented_in_the_readme():
+    """The README's CLI table cannot drift from the parser."""
+    import argparse
+
+    from danvan_scoring.cli import build_parser
+    from danvan_scoring.paths import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    for name in sub.choices:
+        assert f"`danvan {name}" in readme, f"danvan {name} is not in README.md"
+
+
+def test_readme_commands_match_ci():
+    from danvan_scoring.paths import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "bash scripts/test.sh" in readme and "bash scripts/start.sh" in readme
+    assert "exec bash scripts/test.sh" in ci

@@ -119,6 +119,15 @@ def build_parser() -> argparse.ArgumentParser:
     pl = usub.add_parser("list", help="liệt kê tài khoản")
     _db_arg(pl)
 
+    p = sub.add_parser("unit", help="thêm cơ quan, đơn vị ngoài danh mục xã, phường")
+    usub2 = p.add_subparsers(dest="unit_command", metavar="LỆNH", parser_class=_Parser)
+    pa = usub2.add_parser("add", help="thêm một cơ quan, đơn vị (loại co_quan) vào một tỉnh")
+    pa.add_argument("code", help="mã đơn vị, ví dụ CQ4201")
+    pa.add_argument("--name", required=True)
+    pa.add_argument("--province", required=True, help="mã tỉnh 2 chữ số")
+    pa.add_argument("--type", default="co_quan", choices=tuple(store.UNIT_TYPES))
+    _db_arg(pa)
+
     p = sub.add_parser("period", help="kỳ đánh giá")
     psub = p.add_subparsers(dest="period_command", metavar="LỆNH", parser_class=_Parser)
     pa = psub.add_parser("add", help="thêm kỳ (dùng bộ tiêu chí mặc định hoặc --framework FILE)")
@@ -357,6 +366,15 @@ def cmd_user(args) -> int:
     return EXIT_OK
 
 
+def cmd_unit(args) -> int:
+    if args.unit_command != "add":
+        raise store.StoreError("Dùng: danvan unit add MÃ --name TÊN --province MÃ_TỈNH")
+    con = _open(args)
+    store.add_unit(con, args.code.strip(), args.name.strip(), args.type, args.province, actor=_actor(args))
+    print(f"Đã thêm đơn vị {args.code} — {args.name} ({store.UNIT_TYPES[args.type]}, tỉnh {args.province}).")
+    return EXIT_OK
+
+
 def cmd_period(args) -> int:
     from .bootstrap import ensure_period
     from .criteria import default_framework, load_framework
@@ -461,7 +479,7 @@ def cmd_serve(args) -> int:
 
 COMMANDS = {"init": cmd_init, "demo": cmd_demo, "criteria": cmd_criteria, "units": cmd_units,
             "template": cmd_template, "import": cmd_import, "scores": cmd_scores, "rank": cmd_rank,
-            "batches": cmd_batches, "undo": cmd_undo, "user": cmd_user, "period": cmd_period,
+            "batches": cmd_batches, "undo": cmd_undo, "user": cmd_user, "unit": cmd_unit, "period": cmd_period,
             "blocks": cmd_blocks, "uncertainty": cmd_uncertainty, "models": cmd_models, "serve": cmd_serve}
 
 

@@ -366,7 +366,15 @@ def add_unit(con, code: str, name: str, unit_type: str, province_code: str, *, a
         raise StoreError(f"Không có tỉnh mã '{province_code}'")
     con.execute("INSERT INTO units VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 'manual')",
                 [code, name, name, unit_type, province_code, lat, lon])
-    audit(con, actor.username, "unit.add", code, None, {"name": name, "unit_type": unit_type})
+    # every unit belongs to a block in every period: agencies join their province's agency block
+    if unit_type == "co_quan":
+        block = f"{province_code}-CQ"
+        for period in periods(con):
+            con.execute("INSERT OR IGNORE INTO blocks VALUES (?, ?, 'Khối cơ quan, đơn vị', ?)",
+                        [period, block, province_code])
+            con.execute("INSERT OR IGNORE INTO unit_blocks VALUES (?, ?, ?)", [period, code, block])
+    audit(con, actor.username, "unit.add", code, None,
+          {"name": name, "unit_type": unit_type, "province_code": province_code})
 
 
 def set_blocks(con, period: str, blocks: pd.DataFrame, assignments: pd.DataFrame, *, actor) -> None:

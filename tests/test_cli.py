@@ -198,3 +198,17 @@ def test_readme_commands_match_ci():
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "bash scripts/test.sh" in readme and "bash scripts/start.sh" in readme
     assert "exec bash scripts/test.sh" in ci
+
+
+def test_unit_add_agency(tmp_path):
+    db = tmp_path / "a.duckdb"
+    run("init", db=db)
+    p = run("unit", "add", "CQ4201", "--name", "Ban Tuyên giáo và Dân vận Tỉnh ủy", "--province", "42", db=db)
+    assert p.returncode == 0, p.stderr
+    df = pd.read_csv(io.StringIO(run("units", "--province", "42", db=db).stdout), dtype=str)
+    row = df.set_index("unit_code").loc["CQ4201"]
+    assert row["unit_type"] == "co_quan" and row["block"] == "42-CQ"
+    p = run("unit", "add", "CQ4201", "--name", "x", "--province", "42", db=db)
+    assert p.returncode == 1 and "đã tồn tại" in p.stderr
+    p = run("unit", "add", "CQ9", "--name", "x", "--province", "77", db=db)
+    assert p.returncode == 1 and "Không có tỉnh mã '77'" in p.stderr

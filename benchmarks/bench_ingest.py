@@ -48,7 +48,7 @@ PERIODS = [str(2011 + i) for i in range(N_PERIODS)]
 
 def criteria():
     fw = default_framework()
-    return fw, [c for c in fw.criteria.values() if not c.appraiser_only][:N_CRIT]
+    return fw, [c for c in fw.criteria.values() if not c.derived][:N_CRIT]  # typed-in criteria (appraised stage)
 
 
 def make_csv(path: Path, rows: int) -> int:

@@ -628,6 +628,19 @@ def refuse_derived(rows: pd.DataFrame, fw: Framework | Callable[[str], Any] | Ma
             cache[p] = got if isinstance(got, Framework) else None
         return cache[p]
 
+    # fast path (a national file has a million rows): only rows naming a derived criterion matter
+    present = pd.unique(rows["period"]) if "period" in rows.columns else [""]
+    derived: set[str] = set()
+    for p in present:
+        f = framework(str(p))
+        if f is not None:
+            derived |= {c.code for c in f.criteria.values() if c.derived}
+    if not derived:
+        return []
+    hit = rows["criterion_code"].isin(derived).to_numpy()
+    if not hit.any():
+        return []
+    rows = rows[hit]
     periods = rows["period"].astype(str).to_numpy() if "period" in rows.columns else np.full(len(rows), "")
     codes = rows["criterion_code"].astype(str).to_numpy()
     rownums = rows["_row"].to_numpy() if "_row" in rows.columns else np.full(len(rows), None, dtype=object)

@@ -267,6 +267,20 @@ def _rejected(content_hash: str, problems: list[Problem], layout: str = "long", 
     return ParsedUpload(_empty_rows(), problems, [], layout, content_hash, problem_count=len(problems), **kw)
 
 
+def explain_write_errors(write, *args, **kwargs):
+    """Run a batch writer; a database failure becomes one Vietnamese line (the transaction
+    was rolled back, so nothing was written)."""
+    from . import store
+
+    try:
+        return write(*args, **kwargs)
+    except store.StoreError:
+        raise
+    except Exception as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise store.StoreError(f"Không ghi được vào cơ sở dữ liệu: {first}. Không có dữ liệu nào được ghi.") from None
+
+
 def import_file(
     con,
     data: bytes,
@@ -313,14 +327,8 @@ def import_file(
     if not parsed.ok:
         raise UploadRejected(parsed.problems, parsed)
     tell(0.6, f"Đã kiểm tra {len(parsed.rows)} dòng; đang ghi")
-    try:
-        result = store.write_batch(con, parsed.rows, actor=actor, filename=filename,
-                                   content_hash=parsed.content_hash, dry_run=dry_run)
-    except store.StoreError:
-        raise
-    except Exception as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise store.StoreError(f"Không ghi được vào cơ sở dữ liệu: {first}. Không có dữ liệu nào được ghi.") from None
+    result = explain_write_errors(store.write_batch, con, parsed.rows, actor=actor, filename=filename,
+                                  content_hash=parsed.content_hash, dry_run=dry_run)
     tell(1.0, "Xong")
     return ImportResult(result.batch_id, result.new, result.changed, result.unchanged,
                         result.skipped_duplicate, dry_run, len(parsed.rows), parsed)

@@ -707,15 +707,12 @@ def write_models_batch(con, rows: pd.DataFrame, *, actor, filename: str | None, 
                 SELECT i.*, CASE WHEN c.model_id IS NULL THEN 'new' WHEN {_SAME} THEN 'unchanged'
                                  ELSE 'changed' END AS change
                 FROM _mrows i LEFT JOIN current_models c ON c.period = i.period AND c.model_id = i.model_id""")
-        counts = dict(con.execute("SELECT change, count(*) FROM _mclassified GROUP BY 1").fetchall())
-        new, changed, unchanged = (int(counts.get(k, 0)) for k in ("new", "changed", "unchanged"))
+        new, changed, unchanged = store.classified_counts(con, "_mclassified", "change")
         if dry_run or new + changed == 0:
             con.execute("ROLLBACK")
             return ModelsBatch(None, new, changed, unchanged, skipped_duplicate=not dry_run)
-        batch_id = con.execute("SELECT nextval('batch_seq')").fetchone()[0]
-        con.execute("INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?)",
-                    [batch_id, BATCH_KIND, actor.username, store.now(), filename, content_hash, new, changed,
-                     unchanged, synthetic, comment])
+        batch_id = store.record_batch(con, BATCH_KIND, actor, filename, content_hash, (new, changed, unchanged),
+                                      synthetic=synthetic, comment=comment)
         con.execute(f"INSERT INTO model_entries SELECT {int(batch_id)}, {', '.join(ENTRY_COLUMNS)} "
                     "FROM _mclassified WHERE change <> 'unchanged'")
         con.execute("DROP TABLE _mclassified")
@@ -1233,14 +1230,8 @@ def import_models_file(con, data: bytes, filename: str, *, actor, period: str | 
     if not parsed.ok:
         raise UploadRejected(parsed.problems, parsed)
     tell(0.6, f"Đã kiểm tra {len(parsed.rows)} mô hình; đang ghi")
-    try:
-        res = write_models_batch(con, parsed.rows, actor=actor, filename=filename,
-                                 content_hash=parsed.content_hash, dry_run=dry_run)
-    except store.StoreError:
-        raise
-    except Exception as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise store.StoreError(f"Không ghi được vào cơ sở dữ liệu: {first}. Không có dữ liệu nào được ghi.") from None
+    res = ingest.explain_write_errors(write_models_batch, con, parsed.rows, actor=actor, filename=filename,
+                                      content_hash=parsed.content_hash, dry_run=dry_run)
     tell(1.0, "Xong")
     return ImportResult(res.batch_id, res.new, res.changed, res.unchanged, res.skipped_duplicate, dry_run,
                         len(parsed.rows), parsed)

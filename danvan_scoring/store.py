@@ -507,6 +507,21 @@ def _normalise_rows(rows: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def classified_counts(con, table: str, column: str) -> tuple[int, int, int]:
+    """(new, changed, unchanged) of a temp table whose ``column`` classifies incoming rows."""
+    counts = dict(con.execute(f"SELECT {column}, count(*) FROM {table} GROUP BY 1").fetchall())
+    return tuple(int(counts.get(k, 0)) for k in ("new", "changed", "unchanged"))
+
+
+def record_batch(con, kind: str, actor, filename: str | None, content_hash: str | None,
+                 counts: tuple[int, int, int], *, synthetic: bool = False, comment: str | None = None) -> int:
+    """Allocate a batch id and record who imported what (inside the caller's transaction)."""
+    batch_id = int(con.execute("SELECT nextval('batch_seq')").fetchone()[0])
+    con.execute("INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?)",
+                [batch_id, kind, actor.username, now(), filename, content_hash, *counts, synthetic, comment])
+    return batch_id
+
+
 def write_batch(con, rows: pd.DataFrame, *, actor, filename: str | None, content_hash: str | None,
                 dry_run: bool = False, synthetic: bool = False, comment: str | None = None) -> BatchResult:
     """Write validated rows as one batch in one transaction; only new and changed values are stored.
@@ -530,15 +545,12 @@ def write_batch(con, rows: pd.DataFrame, *, actor, filename: str | None, content
                FROM _rows i LEFT JOIN current_scores c
                  ON c.unit_code = i.unit_code AND c.period = i.period
                 AND c.criterion_code = i.criterion_code AND c.stage = i.stage""")
-        counts = dict(con.execute("SELECT status, count(*) FROM _classified GROUP BY 1").fetchall())
-        new, changed, unchanged = (int(counts.get(k, 0)) for k in ("new", "changed", "unchanged"))
+        new, changed, unchanged = classified_counts(con, "_classified", "status")
         if dry_run or new + changed == 0:
             con.execute("ROLLBACK")
             return BatchResult(None, new, changed, unchanged, skipped_duplicate=not dry_run)
-        batch_id = con.execute("SELECT nextval('batch_seq')").fetchone()[0]
-        con.execute("INSERT INTO batches VALUES (?, 'scores', ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?)",
-                    [batch_id, actor.username, now(), filename, content_hash, new, changed, unchanged, synthetic,
-                     comment])
+        batch_id = record_batch(con, "scores", actor, filename, content_hash, (new, changed, unchanged),
+                                synthetic=synthetic, comment=comment)
         con.execute(
             f"""INSERT INTO score_entries SELECT {batch_id}, unit_code, period, criterion_code, stage, value,
                        evidence, note FROM _classified WHERE status <> 'unchanged'""")

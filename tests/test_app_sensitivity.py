@@ -14,6 +14,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from apptest_support import button as _button
+from apptest_support import danvan_db_env
+from apptest_support import field as _field
 from streamlit.testing.v1 import AppTest
 
 from danvan_scoring import auth, models, publish, results, sensitivity, store, weights
@@ -56,20 +59,10 @@ def own_db(template, tmp_path):
 
 @pytest.fixture(autouse=True)
 def _restore_env():
-    old = os.environ.get("DANVAN_DB")
-    yield
-    if old is None:
-        os.environ.pop("DANVAN_DB", None)
-    else:
-        os.environ["DANVAN_DB"] = old
+    with danvan_db_env(None):
+        yield
 
 
-def _field(at, label):
-    return next(t for t in at.text_input if t.label == label)
-
-
-def _button(at, label):
-    return next(b for b in at.button if b.label == label)
 
 
 def _labels(at) -> set[str]:

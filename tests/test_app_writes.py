@@ -4,10 +4,12 @@ undone, an account created — each through the page, each visible in the rankin
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 
 import pytest
+from apptest_support import button as _button
+from apptest_support import danvan_db_env
+from apptest_support import field as _field
 from streamlit.testing.v1 import AppTest
 
 from danvan_scoring import auth, results, store, weights
@@ -26,21 +28,10 @@ def db(tmp_path_factory):
     init_connection(con)
     fill_demo(con)
     con.close()
-    old = os.environ.get("DANVAN_DB")
-    os.environ["DANVAN_DB"] = str(path)
-    yield path
-    if old is None:
-        os.environ.pop("DANVAN_DB", None)
-    else:
-        os.environ["DANVAN_DB"] = old
+    with danvan_db_env(path):
+        yield path
 
 
-def _field(at, label):
-    return next(t for t in at.text_input if t.label == label)
-
-
-def _button(at, label):
-    return next(b for b in at.button if b.label == label)
 
 
 def sign_in(username: str) -> AppTest:

@@ -520,6 +520,11 @@ def results_view(res: pd.DataFrame, fw: Framework, period: str, *, compact: bool
         out["Ghi chú"] = [reasons(r) for r in res[["missing", "missing_evidence", "vetoes"]].to_dict("records")]
         out["Loại đơn vị"] = res["unit_type"].map(store.UNIT_TYPES).fillna(res["unit_type"])
     out["Hồ sơ"] = [profile_link(u, period) for u in res["unit_code"]]
+    # repeated labels travel once (Arrow dictionary) instead of once a row: the national table
+    # is sent to the browser on every rerun
+    for col in ("Độ vững", "Tỉnh", "Khối thi đua", "Xếp loại", "Ghi chú", "Loại đơn vị"):
+        if col in out.columns:
+            out[col] = out[col].astype("category")
     gmax = insights.group_max(fw, official(period))
     config = {
         "Hạng": st.column_config.NumberColumn(help="Hạng toàn bộ (đồng hạng khi tổng điểm bằng nhau)", format="%d",

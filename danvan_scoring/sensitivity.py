@@ -676,15 +676,8 @@ def explain_interval(row, *, top_k: int | None = None, spread: float | None = No
 
 
 def explain_flip(row, a: str, b: str) -> str:
-    """One Vietnamese sentence for a row of :func:`pairwise_flip_for`."""
-    name = row.get("group_name") or row["group"]
-    if not row.get("possible"):
-        return f"Chỉ thay đổi trọng số nhóm {name} thì {a} không thể vượt {b}."
-    k = float(row["factor"])
-    if k == 1.0:
-        return f"{a} đã xếp trên {b} với bộ trọng số hiện tại."
-    if k == 0.0:
-        return f"{a} chỉ vượt {b} nếu bỏ hẳn nhóm {name} (trọng số bằng 0)."
-    verb, word = ("Tăng", "lên") if k > 1 else ("Giảm", "xuống")
-    return (f"{verb} trọng số nhóm {name} {abs(100 * (k - 1)):.1f}% (từ {row['weight']:g} {word} "
-            f"{row['new_weight']:.2f}) thì {a} vượt {b}.")
+    """One Vietnamese sentence for a row of :func:`pairwise_flip_for` (the wording lives in
+    :func:`insights.flip_sentence`, which the compare page uses with unit names)."""
+    from .insights import flip_sentence
+
+    return flip_sentence(dict(row), a, b)

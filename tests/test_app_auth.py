@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 from pathlib import Path
 
 import pytest
@@ -11,8 +13,6 @@ from apptest_support import field as _field
 from streamlit.testing.v1 import AppTest
 
 from danvan_scoring import auth, store
-from danvan_scoring.bootstrap import init_connection
-from danvan_scoring.demo import fill_demo
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -21,12 +21,9 @@ ALL_PAGES = VIEW_PAGES + ["trong_so", "nhap_du_lieu", "quan_tri"]
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory):
+def demo_db(tmp_path_factory, demo_db_template):
     path = tmp_path_factory.mktemp("auth") / "demo.duckdb"
-    con = store.connect(path, create=True)
-    init_connection(con)
-    fill_demo(con)
-    con.close()
+    shutil.copy(demo_db_template, path)  # the session's demo DB, built once (conftest)
     with danvan_db_env(path):
         yield path
 

@@ -4,14 +4,14 @@ filters change what is shown, the unit profile follows its URL."""
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from danvan_scoring import auth, store
-from danvan_scoring.bootstrap import init_connection, init_database
-from danvan_scoring.demo import fill_demo
+from danvan_scoring.bootstrap import init_database
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -26,13 +26,10 @@ TITLES = {"tong_quan": "Tổng quan", "xep_hang": "Xếp hạng", "so_sanh": "So
 
 
 @pytest.fixture(scope="module")
-def dbs(tmp_path_factory):
+def dbs(tmp_path_factory, demo_db_template):
     base = tmp_path_factory.mktemp("pages")
     demo = base / "demo.duckdb"
-    con = store.connect(demo, create=True)
-    init_connection(con)
-    fill_demo(con)
-    con.close()
+    shutil.copy(demo_db_template, demo)  # the session's demo DB, built once (conftest)
     empty = base / "empty.duckdb"
     init_database(empty)
     con = store.connect(empty)

@@ -20,8 +20,6 @@ from apptest_support import field as _field
 from streamlit.testing.v1 import AppTest
 
 from danvan_scoring import auth, models, publish, results, sensitivity, store, weights
-from danvan_scoring.bootstrap import init_connection
-from danvan_scoring.demo import fill_demo
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -31,13 +29,9 @@ COUNCIL_BUTTONS = {"Gửi phân bổ 100 điểm", "Gửi bộ trọng số này
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory):
+def template(tmp_path_factory, demo_db_template):
     path = tmp_path_factory.mktemp("sens") / "demo.duckdb"
-    con = store.connect(path, create=True)
-    init_connection(con)
-    fill_demo(con)
-    con.execute("CHECKPOINT")
-    con.close()
+    shutil.copy(demo_db_template, path)  # the session's demo DB, built once (conftest)
     return path
 
 

@@ -3,6 +3,8 @@ undone, an account created — each through the page, each visible in the rankin
 
 from __future__ import annotations
 
+import shutil
+
 import math
 from pathlib import Path
 
@@ -13,21 +15,16 @@ from apptest_support import field as _field
 from streamlit.testing.v1 import AppTest
 
 from danvan_scoring import auth, results, store, weights
-from danvan_scoring.bootstrap import init_connection
 from danvan_scoring.criteria import Kind
-from danvan_scoring.demo import fill_demo
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory):
+def db(tmp_path_factory, demo_db_template):
     path = tmp_path_factory.mktemp("writes") / "demo.duckdb"
-    con = store.connect(path, create=True)
-    init_connection(con)
-    fill_demo(con)
-    con.close()
+    shutil.copy(demo_db_template, path)  # the session's demo DB, built once (conftest)
     with danvan_db_env(path):
         yield path
 

@@ -11,8 +11,6 @@ import pytest
 
 from danvan_scoring import council, publish, results, store, weights
 from danvan_scoring.auth import Actor
-from danvan_scoring.bootstrap import init_connection
-from danvan_scoring.demo import fill_demo
 
 PERIOD = "2025"
 CHAIR = Actor("hoidong", "council", True)          # the demo council account is the chair
@@ -24,13 +22,9 @@ STAFF = Actor("canbo", "staff")
 
 
 @pytest.fixture(scope="module")
-def council_template(tmp_path_factory):
+def council_template(tmp_path_factory, demo_db_template):
     path = tmp_path_factory.mktemp("council") / "demo.duckdb"
-    con = store.connect(path, create=True)
-    init_connection(con)
-    fill_demo(con)
-    con.execute("CHECKPOINT")
-    con.close()
+    shutil.copy(demo_db_template, path)  # the session's demo DB, built once (conftest)
     return path
 
 

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from danvan_scoring import insights, results, store, weights
-from danvan_scoring.bootstrap import init_connection
-from danvan_scoring.demo import fill_demo
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+def demo(tmp_path_factory, demo_db_template):
     path = tmp_path_factory.mktemp("insights") / "demo.duckdb"
-    con = store.connect(path, create=True)
-    init_connection(con)
-    fill_demo(con)
+    shutil.copy(demo_db_template, path)  # the session's demo DB, built once (conftest)
+    con = store.connect(path)
     fw = store.framework_for_period(con, "2025")
     profile = weights.official_profile(con, "2025")
     res = results.period_results(con, "2025")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import io
 from contextlib import redirect_stdout
 
@@ -13,22 +15,16 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from danvan_scoring import cli, ranking, results, scoring, sensitivity as S, store
-from danvan_scoring.bootstrap import init_connection
 from danvan_scoring.results import period_scores
-from danvan_scoring.demo import fill_demo
 
 PERIOD = "2025"
 TIERS = ["xuat_sac", "tot", "kha", "trung_binh", "yeu"]
 
 
 @pytest.fixture(scope="module")
-def sens_db(tmp_path_factory):
+def sens_db(tmp_path_factory, demo_db_template):
     path = tmp_path_factory.mktemp("sens") / "demo.duckdb"
-    con = store.connect(path, create=True)
-    init_connection(con)
-    fill_demo(con)
-    con.execute("CHECKPOINT")
-    con.close()
+    shutil.copy(demo_db_template, path)  # the session's demo DB, built once (conftest)
     return path
 
 

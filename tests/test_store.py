@@ -6,7 +6,7 @@ import sys
 import pandas as pd
 import pytest
 
-from danvan_scoring import auth, bootstrap, store
+from danvan_scoring import bootstrap, store
 from danvan_scoring.auth import CLI_ACTOR, Actor
 
 

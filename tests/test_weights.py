@@ -4,7 +4,7 @@ import pytest
 from pydantic import ValidationError
 
 from danvan_scoring import store, weights
-from danvan_scoring.auth import CLI_ACTOR, Actor
+from danvan_scoring.auth import Actor
 from danvan_scoring.results import period_results
 
 

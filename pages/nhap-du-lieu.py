@@ -24,6 +24,16 @@ PREVIEW_ROWS = 5000
 KINDS = {"scores": "Điểm", "models": "Danh sách mô hình"}
 
 
+def template_downloads(stem: str, build, key: str) -> None:
+    """CSV and XLSX buttons for a template; ``build(fmt)`` makes the bytes only when clicked."""
+    a, b, _ = st.columns([1, 1, 3])
+    a.download_button("Tải mẫu CSV", data=lambda: build("csv"), file_name=f"{stem}.csv", mime="text/csv",
+                      on_click="ignore", icon=":material/download:", key=f"{key}_csv")
+    b.download_button("Tải mẫu Excel (XLSX)", data=lambda: build("xlsx"), file_name=f"{stem}.xlsx",
+                      mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                      on_click="ignore", icon=":material/download:", key=f"{key}_xlsx")
+
+
 def template_section(period: str) -> None:
     fw = common.framework(period)
     provinces = common.province_names()
@@ -42,12 +52,7 @@ def template_section(period: str) -> None:
         return buf.getvalue()
 
     stem = f"mau-nhap-diem-{period}-{layout}" + (f"-{prov}" if prov else "")
-    a, b, _ = st.columns([1, 1, 3])
-    a.download_button("Tải mẫu CSV", data=lambda: build("csv"), file_name=f"{stem}.csv", mime="text/csv",
-                      on_click="ignore", icon=":material/download:", key="tpl_csv")
-    b.download_button("Tải mẫu Excel (XLSX)", data=lambda: build("xlsx"), file_name=f"{stem}.xlsx",
-                      mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                      on_click="ignore", icon=":material/download:", key="tpl_xlsx")
+    template_downloads(stem, build, "tpl")
     with st.expander("Hướng dẫn điền mẫu"):
         st.markdown(
             "- Mỗi dòng (dạng dài): mã đơn vị, kỳ, mã tiêu chí, điểm, giai đoạn (`self` = tự chấm, "
@@ -201,12 +206,7 @@ def models_template_section(period: str) -> None:
         return buf.getvalue()
 
     stem = f"mau-danh-sach-mo-hinh-{period}" + (f"-{prov}" if prov else "")
-    a, b, _ = st.columns([1, 1, 3])
-    a.download_button("Tải mẫu CSV", data=lambda: build("csv"), file_name=f"{stem}.csv", mime="text/csv",
-                      on_click="ignore", icon=":material/download:", key="tplm_csv")
-    b.download_button("Tải mẫu Excel (XLSX)", data=lambda: build("xlsx"), file_name=f"{stem}.xlsx",
-                      mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                      on_click="ignore", icon=":material/download:", key="tplm_xlsx")
+    template_downloads(stem, build, "tplm")
     with st.expander("Hướng dẫn điền mẫu danh sách mô hình"):
         st.markdown(
             "- Mỗi dòng là một mô hình (tập thể) hoặc điển hình (cá nhân) của một đơn vị trong kỳ.\n"

@@ -306,6 +306,23 @@ def ranking_table(period: str, source: str = "live", profile: WeightProfile | No
     return _ranking_table(db_path(), period, source, profile.model_dump_json(), version(), draws, spread, db())
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def _ranking_view(path: str, period: str, source: str, profile_json: str, v: int, draws: int, spread: float,
+                  _con) -> tuple[pd.DataFrame, dict]:
+    table = _ranking_table(path, period, source, profile_json, v, draws, spread, _con)
+    return results_view(table, framework(period), period)
+
+
+def ranking_view(period: str, source: str, profile: WeightProfile, rows: pd.Index) -> tuple[pd.DataFrame, dict]:
+    """results_view of ``ranking_table(period, source, profile)`` limited to ``rows`` (an index of that
+    table). The view of the whole table is built once per period, profile and data version: filtering
+    then only selects rows, instead of rebuilding 3,321 formatted rows on every filter change."""
+    draws, spread = unc_settings()
+    view, config = _ranking_view(db_path(), period, source, profile.model_dump_json(), version(), draws, spread,
+                                 db())
+    return view.loc[rows], config
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def _profile_json_id(path: str, profile_id: int, v: int, _con) -> str:
     from danvan_scoring.weights import load_profile_id
@@ -577,7 +594,8 @@ def filter_bar(res: pd.DataFrame, key: str, *, search: bool = False, tier: bool 
             format_func=lambda t: insights.NOT_ELIGIBLE_LABEL if t == "__none__" else fw.tier_names[t])
         chosen_tier = [None if t == "__none__" else t for t in chosen_tier]
     if unit_type:
-        type_opts = [t for t in store.UNIT_TYPES if t in set(res["unit_type"])]
+        present = set(res["unit_type"].dropna().unique().tolist())   # not set(column): slow on Arrow strings
+        type_opts = [t for t in store.UNIT_TYPES if t in present]
         chosen_type = cols[3].multiselect("Loại đơn vị", type_opts, key=f"{key}_type", placeholder="Tất cả",
                                           format_func=lambda t: store.UNIT_TYPES.get(t, t))
     text = ""
@@ -589,11 +607,20 @@ def filter_bar(res: pd.DataFrame, key: str, *, search: bool = False, tier: bool 
 
 
 # --------------------------------------------------------------------------- charts
-def bar_top(res: pd.DataFrame, n: int, fw: Framework, title: str) -> go.Figure:
+def bar_top(res: pd.DataFrame, n: int, title: str) -> go.Figure:
     """Top-n bars of the total; with the interval columns, a second panel beside it shows each
-    unit's rank with error bars from its 5th to its 95th percentile rank over the weight draws."""
-    top = res[res["rank"].notna()].head(n).iloc[::-1]
-    provinces = province_names()
+    unit's rank with error bars from its 5th to its 95th percentile rank over the weight draws.
+
+    The figure is kept per drawn rows and title (building a Plotly figure with its validation costs
+    about 20 ms), so a rerun that leaves the leaders unchanged does not rebuild it."""
+    cols = [c for c in ("unit_code", "unit_name", "province_code", "rank", "total", "tier", "tier_code",
+                        "rank_p05", "rank_p95", "stable") if c in res.columns]
+    top = res.loc[res["rank"].notna(), cols].head(n).iloc[::-1]
+    return _bar_top(top, title, province_names())
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _bar_top(top: pd.DataFrame, title: str, provinces: dict[str, str]) -> go.Figure:
     names = [f"{r.unit_name} ({provinces.get(r.province_code, '')})" for r in top.itertuples()]
     intervals = "rank_p05" in top.columns and top["rank_p05"].notna().any()
     span = interval_texts(top) if intervals else [None] * len(top)

@@ -57,7 +57,7 @@ def ranking_body(period: str, source: str, profile_json: str) -> None:
     if c2.toggle("Chỉ thứ hạng chưa vững", key="rank_unstable",
                  help="Các đơn vị mà chỉ cần đổi trọng số một chút thứ hạng đã khác nhiều"):
         shown = shown[shown["stable"].eq(False)]
-    view, config = common.results_view(shown, fw, period)
+    view, config = common.ranking_view(period, source, profile, shown.index)
 
     ranked = int(shown["rank"].notna().sum())
     st.markdown(f"**{common.vn_int(len(shown))}** đơn vị đang hiển thị (trong {common.vn_int(len(res))}), "
@@ -82,7 +82,7 @@ def ranking_body(period: str, source: str, profile_json: str) -> None:
         st.info("Không có đơn vị nào được xếp hạng trong phạm vi đang lọc.")
         return
     n = st.slider("Số đơn vị trên biểu đồ", 5, 50, 20, step=5, key="rank_topn")
-    st.plotly_chart(common.bar_top(shown, n, fw, f"{min(n, ranked)} đơn vị điểm cao nhất — {common.period_label(period)}"),
+    st.plotly_chart(common.bar_top(shown, n, f"{min(n, ranked)} đơn vị điểm cao nhất — {common.period_label(period)}"),
                     width="stretch", key="rank_chart")
     st.caption("Bên phải: hạng của mỗi đơn vị (chấm) và khoảng hạng 90% khi trọng số thay đổi (vạch ngang); "
                "chấm xanh là thứ hạng vững, chấm đỏ hình thoi là thứ hạng chưa vững.")

@@ -14,6 +14,8 @@ from danvan_scoring.weights import WeightProfile
 from pages import common
 
 NO_FILTER = "__none__"
+TAB_TABLE = "Bảng xếp hạng"
+TAB_CHART = "Biểu đồ các đơn vị dẫn đầu"
 
 
 def model_gap_filter(shown, period: str, container):
@@ -57,17 +59,28 @@ def ranking_body(period: str, source: str, profile_json: str) -> None:
     if c2.toggle("Chỉ thứ hạng chưa vững", key="rank_unstable",
                  help="Các đơn vị mà chỉ cần đổi trọng số một chút thứ hạng đã khác nhiều"):
         shown = shown[shown["stable"].eq(False)]
-    view, config = common.ranking_view(period, source, profile, shown.index)
 
     ranked = int(shown["rank"].notna().sum())
     st.markdown(f"**{common.vn_int(len(shown))}** đơn vị đang hiển thị (trong {common.vn_int(len(res))}), "
                 f"**{common.vn_int(ranked)}** được xếp hạng · bộ trọng số *{res['profile'].iloc[0]}*")
+    # lazy tabs: only the open view is computed and drawn, so a filter change redraws the table
+    # *or* the chart, not both (the Plotly chart alone costs about 50 ms in the browser)
+    table_tab, chart_tab = st.tabs([TAB_TABLE, TAB_CHART], key="rank_view", on_change="rerun")
+    if table_tab.open:
+        with table_tab:
+            ranking_grid(shown, ranked, period, source, profile)
+    if chart_tab.open:
+        with chart_tab:
+            ranking_chart(shown, ranked, period)
+    uncertainty_controls()
+
+
+def ranking_grid(shown, ranked: int, period: str, source: str, profile: WeightProfile) -> None:
+    view, config = common.ranking_view(period, source, profile, shown.index)
     st.dataframe(view, column_config=config, hide_index=True, width="stretch", height=520, key="ranking_table")
     unstable = int(shown["stable"].eq(False).sum())
-    draws, spread = common.unc_settings()
     st.caption(f"**Độ vững:** {common.vn_int(ranked - unstable)} trong {common.vn_int(ranked)} đơn vị được xếp hạng "
                f"đang hiển thị có thứ hạng vững, {common.vn_int(unstable)} chưa vững. {common.unc_note()}")
-
     c1, c2, _ = st.columns([1, 1, 3])
     stem = f"xep-hang-{period}"
     c1.download_button("Tải CSV", data=lambda: export.to_csv_bytes(view), file_name=f"{stem}.csv",
@@ -75,9 +88,9 @@ def ranking_body(period: str, source: str, profile_json: str) -> None:
     c2.download_button("Tải Excel (XLSX)", data=lambda: export.to_xlsx_bytes(view, sheet=f"Xếp hạng {period}"),
                        file_name=f"{stem}.xlsx", icon=":material/download:", on_click="ignore",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="dl_xlsx")
-    uncertainty_controls()
 
-    st.subheader("Biểu đồ các đơn vị dẫn đầu")
+
+def ranking_chart(shown, ranked: int, period: str) -> None:
     if ranked == 0:
         st.info("Không có đơn vị nào được xếp hạng trong phạm vi đang lọc.")
         return

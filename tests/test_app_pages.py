@@ -111,6 +111,30 @@ def test_ranking_table_and_province_filter(leader):
     assert len(at.dataframe[0].value) == 171
 
 
+def test_ranking_chart_tab_is_lazy_and_follows_the_filters(leader):
+    """The chart tab is computed only when open; it shows the leaders of what the filters keep."""
+    import json
+
+    at = open_page(leader, "xep_hang")
+    assert not at.get("plotly_chart") and at.dataframe   # table open: no figure built or sent
+    table = at.dataframe[0].value
+    at.session_state["rank_view"] = "Biểu đồ các đơn vị dẫn đầu"
+    at.run()
+    assert not at.exception and not at.dataframe          # chart open: the grid is not sent
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    labels = spec["data"][0]["y"][::-1]                    # bars are drawn bottom-up
+    assert len(labels) == 20
+    assert [n.split(" (")[0] for n in labels] == list(table["Đơn vị"].head(20))
+    at.multiselect(key="rank_prov").select("42").run()
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert all(n.endswith("(Hà Tĩnh)") for n in spec["data"][0]["y"])
+    assert "Năm 2025" in spec["layout"]["title"]["text"]
+    at.multiselect(key="rank_prov").unselect("42").run()
+    at.session_state["rank_view"] = "Bảng xếp hạng"
+    at.run()
+    assert len(at.dataframe[0].value) == 171 and not at.get("plotly_chart")
+
+
 def test_ranking_type_and_block_filters(leader):
     at = open_page(leader, "xep_hang")
     at.multiselect(key="rank_type").select("phuong").run()

@@ -415,6 +415,23 @@ _GRID_SIG_JS = """
 """
 
 
+PLOTLY_CHART = "[data-testid='stPlotlyChart']"
+# what a Plotly chart shows: its title and the category labels of its axes (an SVG, in the DOM)
+_CHART_SIG_JS = """
+(index) => {
+  const c = document.querySelectorAll("[data-testid='stPlotlyChart']")[index];
+  if (!c) return null;
+  const t = [...c.querySelectorAll('.gtitle, .ytick text, .xtick text')].map(e => e.textContent);
+  return t.length ? t.join('|') : null;
+}
+"""
+
+
+def chart_signature(page, index: int = 0) -> str | None:
+    """The title and tick labels a Plotly chart drew (changes when it shows other units)."""
+    return page.evaluate(_CHART_SIG_JS, index)
+
+
 def grid_signature(page, index: int = 0) -> str | None:
     """A hash of the pixels a st.dataframe drew (its cells live on a canvas, not in the DOM)."""
     return page.evaluate(_GRID_SIG_JS, index)

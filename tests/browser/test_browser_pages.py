@@ -112,6 +112,31 @@ def test_period_filter_reruns_and_redraws_the_ranking(app_server, page):
     h.screenshot(page, "ranking-2023")
 
 
+def test_ranking_chart_tab_draws_the_leaders_and_follows_a_filter(app_server, page):
+    """The chart tab is drawn only when opened (lazy tabs); it then redraws on a filter change."""
+    h.sign_in(page, app_server.url, h.ROLE_USERS["leader"])
+    h.open_page(page, "xep-hang")
+    page.locator("[data-testid='stDataFrame']").first.wait_for()
+    assert page.locator(h.PLOTLY_CHART).count() == 0, "the chart is drawn while its tab is closed"
+    h.after_rerun(page, lambda: page.get_by_role("tab", name="Biểu đồ các đơn vị dẫn đầu").click())
+    page.locator(h.PLOTLY_CHART).first.wait_for()
+    page.wait_for_function(f"() => ({h._CHART_SIG_JS})(0) !== null")
+    before = h.chart_signature(page)
+    assert "đơn vị điểm cao nhất" in before and before.count("(") >= 10, before
+    assert page.locator("[data-testid='stDataFrame']").count() == 0, "the grid is drawn under the chart tab"
+    box = page.get_by_role("combobox", name="Tỉnh, thành phố").first
+    h.after_rerun(page, lambda: (box.click(), page.get_by_role("option", name="Hà Tĩnh", exact=True).first.click()))
+    page.keyboard.press("Escape")
+    page.wait_for_function(f"(b) => {{ const s = ({h._CHART_SIG_JS})(0); return s !== null && s !== b; }}",
+                           arg=before, timeout=10_000)
+    after = h.chart_signature(page)
+    labels = [t for t in after.split("|") if t.endswith(")")]
+    assert labels and all(t.endswith("(Hà Tĩnh)") for t in labels), after
+    h.assert_no_exception(page, "chart tab")
+    h.screenshot(page, "ranking-chart-ha-tinh")
+    assert not page.console_errors, f"JavaScript errors: {page.console_errors}"
+
+
 def test_first_visit_after_start_may_be_a_deep_link(cold_server, page, upload_case):
     """A leader opens a shared link right after the server (re)started: no 'Page not found'."""
     url = f"{cold_server.url}/ho-so?unit={upload_case.unit_code}&period={upload_case.period}"

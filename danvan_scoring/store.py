@@ -222,6 +222,28 @@ def data_version(con) -> int:
     return int(con.execute("SELECT coalesce(max(audit_id), 0) FROM audit_log").fetchall()[0][0])
 
 
+DEFAULT_PROFILE_NAME = "mac-dinh"
+# Audited writes that cannot change a computed result (totals, ranks, tiers, intervals, published
+# tables): a named weight profile, a council member's submission and a consensus draft are saved as
+# non-official profiles, and accounts touch no score. Anything else — including an action added
+# later — counts. A new version of the default profile counts too: a period with no official
+# profile is ranked under the default profile's latest version.
+RESULT_NEUTRAL_ACTIONS = ("weights.save", "council.submit", "council.consensus",
+                          "user.add", "user.update", "user.demo_accounts")
+
+
+def results_version(con) -> int:
+    """Like ``data_version``, but unchanged by writes that cannot change a result.
+
+    The dashboard keys its cached results on this, so a council member saving a draft profile
+    during a meeting does not make every leader's next click recompute the national ranking."""
+    marks = ", ".join("?" for _ in RESULT_NEUTRAL_ACTIONS)
+    return int(con.execute(
+        f"SELECT coalesce(max(audit_id), 0) FROM audit_log WHERE action NOT IN ({marks}) "
+        "OR (action = 'weights.save' AND target LIKE ?)",
+        [*RESULT_NEUTRAL_ACTIONS, f"{DEFAULT_PROFILE_NAME}@v%"]).fetchall()[0][0])
+
+
 def get_meta(con, key: str, default: str | None = None) -> str | None:
     row = con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
     return row[0] if row else default

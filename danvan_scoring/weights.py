@@ -16,7 +16,7 @@ from . import store
 from .auth import Actor, require
 from .criteria import Framework
 
-DEFAULT_PROFILE = "mac-dinh"
+DEFAULT_PROFILE = store.DEFAULT_PROFILE_NAME   # "mac-dinh"
 
 
 class WeightProfile(BaseModel):

@@ -2,8 +2,10 @@
 
 Pages call these and the library; no SQL and no scoring logic here either. Every cached
 function is keyed by the database path, the period, the weight profile (its JSON) and
-``store.data_version`` so a write anywhere shows at once and nothing is recomputed
-needlessly; the cursor is passed as an underscore argument (not hashed).
+``store.results_version`` (``version()``), so a write that can change a result shows at once,
+and a draft profile or a council member's submission does not make every session recompute;
+what lists those writes themselves uses ``write_version()``. The cursor is passed as an
+underscore argument (not hashed).
 """
 
 from __future__ import annotations
@@ -139,6 +141,13 @@ def db():
 
 
 def version() -> int:
+    """The cache key of computed results: moves with any write that can change one (scores, models,
+    official profile, publication…), not with a draft profile or a council member's submission."""
+    return store.results_version(db())
+
+
+def write_version() -> int:
+    """Moves with every write: the key for what lists the writes themselves (submissions, drafts)."""
     return store.data_version(db())
 
 

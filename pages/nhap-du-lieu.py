@@ -80,7 +80,7 @@ def _importer(kind: str):
 
 def check_upload(data: bytes, name: str, period: str, stage: str | None, kind: str = "scores") -> dict:
     """Dry run, once per file × options × data version (kept in session state)."""
-    key = (kind, hashlib.sha256(data).hexdigest(), name, period, stage, common.version())
+    key = (kind, hashlib.sha256(data).hexdigest(), name, period, stage, common.write_version())
     state = "upm_check" if kind == "models" else "up_check"
     cached = st.session_state.get(state)
     if cached and cached["key"] == key:

@@ -184,7 +184,7 @@ def _publications(path: str, period: str, v: int, _con) -> pd.DataFrame:
 
 
 def _key(period: str):
-    return common.db_path(), period, common.version(), common.db()
+    return common.db_path(), period, common.write_version(), common.db()
 
 
 def submit_block(period: str, fw, profiles: pd.DataFrame, sub: pd.DataFrame) -> None:

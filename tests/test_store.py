@@ -151,3 +151,33 @@ def test_data_version_moves_on_every_write(empty_con):
     store.write_batch(empty_con, rows(("00004", "2025", "A3", "appraised", 3.0, None)),
                       actor=CLI_ACTOR, filename="a", content_hash="a")
     assert store.data_version(empty_con) > v0
+
+
+def test_results_version_ignores_only_writes_that_cannot_change_a_result(demo_con):
+    """Draft profiles, council submissions and accounts leave the results' cache key alone; the
+    default profile's next version, an official profile and new scores move it."""
+    from danvan_scoring import auth, council, weights
+
+    con, period = demo_con, "2025"
+    fw = store.framework_for_period(con, period)
+    chair = Actor("hoidong", "council", is_chair=True)
+    v = store.results_version(con)
+    official = weights.official_profile(con, period)
+    draft = official.model_copy(update={"name": "du-thao-hop", "profile_id": None, "version": None})
+    weights.save_profile(con, draft, fw, actor=chair)
+    council.submit(con, period, actor=chair, profile=draft.model_copy(update={"name": "y-kien-hoidong"}))
+    auth.add_user(con, "thuky", "leader", "matkhau-dai", actor=auth.CLI_ACTOR)
+    assert store.results_version(con) == v
+    assert store.data_version(con) > v                       # …while every write still moves this one
+
+    saved = weights.save_profile(con, draft.model_copy(update={"name": "chinh-thuc-moi"}), fw, actor=chair)
+    weights.mark_official(con, period, saved, actor=chair)
+    v2 = store.results_version(con)
+    assert v2 > v
+    weights.save_profile(con, official.model_copy(update={"name": weights.DEFAULT_PROFILE, "profile_id": None,
+                                                         "version": None}), fw, actor=chair)
+    v3 = store.results_version(con)
+    assert v3 > v2
+    store.write_batch(con, rows(("18304", period, "A1", "appraised", 1.0, None)),
+                      actor=CLI_ACTOR, filename="b", content_hash="b")
+    assert store.results_version(con) > v3

@@ -206,8 +206,10 @@ def _when(ts) -> str:
     return pd.Timestamp(ts).strftime("%d/%m/%Y %H:%M") + " (UTC)"
 
 
-def published_or_live(con, period: str, *, check_live: bool = False) -> tuple[pd.DataFrame, dict]:
-    """(table, info) for the ranking page: the published table if there is one, else the live one.
+def published_or_live(con, period: str, *, check_live: bool = False,
+                      live_table: bool = True) -> tuple[pd.DataFrame | None, dict]:
+    """(table, info) for the ranking page: the published table if there is one, else the live one
+    (None with ``live_table=False``: a caller with its own cached live table skips the ranking).
 
     info: status ('published' | 'live'), profile, published_at, published_by, content_hash,
     note, intact, official_changed (the official profile is no longer the published one),
@@ -218,7 +220,7 @@ def published_or_live(con, period: str, *, check_live: bool = False) -> tuple[pd
     pub = published(con, period)
     current = official_profile(con, period)
     if pub is None:
-        table = period_results(con, period, current)
+        table = period_results(con, period, current) if live_table else None
         return table, {"status": "live", "profile": current.label, "profile_id": current.profile_id,
                        "published_at": None, "published_by": None, "content_hash": None, "note": None,
                        "intact": None, "official_changed": False, "live_differs": None,

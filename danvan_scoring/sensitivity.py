@@ -479,15 +479,22 @@ def _ranked_scores(con, period: str, fw: Framework) -> pd.DataFrame:
     return period_scores(con, period, fw)
 
 
-def period_inputs(con, period: str, profile: WeightProfile | None = None) -> PeriodInputs:
+def period_inputs(con, period: str, profile: WeightProfile | None = None, *, scores: pd.DataFrame | None = None,
+                  results: pd.DataFrame | None = None) -> PeriodInputs:
+    """What every sensitivity computation of a period starts from. ``scores`` (from
+    ``results.period_scores``) and ``results`` (``results.period_results(…, with_previous=False)``
+    under the same profile) may be passed by a caller that already holds them — the dashboard
+    keeps both cached — so they are not read and ranked again."""
     from .results import period_results
     from .weights import official_profile
 
     fw = store.framework_for_period(con, period)
     profile = profile or official_profile(con, period)
     profile.check_against(fw)
-    scores = _ranked_scores(con, period, fw)
-    res = period_results(con, period, profile, with_previous=False, scores=scores)
+    if scores is None:
+        scores = _ranked_scores(con, period, fw)
+    res = results if results is not None else \
+        period_results(con, period, profile, with_previous=False, scores=scores)
     units = sorted(pd.unique(scores["unit_code"]).tolist())
     appr = scores[scores["stage"] == "appraised"]
     m = scoring.build_matrices(appr, fw, units)
@@ -509,11 +516,12 @@ def period_inputs(con, period: str, profile: WeightProfile | None = None) -> Per
 
 def uncertainty_table(con, period: str, profile: WeightProfile | None = None, *, draws: int = 1000,
                       spread: float = 0.25, seed: int = 0, top_k: int = 10, method: str = "uniform",
-                      stages: bool = False) -> pd.DataFrame:
+                      stages: bool = False, inputs: PeriodInputs | None = None) -> pd.DataFrame:
     """Per eligible unit: nominal rank, 5th/50th/95th percentile rank over the draws,
     p_top{k}, p_tier_<code> per tier, then total, tier_code, p_tier_nominal, tier_stable,
     rank_width, stable, unit_name. Units not eligible are left out (they have no rank).
-    Ordered by nominal rank, ties by unit code."""
+    Ordered by nominal rank, ties by unit code. ``inputs``: ``period_inputs(con, period, profile)``
+    when the caller holds it."""
     if draws < 1:
         raise store.StoreError("Số lần thử (draws) phải là số nguyên dương")
     if not 0 <= spread < 1:
@@ -522,7 +530,7 @@ def uncertainty_table(con, period: str, profile: WeightProfile | None = None, *,
         raise store.StoreError(f"Phương pháp '{method}' không hợp lệ; chỉ nhận: {', '.join(METHODS)}")
     if top_k < 1:
         raise store.StoreError("k của nhóm dẫn đầu phải là số nguyên dương")
-    inp = period_inputs(con, period, profile)
+    inp = inputs or period_inputs(con, period, profile)
     res = rank_uncertainty(inp.matrices, inp.profile, draws=draws, spread=spread, method=method, rng=seed,
                            eligible=inp.eligible, tiers=inp.fw, caps=inp.caps, top_k=top_k,
                            stage_matrices=inp.self_matrices if stages else None,
@@ -559,10 +567,11 @@ def tier_probabilities(row, fw: Framework) -> pd.DataFrame:
                          "nominal": [r.get("tier_code") == t.code for t in fw.tiers]})
 
 
-def pairwise_flip_for(con, period: str, profile: WeightProfile | None, a: str, b: str) -> pd.DataFrame:
+def pairwise_flip_for(con, period: str, profile: WeightProfile | None, a: str, b: str, *,
+                      inputs: PeriodInputs | None = None) -> pd.DataFrame:
     """For a page: per group, the factor on its weight that ranks A above B, with the new weight,
     the change in percent and the two totals after the change (NaN factor = impossible)."""
-    inp = period_inputs(con, period, profile)
+    inp = inputs or period_inputs(con, period, profile)
     for u in (a, b):
         if u not in inp.matrices.units:
             raise store.StoreError(f"Đơn vị '{u}' không có điểm trong kỳ {period}")
@@ -598,8 +607,9 @@ def pairwise_flip_for(con, period: str, profile: WeightProfile | None, a: str, b
 
 
 def rank_swing_for(con, period: str, profile: WeightProfile | None, unit: str, *,
-                   factors: Sequence[float] = DEFAULT_SWING_FACTORS) -> RankSwing:
-    inp = period_inputs(con, period, profile)
+                   factors: Sequence[float] = DEFAULT_SWING_FACTORS,
+                   inputs: PeriodInputs | None = None) -> RankSwing:
+    inp = inputs or period_inputs(con, period, profile)
     sw = rank_swing(inp.matrices, inp.profile, unit, factors=factors, eligible=inp.eligible)
     names = {g.code: g.name for g in inp.fw.scored_groups}
     sw.summary.insert(1, "group_name", sw.summary["group"].map(names))

@@ -294,10 +294,19 @@ def unc_settings() -> tuple[int, float]:
     return max(1, draws), min(max(spread, 0.0), 0.95)
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def _inputs(path: str, period: str, profile_json: str, v: int, _con) -> sensitivity.PeriodInputs:
+    """sensitivity.period_inputs from the cached scores and results (not read and ranked again)."""
+    profile = WeightProfile.model_validate_json(profile_json)
+    return sensitivity.period_inputs(_con, period, profile, scores=_scores(path, period, v, _con),
+                                     results=_base_results(path, period, profile_json, v, _con))
+
+
 @st.cache_data(show_spinner="Đang thử lại xếp hạng với trọng số thay đổi…", max_entries=32)
 def _uncertainty(path: str, period: str, profile_json: str, v: int, draws: int, spread: float, _con) -> pd.DataFrame:
     profile = WeightProfile.model_validate_json(profile_json)
-    return sensitivity.uncertainty_table(_con, period, profile, draws=draws, spread=spread, seed=UNC_SEED)
+    return sensitivity.uncertainty_table(_con, period, profile, draws=draws, spread=spread, seed=UNC_SEED,
+                                         inputs=_inputs(path, period, profile_json, v, _con))
 
 
 def uncertainty(period: str, profile: WeightProfile | None = None) -> pd.DataFrame:
@@ -310,8 +319,8 @@ def uncertainty(period: str, profile: WeightProfile | None = None) -> pd.DataFra
 @st.cache_data(show_spinner=False, max_entries=16)
 def _published(path: str, period: str, v: int, _con) -> tuple[pd.DataFrame | None, dict]:
     pub = publish.published(_con, period)
-    if pub is None:
-        _, info = publish.published_or_live(_con, period)
+    if pub is None:   # the page shows its own cached live table
+        _, info = publish.published_or_live(_con, period, live_table=False)
         return None, info
     table, info = publish.published_or_live(_con, period, check_live=True)
     return table, info
@@ -371,7 +380,7 @@ def profile_by_id(profile_id: int) -> WeightProfile:
 @st.cache_data(show_spinner=False, max_entries=64)
 def _swing(path: str, period: str, profile_json: str, unit: str, v: int, _con):
     profile = WeightProfile.model_validate_json(profile_json)
-    sw = sensitivity.rank_swing_for(_con, period, profile, unit)
+    sw = sensitivity.rank_swing_for(_con, period, profile, unit, inputs=_inputs(path, period, profile_json, v, _con))
     return sw.summary, sw.curve, sw.most
 
 
@@ -383,7 +392,8 @@ def rank_swing(period: str, unit: str) -> tuple[pd.DataFrame, pd.DataFrame, str 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _flip(path: str, period: str, profile_json: str, a: str, b: str, v: int, _con) -> pd.DataFrame:
     profile = WeightProfile.model_validate_json(profile_json)
-    return sensitivity.pairwise_flip_for(_con, period, profile, a, b)
+    return sensitivity.pairwise_flip_for(_con, period, profile, a, b,
+                                         inputs=_inputs(path, period, profile_json, v, _con))
 
 
 def pairwise_flip(period: str, a: str, b: str) -> pd.DataFrame:

@@ -387,3 +387,24 @@ def test_page_helpers(sens_con):
 def test_veto_caps_from_matrices_match_results(inputs):
     assert (S.veto_caps(inputs.matrices, inputs.fw) == inputs.caps).all()
     assert inputs.caps.max() > 0          # the demo has vetoed units
+
+
+def test_inputs_from_held_scores_and_results_give_the_same_answers(sens_con, inputs):
+    """The dashboard passes its cached scores/results (period_inputs) and the inputs themselves
+    (uncertainty_table, pairwise_flip_for, rank_swing_for): the answers must not change."""
+    import pickle
+
+    scores = results.period_scores(sens_con, PERIOD)
+    res = results.period_results(sens_con, PERIOD, with_previous=False, scores=scores)
+    held = S.period_inputs(sens_con, PERIOD, scores=scores, results=res)
+    assert held.matrices.units == inputs.matrices.units and (held.caps == inputs.caps).all()
+    assert (held.matrices.achievement == inputs.matrices.achievement).all()
+    held = pickle.loads(pickle.dumps(held))          # st.cache_data keeps a pickled copy
+    a = S.uncertainty_table(sens_con, PERIOD, draws=40, seed=3)
+    b = S.uncertainty_table(sens_con, PERIOD, draws=40, seed=3, inputs=held)
+    pd.testing.assert_frame_equal(a, b)
+    u, v = a["unit_code"].iloc[5], a["unit_code"].iloc[2]
+    pd.testing.assert_frame_equal(S.pairwise_flip_for(sens_con, PERIOD, None, u, v),
+                                  S.pairwise_flip_for(sens_con, PERIOD, None, u, v, inputs=held))
+    pd.testing.assert_frame_equal(S.rank_swing_for(sens_con, PERIOD, None, u).curve,
+                                  S.rank_swing_for(sens_con, PERIOD, None, u, inputs=held).curve)

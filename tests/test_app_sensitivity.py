@@ -336,3 +336,24 @@ def test_model_file_uploads_through_the_page(own_db):
     _button(at, "Xác nhận hoàn tác").click().run()
     ok(at)
     assert {u: len(models.list_models(con, "2025", u)) for u in units} == before
+
+
+def test_staff_changes_a_model_status_on_the_model_page(own_db):
+    """The status form writes one batch, says so after the rerun, and the card and the tables
+    (cached on the data version) show the new status at once."""
+    con = store.connect(own_db)
+    listed = models.list_models(con, "2025")
+    target = listed[listed["status"] == "registered"].iloc[0]
+    at = page(sign_in(own_db, "canbo"), "mo-hinh")
+    at.selectbox(key="mh_pick").select(target["model_id"]).run()
+    ok(at)
+    assert next(m for m in at.metric if m.label == "Trạng thái").value == models.STATUS_LABELS["registered"]
+    at.selectbox(key="new_status").select("in_progress").run()
+    _button(at, "Ghi trạng thái").click().run()
+    ok(at)
+    assert any("Đã chuyển sang" in s.value for s in at.success)
+    assert models.get_model(con, "2025", target["model_id"])["status"] == "in_progress"
+    assert next(m for m in at.metric if m.label == "Trạng thái").value == models.STATUS_LABELS["in_progress"]
+    hist = _frame(at, "Đã hoàn tác")
+    assert list(hist["Trạng thái"].head(2)) == [models.STATUS_LABELS["in_progress"], models.STATUS_LABELS["registered"]]
+    con.close()

@@ -2,11 +2,14 @@
 
     .venv/bin/python benchmarks/bench_load.py [--sessions 10] [--seconds 60] [--provinces *]
     .venv/bin/python benchmarks/bench_load.py --sessions 3 --seconds 15      # a quick check
+    .venv/bin/python benchmarks/bench_load.py --think 2,6                     # people, not robots
 
 One Streamlit server (``streamlit run app.py``, the project's config) on a temporary
 database — by default all 3,321 communes × 3 periods — and one headless Chromium with
 ``--sessions`` signed-in tabs (separate browser contexts: leaders and council members)
-that browse for ``--seconds``: switch pages, change the period, filter a province. While
+that browse for ``--seconds``: switch pages, change the period, filter a province — back to
+back by default (a stress test: 12 Chromium tabs and the server share the machine's cores), or
+pausing a random ``--think MIN,MAX`` seconds between steps, as a reader does. While
 they do, a staff session uploads a CSV through the file input and confirms the import,
 and a council session saves a weight profile. Every interaction is timed (input → script
 finished) and every page is checked for an error (stException, or the dashboard's own
@@ -137,9 +140,13 @@ class Stats:
         self.errors.append((who, what, text))
 
 
-async def browse(s: Session, deadline: float, rng: random.Random) -> int:
+async def browse(s: Session, deadline: float, rng: random.Random, think: tuple[float, float] = (0.0, 0.0)) -> int:
     n = 0
     while time.monotonic() < deadline:
+        if think[1] > 0:
+            await asyncio.sleep(min(rng.uniform(*think), max(0.0, deadline - time.monotonic())))
+            if time.monotonic() >= deadline:
+                break
         r = rng.random()
         if r < 0.5:
             path = rng.choice(BROWSE_PAGES)
@@ -230,7 +237,7 @@ async def run(args, db: Path, case: cases.UploadCase, csv: Path) -> tuple[Stats,
         start = time.monotonic()
         deadline = start + args.seconds
         rng = random.Random(args.seed)
-        tasks = [browse(s, deadline, random.Random(rng.random())) for s in browsers]
+        tasks = [browse(s, deadline, random.Random(rng.random()), args.think) for s in browsers]
         tasks.append(staff_import(staff, case, csv, start + args.seconds * 0.3, writes))
         tasks.append(council_save(council, start + args.seconds * 0.5, writes))
         counts = await asyncio.gather(*tasks)
@@ -276,12 +283,22 @@ def verify(db: Path, case: cases.UploadCase, writes: dict) -> list[str]:
     return lost
 
 
+def think_range(text: str) -> tuple[float, float]:
+    parts = [float(x) for x in text.split(",")]
+    lo, hi = (parts[0], parts[0]) if len(parts) == 1 else parts[:2]
+    if lo < 0 or hi < lo:
+        raise argparse.ArgumentTypeError("--think takes MIN,MAX seconds with 0 ≤ MIN ≤ MAX, e.g. 2,6")
+    return lo, hi
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sessions", type=int, default=10, help="browsing sessions (default 10)")
     ap.add_argument("--seconds", type=float, default=60, help="how long they browse (default 60)")
     ap.add_argument("--provinces", default="*", help="comma-separated province codes, or * for all (default)")
     ap.add_argument("--seed", type=int, default=3)
+    ap.add_argument("--think", default="0", type=think_range,
+                    help="pause MIN,MAX seconds (uniform) before each browse step; 0 = none (default)")
     ap.add_argument("--app", type=Path, default=ROOT / "app.py")
     args = ap.parse_args(argv)
 
@@ -304,7 +321,8 @@ def main(argv=None) -> int:
         lost = verify(db, case, writes)
 
     print()
-    print(f"{args.sessions} sessions × {writes['elapsed']:.0f} s: {n} browse steps, {len(stats.times)} timed "
+    pace = "back to back" if args.think[1] == 0 else f"pausing {args.think[0]:g}–{args.think[1]:g} s between steps"
+    print(f"{args.sessions} sessions × {writes['elapsed']:.0f} s, {pace}: {n} browse steps, {len(stats.times)} timed "
           f"interactions, {len(stats.errors)} errors")
     print(f"{'interaction':<18}{'n':>6}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}")
     for kind, xs in [("all", stats.times), *sorted(stats.by_kind.items())]:

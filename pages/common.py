@@ -622,25 +622,25 @@ def filter_bar(res: pd.DataFrame, key: str, *, search: bool = False, tier: bool 
     cols = st.columns([1.2, 1.6, 1.0, 1.0] if (tier or unit_type) else [1, 1])
     prov_opts = sorted(res["province_code"].dropna().unique().tolist())
     chosen_prov = cols[0].multiselect("Tỉnh, thành phố", prov_opts, key=f"{key}_prov",
-                                      format_func=lambda c: provinces.get(c, c), placeholder="Tất cả")
+                                      format_func=lambda c: provinces.get(c, c), placeholder="Tất cả", select_all=False)
     scope = res[res["province_code"].isin(chosen_prov)] if chosen_prov else res
     blocks = scope[["block", "block_name", "province_code"]].dropna(subset=["block"]).drop_duplicates("block")
     block_names = {b: f"{n} — {provinces.get(p, p)}" for b, n, p in blocks.itertuples(index=False)}
     if f"{key}_block" in st.session_state:  # keep only blocks still offered
         st.session_state[f"{key}_block"] = [b for b in st.session_state[f"{key}_block"] if b in block_names]
     chosen_block = cols[1].multiselect("Khối thi đua", sorted(block_names), key=f"{key}_block",
-                                       format_func=lambda b: block_names.get(b, b), placeholder="Tất cả")
+                                       format_func=lambda b: block_names.get(b, b), placeholder="Tất cả", select_all=False)
     chosen_tier = chosen_type = None
     if tier and fw is not None:
         tier_opts = [t.code for t in fw.tiers] + ["__none__"]
         chosen_tier = cols[2].multiselect(
-            "Xếp loại", tier_opts, key=f"{key}_tier", placeholder="Tất cả",
+            "Xếp loại", tier_opts, key=f"{key}_tier", placeholder="Tất cả", select_all=False,
             format_func=lambda t: insights.NOT_ELIGIBLE_LABEL if t == "__none__" else fw.tier_names[t])
         chosen_tier = [None if t == "__none__" else t for t in chosen_tier]
     if unit_type:
         present = set(res["unit_type"].dropna().unique().tolist())   # not set(column): slow on Arrow strings
         type_opts = [t for t in store.UNIT_TYPES if t in present]
-        chosen_type = cols[3].multiselect("Loại đơn vị", type_opts, key=f"{key}_type", placeholder="Tất cả",
+        chosen_type = cols[3].multiselect("Loại đơn vị", type_opts, key=f"{key}_type", placeholder="Tất cả", select_all=False,
                                           format_func=lambda t: store.UNIT_TYPES.get(t, t))
     text = ""
     if search:

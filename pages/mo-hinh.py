@@ -276,11 +276,11 @@ def _list_tab(con, actor, period: str, shown: pd.DataFrame) -> None:
     fl = models.default_fields()
     c = st.columns([1.2, 1.2, 1, 1.6])
     fields = c[0].multiselect("Lĩnh vực", fl.codes, format_func=fl.labels.get, key="mh_f_field",
-                              placeholder="Tất cả")
+                              placeholder="Tất cả", select_all=False)
     statuses = c[1].multiselect("Trạng thái", list(models.STATUSES), format_func=models.STATUS_LABELS.get,
-                                key="mh_f_status", placeholder="Tất cả")
+                                key="mh_f_status", placeholder="Tất cả", select_all=False)
     kinds = c[2].multiselect("Loại", list(models.KINDS), format_func=models.KIND_LABELS.get, key="mh_f_kind",
-                             placeholder="Tất cả")
+                             placeholder="Tất cả", select_all=False)
     text = c[3].text_input("Tìm mô hình", key="mh_search", placeholder="Tên mô hình, đơn vị hoặc mã",
                            help="Không cần gõ dấu: “phan loai rac” cũng tìm được “Phân loại rác”")
     df = shown

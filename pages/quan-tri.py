@@ -69,8 +69,8 @@ def audit_section() -> None:
     c1, c2 = st.columns(2)
     acts = sorted(log["action"].unique())
     chosen = c1.multiselect("Loại thao tác", acts, format_func=lambda a: ACTIONS.get(a, a), key="adm_act",
-                            placeholder="Tất cả")
-    who = c2.multiselect("Người thực hiện", sorted(log["actor"].unique()), key="adm_actor", placeholder="Tất cả")
+                            placeholder="Tất cả", select_all=False)
+    who = c2.multiselect("Người thực hiện", sorted(log["actor"].unique()), key="adm_actor", placeholder="Tất cả", select_all=False)
     if chosen:
         log = log[log["action"].isin(chosen)]
     if who:

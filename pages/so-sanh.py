@@ -188,7 +188,7 @@ def body(period: str) -> None:
         if "cmp_units" not in st.session_state:
             kwargs["default"] = [u for u in st.query_params.get_all("units") if u in labels][:6] or codes[:3]
         chosen = st.multiselect("Đơn vị so sánh", codes, max_selections=6, key="cmp_units", **kwargs,
-                                format_func=lambda u: labels.get(u, u), placeholder="Gõ tên hoặc mã đơn vị")
+                                format_func=lambda u: labels.get(u, u), placeholder="Gõ tên hoặc mã đơn vị", select_all=False)
         if len(chosen) < 2:
             st.info("Hãy chọn ít nhất 2 đơn vị (tối đa 6).", icon=":material/info:")
             return

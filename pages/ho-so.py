@@ -293,8 +293,7 @@ def main() -> None:
     headline(row, res, fw)
     common.guarded(robustness_section)(period, unit, row, fw)
     profile = common.official(period)
-    sc = common.scores(period)
-    bd = insights.criterion_breakdown(sc[sc["unit_code"] == unit], fw, profile)
+    bd = insights.criterion_breakdown(common.unit_scores(period, unit), fw, profile)
     t1, t2, t3, t4, t5 = st.tabs(["Điểm theo tiêu chí", "Điểm mạnh, điểm yếu so với khối", "Nơi bị mất điểm",
                                   "Lịch sử", "Mô hình “Dân vận khéo”"])
     with t1:

@@ -21,7 +21,7 @@ if str(HERE) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from danvan_scoring import auth, store  # noqa: E402
+from danvan_scoring import auth, oidc, store  # noqa: E402
 from pages import common  # noqa: E402
 
 st.set_page_config(page_title="Dân vận khéo — chấm điểm", page_icon=":material/how_to_vote:", layout="wide",
@@ -55,18 +55,42 @@ def current_actor(con) -> auth.Actor | None:
     if actor is None:
         st.session_state.pop("actor", None)
         st.session_state.pop("token", None)
-        return None
+        return provider_actor()
     st.session_state["actor"] = actor
     st.session_state["token"] = token
+    st.session_state.pop("via_oidc", None)
     return actor
 
 
-def sign_out(con) -> None:
+def provider_actor() -> auth.Actor | None:
+    """Someone signed in through the identity provider (st.login): their role from the claims,
+    read again on every run. A refusal is kept for the sign-in page to explain."""
+    st.session_state.pop("via_oidc", None)
+    try:
+        settings = common.oidc_settings()
+        if settings is None or not st.user.is_logged_in:
+            return None
+        actor = oidc.actor_from_claims(st.user.to_dict(), settings)
+    except store.StoreError as exc:   # a refusal, or a wrong [danvan_oidc] section
+        st.session_state["oidc_problem"] = str(exc)
+        return None
+    st.session_state.pop("oidc_problem", None)
+    st.session_state.update(actor=actor, via_oidc=True)
+    return actor
+
+
+def sign_out(con) -> bool:
+    """Forget the session; True when the browser is sent to the provider's sign-out instead of a
+    plain rerun (a rerun right after st.logout could drop its redirect)."""
+    via_provider = st.session_state.pop("via_oidc", False)
     auth.end_session(con, st.session_state.get("token"))
     for k in ("actor", "token"):
         st.session_state.pop(k, None)
     st.session_state["signed_out"] = True
     st.session_state["_clear_cookie"] = True
+    if via_provider:
+        st.logout()   # the browser goes to /auth/logout: cookie dropped, provider's end-session, back
+    return via_provider
 
 
 # --------------------------------------------------------------------------- sign-in page
@@ -91,6 +115,7 @@ def signin_page() -> None:
                 st.session_state.update(actor=actor, token=token, signed_out=False, _set_cookie=True)
                 st.session_state.pop("_clear_cookie", None)
                 st.rerun()
+        provider_signin()
         if store.is_demo(con):
             st.info(
                 "**Cơ sở dữ liệu minh họa.** Tài khoản mẫu, mật khẩu đều là **demo**:\n"
@@ -102,6 +127,28 @@ def signin_page() -> None:
         elif auth.users(con).empty:
             st.warning("Chưa có tài khoản nào. Quản trị viên tạo tài khoản đầu tiên bằng lệnh:\n\n"
                        "`danvan user add TEN --role admin`", icon=":material/person_add:")
+
+
+def provider_signin() -> None:
+    """The identity-provider button, when [auth] is configured; why a provider user was refused."""
+    try:
+        settings = common.oidc_settings()
+    except store.StoreError as exc:
+        st.error(f"Không dùng được đăng nhập qua nhà cung cấp định danh: {exc}", icon=":material/badge:")
+        return
+    if settings is None:
+        return
+    problem = st.session_state.get("oidc_problem")
+    if problem and st.user.is_logged_in:
+        st.error(problem, icon=":material/no_accounts:")
+        if st.button("Thoát tài khoản cơ quan này", icon=":material/logout:", key="oidc_logout"):
+            st.session_state.pop("oidc_problem", None)
+            st.logout()
+            st.stop()
+        return
+    st.caption("hoặc")
+    if st.button(settings.button_label, icon=":material/badge:", key="oidc_login", width="stretch"):
+        st.login(settings.provider) if settings.provider else st.login()
 
 
 # --------------------------------------------------------------------------- navigation
@@ -131,7 +178,8 @@ def _sidebar(con, actor: auth.Actor) -> None:
         if store.is_demo(con):
             st.badge(common.DEMO_BADGE, icon=":material/science:", color="orange")
         if st.button("Đăng xuất", icon=":material/logout:", key="signout"):
-            sign_out(con)
+            if sign_out(con):
+                st.stop()
             st.rerun()
 
 

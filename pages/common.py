@@ -23,7 +23,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from danvan_scoring import auth, insights, models, publish, results, sensitivity, store
+from danvan_scoring import auth, insights, models, oidc, publish, results, sensitivity, store
 from danvan_scoring.criteria import Framework
 from danvan_scoring.paths import default_db_path
 from danvan_scoring.ranking import rank_change
@@ -163,6 +163,18 @@ def version() -> int:
 def write_version() -> int:
     """Moves with every write: the key for what lists the writes themselves (submissions, drafts)."""
     return store.data_version(db())
+
+
+def oidc_settings() -> "oidc.OidcSettings | None":
+    """Identity-provider sign-in settings when Streamlit's ``[auth]`` secrets exist, else None
+    (local accounts only — the embedded default). A wrong ``[danvan_oidc]`` raises StoreError."""
+    try:
+        if "auth" not in st.secrets:
+            return None
+        section = st.secrets.get("danvan_oidc")
+    except Exception:  # no secrets file at all
+        return None
+    return oidc.settings_from(dict(section) if section else None)
 
 
 def actor() -> auth.Actor | None:

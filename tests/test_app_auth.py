@@ -136,3 +136,60 @@ def test_disabled_account_is_signed_out_at_once(demo_db):
     auth.set_role(con, "tamthoi", "leader", actor=auth.CLI_ACTOR, active=False)
     at.run()
     assert [t.value for t in at.title] == ["Đăng nhập"]
+
+
+# --------------------------------------------------------------------------- identity provider (st.login)
+AUTH_SECRETS = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32,
+                         "client_id": "danvan", "client_secret": "bi-mat",
+                         "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration"}}
+
+
+def provider_app(user: dict | None, **sections) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.secrets.update(AUTH_SECRETS, **sections)
+    at.user = {"is_logged_in": False} if user is None else {"is_logged_in": True, **user}
+    return at.run()
+
+
+def test_without_auth_secrets_there_is_no_provider_button(demo_db):
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert "Đăng nhập bằng tài khoản cơ quan" not in {b.label for b in at.button}
+
+
+def test_provider_button_shown_when_auth_is_configured(demo_db):
+    at = provider_app(None)
+    assert not at.exception
+    assert "Đăng nhập bằng tài khoản cơ quan" in {b.label for b in at.button}
+    assert _field(at, "Tên đăng nhập")          # local accounts still work beside it
+
+
+@pytest.mark.parametrize("claims, role, pages", [
+    ({"email": "an@tinh.gov.vn", "danvan_role": "leader"}, "leader", set(VIEW_PAGES)),
+    ({"email": "hd@tinh.gov.vn", "danvan_role": ["council"], "danvan_chair": True}, "council",
+     set(VIEW_PAGES) | {"trong_so"}),
+])
+def test_a_provider_user_gets_the_role_of_the_claim(demo_db, claims, role, pages):
+    at = provider_app(claims)
+    assert not at.exception
+    actor = at.session_state["actor"]
+    assert (actor.username, actor.role) == (claims["email"], role)
+    assert actor.is_chair == bool(claims.get("danvan_chair"))
+    assert nav_pages(at) == pages
+    assert any(claims["email"] in m.value for m in at.sidebar.markdown)
+
+
+def test_a_provider_user_without_a_role_is_refused_in_vietnamese(demo_db):
+    at = provider_app({"email": "khach@tinh.gov.vn", "groups": ["x"]})
+    assert not at.exception and "actor" not in at.session_state
+    assert nav_pages(at) == set()
+    assert any("chưa được cấp vai trò" in e.value for e in at.error)
+    assert "Thoát tài khoản cơ quan này" in {b.label for b in at.button}
+
+
+def test_role_claim_name_is_configurable_and_checked(demo_db):
+    at = provider_app({"sub": "u-17", "nhom": "staff"}, danvan_oidc={"role_claim": "nhom"})
+    assert at.session_state["actor"].role == "staff" and at.session_state["actor"].username == "u-17"
+    at = provider_app(None, danvan_oidc={"vai_tro": "x"})
+    assert not at.exception
+    assert any("danvan_oidc" in e.value and "vai_tro" in e.value for e in at.error)
+    assert _field(at, "Tên đăng nhập")          # a wrong provider section leaves local sign-in usable

@@ -22,6 +22,7 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -140,6 +141,9 @@ class StreamlitServer:
     app: Path
     db: Path | None = None
     extra_args: list[str] = field(default_factory=list)
+    # more arguments that depend on the port chosen at each start (e.g. a secrets file whose
+    # st.login redirect URI must name it)
+    args_for_port: Callable[[int], list[str]] | None = None
     env: dict[str, str] = field(default_factory=dict)
     log_dir: Path | None = None
     startup_timeout: float = 60.0
@@ -161,7 +165,8 @@ class StreamlitServer:
         cmd = [PYTHON, "-m", "streamlit", "run", str(self.app),
                "--server.headless", "true", "--server.port", str(self.port),
                "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-               "--server.fileWatcherType", "none", "--server.runOnSave", "false", *self.extra_args]
+               "--server.fileWatcherType", "none", "--server.runOnSave", "false", *self.extra_args,
+               *(self.args_for_port(self.port) if self.args_for_port else [])]
         log_dir = self.log_dir or Path(tempfile.mkdtemp(prefix="st-log-"))
         log_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = log_dir / f"streamlit-{self.port}.log"

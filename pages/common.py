@@ -682,7 +682,9 @@ def filter_bar(res: pd.DataFrame, key: str, *, search: bool = False, tier: bool 
                                           format_func=lambda t: store.UNIT_TYPES.get(t, t))
     text = ""
     if search:
+        # search as you type (committed after a 300 ms pause), no "Press Enter" step
         text = st.text_input("Tìm đơn vị", key=f"{key}_search", placeholder="Tên hoặc mã đơn vị, ví dụ: Đức Đồng",
+                             type="search", live="300ms",
                              help="Không cần gõ dấu: “duc dong” cũng tìm được “Đức Đồng”")
     return insights.filter_results(res, search=text, provinces=chosen_prov, blocks=chosen_block,
                                    tiers=chosen_tier, unit_types=chosen_type)

@@ -282,6 +282,7 @@ def _list_tab(con, actor, period: str, shown: pd.DataFrame) -> None:
     kinds = c[2].multiselect("Loại", list(models.KINDS), format_func=models.KIND_LABELS.get, key="mh_f_kind",
                              placeholder="Tất cả", select_all=False)
     text = c[3].text_input("Tìm mô hình", key="mh_search", placeholder="Tên mô hình, đơn vị hoặc mã",
+                           type="search", live="400ms",
                            help="Không cần gõ dấu: “phan loai rac” cũng tìm được “Phân loại rác”")
     df = shown
     if fields:

@@ -112,6 +112,20 @@ def test_period_filter_reruns_and_redraws_the_ranking(app_server, page):
     h.screenshot(page, "ranking-2023")
 
 
+def test_ranking_search_filters_as_one_types(app_server, page):
+    """The search box commits after a pause: no Enter, and no accents needed."""
+    h.sign_in(page, app_server.url, h.ROLE_USERS["leader"])
+    h.open_page(page, "xep-hang")
+    page.locator("[data-testid='stDataFrame']").first.wait_for()
+    before = h.grid_signature(page)
+    page.get_by_role("searchbox", name="Tìm đơn vị").first.press_sequentially("duc dong", delay=40)
+    page.get_by_text("1 đơn vị đang hiển thị").first.wait_for(timeout=15_000)
+    h.wait_grid_change(page, before)
+    h.assert_no_exception(page, "live search")
+    assert "Xã Đức Đồng" in h.grid_text(page)
+    h.screenshot(page, "ranking-search-duc-dong")
+
+
 def test_ranking_chart_tab_draws_the_leaders_and_follows_a_filter(app_server, page):
     """The chart tab is drawn only when opened (lazy tabs); it then redraws on a filter change."""
     h.sign_in(page, app_server.url, h.ROLE_USERS["leader"])

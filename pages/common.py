@@ -35,6 +35,7 @@ COOKIE = "danvan_session"
 DEMO_BADGE = "Dữ liệu minh họa"
 NO_DATA = "Chưa có dữ liệu"
 PERIOD_LABEL = "Kỳ đánh giá"
+MISSING = "—"   # shown by every table for a missing value (Streamlit's default is the English "None")
 
 TIER_COLORS = {
     "xuat_sac": "#1b7f3b",

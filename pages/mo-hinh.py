@@ -155,7 +155,7 @@ def model_card(con, actor, period: str, model_id: str) -> None:
             "Thời điểm": h["created_at"], "Trạng thái": h["status_name"], "Cấp": h["level_name"],
             "Điểm chất lượng": h["rubric_total"].round(1), "Người ghi": h["actor"],
             "Lô": h["batch_id"], "Nội dung": h["comment"].fillna(h["filename"]),
-            "Đã hoàn tác": h["undone"].astype(bool)}), hide_index=True, width="stretch", key="model_history")
+            "Đã hoàn tác": h["undone"].astype(bool)}), hide_index=True, placeholder=common.MISSING, width="stretch", key="model_history")
         if actor is not None and actor.can("import"):
             _status_form(con, actor, period, rec)
 
@@ -259,7 +259,7 @@ def render(con, actor) -> None:
         if best.empty:
             st.info("Chưa có mô hình được công nhận nào đã chấm điểm trong phạm vi này.")
         else:
-            st.dataframe(_view(best), hide_index=True, width="stretch", key="mh_best")
+            st.dataframe(_view(best), hide_index=True, placeholder=common.MISSING, width="stretch", key="mh_best")
     with t_units:
         _units_tab(con, period, scope)
 
@@ -293,7 +293,7 @@ def _list_tab(con, actor, period: str, shown: pd.DataFrame) -> None:
         df = df[df["kind"].isin(kinds)]
     df = _search(df, text)
     st.markdown(f"**{common.vn_int(len(df))}** mô hình đang hiển thị (trong {common.vn_int(len(shown))})")
-    st.dataframe(_view(df), hide_index=True, width="stretch", height=380, key="mh_table")
+    st.dataframe(_view(df), hide_index=True, placeholder=common.MISSING, width="stretch", height=380, key="mh_table")
     if df.empty:
         return
     ids = df["model_id"].tolist()
@@ -327,7 +327,7 @@ def _units_tab(con, period: str, scope: list[str] | None) -> None:
     view["Điểm chất lượng bình quân"] = s["mean_rubric_recognised"].round(1)
     view["Lĩnh vực chưa có"] = s["fields_missing"]
     st.markdown(f"**{common.vn_int(len(view))}** đơn vị")
-    st.dataframe(view, hide_index=True, width="stretch", height=420, key="mh_units")
+    st.dataframe(view, hide_index=True, placeholder=common.MISSING, width="stretch", height=420, key="mh_units")
 
 
 def main() -> None:

@@ -24,7 +24,7 @@ def users_section() -> None:
         "Tài khoản": u["username"], "Tên hiển thị": u["display_name"], "Vai trò": u["role"].map(auth.ROLES),
         "Chủ tịch hội đồng": u["is_chair"].astype(bool), "Đang hoạt động": u["active"].astype(bool),
         "Ngày tạo": u["created_at"],
-    }), hide_index=True, width="stretch", key="adm_users",
+    }), hide_index=True, placeholder=common.MISSING, width="stretch", key="adm_users",
         column_config={"Ngày tạo": st.column_config.DatetimeColumn(format="DD/MM/YYYY HH:mm")})
 
     a, b = st.columns(2)
@@ -79,7 +79,7 @@ def audit_section() -> None:
         "Số": log["audit_id"], "Thời điểm": log["logged_at"], "Người thực hiện": log["actor"],
         "Thao tác": log["action"].map(lambda a: ACTIONS.get(a, a)), "Đối tượng": log["target"],
         "Trước": log["before"], "Sau": log["after"],
-    }), hide_index=True, width="stretch", height=480, key="adm_audit",
+    }), hide_index=True, placeholder=common.MISSING, width="stretch", height=480, key="adm_audit",
         column_config={"Thời điểm": st.column_config.DatetimeColumn(format="DD/MM/YYYY HH:mm:ss"),
                        "Trước": st.column_config.TextColumn(width="medium"),
                        "Sau": st.column_config.TextColumn(width="large")})

@@ -77,6 +77,8 @@ def test_every_page_renders_on_demo(dbs, username):
     for page in ROLE_PAGES[username]:
         open_page(at, page)
         assert any("Dữ liệu minh họa" in m.value for m in at.main.markdown), page  # the demo badge
+        # a missing value reads "—" in every table, not Streamlit's English "None"
+        assert all(d.proto.placeholder == "—" for d in at.dataframe), page
 
 
 @pytest.mark.parametrize("username", list(ROLE_PAGES))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import urllib.parse
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -35,6 +36,44 @@ def _set_cookie_script(token: str | None) -> str:
     else:
         value = f"{common.COOKIE}=; path=/; max-age=0; SameSite=Lax"
     return f"<script>window.parent.document.cookie = {value!r};</script>"
+
+
+NEXT_COOKIE = "danvan_next"   # the page a visitor opened before leaving for the identity provider
+
+
+def _next_cookie_script(target: str | None) -> str:
+    if target:
+        value = f"{NEXT_COOKIE}={urllib.parse.quote(target, safe='')}; path=/; max-age=600; SameSite=Lax"
+    else:
+        value = f"{NEXT_COOKIE}=; path=/; max-age=0; SameSite=Lax"
+    return f"<script>window.parent.document.cookie = {value!r};</script>"
+
+
+def _opened_target() -> str | None:
+    """'/ho-so?unit=…&period=…' when this run is for a dashboard page with its query, else None."""
+    try:
+        path = urllib.parse.urlsplit(st.context.url or "").path.strip("/").rsplit("/", 1)[-1]
+    except Exception:  # no request context (tests)
+        return None
+    if path not in common.PAGES:
+        return None
+    query = urllib.parse.urlencode(st.query_params.to_dict())
+    return f"{path}?{query}" if query else path
+
+
+def _next_target() -> tuple[str, dict[str, str]] | None:
+    """(page path, query) saved before the provider sign-in, from its cookie."""
+    try:
+        raw = st.context.cookies.get(NEXT_COOKIE)
+    except Exception:
+        return None
+    if not raw:
+        return None
+    parts = urllib.parse.urlsplit(urllib.parse.unquote(raw))
+    path = parts.path.strip("/")
+    if path not in common.PAGES:
+        return None
+    return path, dict(urllib.parse.parse_qsl(parts.query))
 
 
 def _cookie_token() -> str | None:
@@ -112,7 +151,8 @@ def signin_page() -> None:
                 st.error("Tên đăng nhập hoặc mật khẩu không đúng.", icon=":material/lock:")
             else:
                 token = auth.create_session(con, actor)
-                st.session_state.update(actor=actor, token=token, signed_out=False, _set_cookie=True)
+                st.session_state.update(actor=actor, token=token, signed_out=False, _set_cookie=True,
+                                        _clear_next=True)   # the page is already the one opened
                 st.session_state.pop("_clear_cookie", None)
                 st.rerun()
         provider_signin()
@@ -146,6 +186,9 @@ def provider_signin() -> None:
             st.logout()
             st.stop()
         return
+    target = _opened_target()
+    if target:   # the provider returns to the app's root: remember the shared link for after it
+        st.iframe(_next_cookie_script(target), height=1)
     st.caption("hoặc")
     if st.button(settings.button_label, icon=":material/badge:", key="oidc_login", width="stretch"):
         st.login(settings.provider) if settings.provider else st.login()
@@ -216,6 +259,11 @@ def main() -> None:
     sections, objs = _pages_for(actor)
 
     def home() -> None:
+        # back from the identity provider (it always returns to the root): the link opened before
+        nxt = _next_target() if st.session_state.get("via_oidc") and not st.session_state.get("_next_used") else None
+        if nxt and nxt[0] in objs:
+            st.session_state.update(_next_used=True, _clear_next=True)
+            st.switch_page(objs[nxt[0]], query_params=nxt[1] or None)
         st.switch_page(objs["tong-quan"])
 
     root = st.Page(home, title="Trang chủ", url_path="trang-chu", default=True, visibility="hidden")
@@ -230,6 +278,9 @@ def main() -> None:
     if st.session_state.get("_set_cookie"):
         with st.sidebar:  # stays until the next sign-out: rerendering the same frame does nothing
             st.iframe(_set_cookie_script(st.session_state["token"]), height=1)
+    if st.session_state.get("_clear_next"):
+        with st.sidebar:  # the saved link is used once
+            st.iframe(_next_cookie_script(None), height=1)
     common.guarded(page.run)()
 
 

@@ -113,3 +113,29 @@ def test_a_person_without_a_role_is_refused(oidc_app, page):
     page.get_by_role("button", name="Thoát tài khoản cơ quan này").click()
     _back_after_provider_logout(page, oidc_app.url)
     assert page.get_by_text("chưa được cấp vai trò").count() == 0
+
+
+def test_a_shared_link_survives_the_provider_sign_in(oidc_app, page, demo_db_file):
+    """The provider returns to the app's root; the profile link opened before is where one lands."""
+    import re
+
+    from danvan_scoring import results, store
+
+    con = store.connect(demo_db_file, read_only=True)   # the server holds its own copy
+    try:
+        res = results.period_results(con, "2024")
+    finally:
+        con.close()
+    unit = res[res["rank"].notna()].iloc[7]
+    h.goto(page, f"{oidc_app.url}/ho-so?unit={unit['unit_code']}&period=2024")
+    page.get_by_role("button", name=BUTTON).wait_for(timeout=30_000)
+    page.wait_for_timeout(300)      # the sign-in page's cookie frame has run
+    page.get_by_role("button", name=BUTTON).click()
+    page.get_by_placeholder("sub").fill("chutich@tinh.gov.vn")
+    page.get_by_role("button", name="Authorize").click()
+    page.wait_for_url(re.compile(r".*/ho-so\?.*unit=" + unit["unit_code"]), timeout=30_000)
+    h.wait_ready(page)
+    assert unit["unit_name"] in h.main_text(page)
+    h.assert_no_exception(page, "profile after provider sign-in")
+    h.goto(page, oidc_app.url)                 # used once: the root now opens the overview
+    page.wait_for_url(re.compile(r".*/tong-quan"), timeout=30_000)

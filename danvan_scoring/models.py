@@ -409,15 +409,10 @@ def set_targets(con, period: str, frame: pd.DataFrame, *, actor) -> int:
     f["set_by"] = actor.username
     f["set_at"] = store.now()
     f = f[["period", "unit_code", "field", "target", "set_by", "set_at"]]
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with store.transaction(con):
         with store.registered(con, "_targets", f):
             con.execute("INSERT OR REPLACE INTO model_targets SELECT * FROM _targets")
         store.audit(con, actor.username, "models.targets", period, None, {"rows": len(f)})
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     return len(f)
 
 
@@ -700,8 +695,7 @@ def write_models_batch(con, rows: pd.DataFrame, *, actor, filename: str | None, 
     require(actor, "import")
     ensure_schema(con)
     rows = _normalise_entries(rows)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with store.transaction(con) as tx:
         with store.registered(con, "_mrows", rows):
             con.execute(f"""CREATE OR REPLACE TEMP TABLE _mclassified AS
                 SELECT i.*, CASE WHEN c.model_id IS NULL THEN 'new' WHEN {_SAME} THEN 'unchanged'
@@ -709,7 +703,7 @@ def write_models_batch(con, rows: pd.DataFrame, *, actor, filename: str | None, 
                 FROM _mrows i LEFT JOIN current_models c ON c.period = i.period AND c.model_id = i.model_id""")
         new, changed, unchanged = store.classified_counts(con, "_mclassified", "change")
         if dry_run or new + changed == 0:
-            con.execute("ROLLBACK")
+            tx.rollback()
             return ModelsBatch(None, new, changed, unchanged, skipped_duplicate=not dry_run)
         batch_id = store.record_batch(con, BATCH_KIND, actor, filename, content_hash, (new, changed, unchanged),
                                       synthetic=synthetic, comment=comment)
@@ -719,13 +713,6 @@ def write_models_batch(con, rows: pd.DataFrame, *, actor, filename: str | None, 
         store.audit(con, actor.username, action, f"batch:{batch_id}", None,
                     {"filename": filename, "content_hash": content_hash, "new": new, "changed": changed,
                      "unchanged": unchanged})
-        con.execute("COMMIT")
-    except Exception:
-        try:
-            con.execute("ROLLBACK")
-        except Exception:
-            pass
-        raise
     return ModelsBatch(int(batch_id), new, changed, unchanged)
 
 

@@ -133,8 +133,7 @@ def publish(con, period: str, *, actor: Actor, note: str | None = None) -> Publi
             "table": frame_to_snapshot(table)}
     digest = content_hash(snap)
     at = store.now()
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with store.transaction(con):
         pid = con.execute("SELECT nextval('publication_seq')").fetchone()[0]
         con.execute("INSERT INTO published_rankings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     [pid, period, profile.profile_id, actor.username, at, digest, canonical(snap), note])
@@ -142,10 +141,6 @@ def publish(con, period: str, *, actor: Actor, note: str | None = None) -> Publi
                     {"publication_id": int(pid), "profile": profile.label, "profile_id": profile.profile_id,
                      "content_hash": digest, "units": len(table),
                      "ranked": int(table["rank"].notna().sum()), "note": note})
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     return Publication(int(pid), period, int(profile.profile_id), profile.label, actor.username, at, digest, note,
                        snapshot_to_frame(snap["table"]), snap)
 

@@ -90,6 +90,39 @@ def registered(con, name: str, frame: pd.DataFrame):
         con.unregister(name)
 
 
+class Transaction:
+    """The open transaction of a ``with transaction(con) as tx`` block."""
+
+    def __init__(self, con):
+        self.con = con
+        self.ended = False
+
+    def rollback(self) -> None:
+        """End it now writing nothing (a dry run, or nothing to write); the block then just returns."""
+        self.con.execute("ROLLBACK")
+        self.ended = True
+
+
+@contextmanager
+def transaction(con):
+    """BEGIN … COMMIT around the block; on an error ROLLBACK and re-raise it (every write of the
+    library goes through here, so a failed write leaves nothing behind). A ROLLBACK that fails —
+    DuckDB may already have aborted the transaction — does not hide the original error."""
+    con.execute("BEGIN TRANSACTION")
+    tx = Transaction(con)
+    try:
+        yield tx
+        if not tx.ended:
+            con.execute("COMMIT")
+    except Exception:
+        if not tx.ended:
+            try:
+                con.execute("ROLLBACK")
+            except duckdb.Error:
+                pass
+        raise
+
+
 # --------------------------------------------------------------------------- schema
 # Named migrations, applied in order, each once; a module that needs tables appends its own
 # entry here (never edit an entry that has shipped: add a new one).
@@ -205,14 +238,9 @@ def migrate(con) -> list[str]:
     for name, sql in _MIGRATIONS:
         if name in have:
             continue
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             con.execute(sql)
             con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [f"migration:{name}", now().isoformat()])
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
         done.append(name)
     return done
 
@@ -409,8 +437,7 @@ def set_blocks(con, period: str, blocks: pd.DataFrame, assignments: pd.DataFrame
     if unknown:
         raise StoreError(f"Khối thi đua chưa được khai báo: {', '.join(sorted(unknown))}")
     before = con.execute("SELECT count(*) FROM unit_blocks WHERE period = ?", [period]).fetchone()[0]
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute("DELETE FROM unit_blocks WHERE period = ?", [period])
         con.execute("DELETE FROM blocks WHERE period = ?", [period])
         b = blocks.assign(period=period)[["period", "block_code", "name", "province_code"]]
@@ -420,10 +447,6 @@ def set_blocks(con, period: str, blocks: pd.DataFrame, assignments: pd.DataFrame
             con.execute("INSERT INTO unit_blocks SELECT * FROM _a")
         audit(con, actor.username, "blocks.set", period, {"assigned": before},
               {"blocks": len(b), "assigned": len(a)})
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
 
 
 def unit_blocks(con, period: str) -> pd.DataFrame:
@@ -555,8 +578,7 @@ def write_batch(con, rows: pd.DataFrame, *, actor, filename: str | None, content
 
     require(actor, "import")
     rows = _normalise_rows(rows)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con) as tx:
         with registered(con, "_rows", rows):
             con.execute(
             """CREATE OR REPLACE TEMP TABLE _classified AS
@@ -569,7 +591,7 @@ def write_batch(con, rows: pd.DataFrame, *, actor, filename: str | None, content
                 AND c.criterion_code = i.criterion_code AND c.stage = i.stage""")
         new, changed, unchanged = classified_counts(con, "_classified", "status")
         if dry_run or new + changed == 0:
-            con.execute("ROLLBACK")
+            tx.rollback()
             return BatchResult(None, new, changed, unchanged, skipped_duplicate=not dry_run)
         batch_id = record_batch(con, "scores", actor, filename, content_hash, (new, changed, unchanged),
                                 synthetic=synthetic, comment=comment)
@@ -580,13 +602,6 @@ def write_batch(con, rows: pd.DataFrame, *, actor, filename: str | None, content
         audit(con, actor.username, "scores.import", f"batch:{batch_id}", None,
               {"filename": filename, "content_hash": content_hash, "new": new, "changed": changed,
                "unchanged": unchanged})
-        con.execute("COMMIT")
-    except Exception:
-        try:
-            con.execute("ROLLBACK")
-        except duckdb.Error:
-            pass
-        raise
     return BatchResult(int(batch_id), new, changed, unchanged)
 
 
@@ -606,16 +621,11 @@ def undo_batch(con, batch_id: int, *, actor) -> dict:
         raise StoreError(f"Không có lô nhập số {batch_id}")
     if row[1] is not None:
         raise StoreError(f"Lô nhập số {batch_id} đã được hoàn tác lúc {row[1]:%d/%m/%Y %H:%M}")
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         n = con.execute("SELECT (SELECT count(*) FROM score_entries WHERE batch_id = $1) + "
                         "(SELECT count(*) FROM model_entries WHERE batch_id = $1)", [batch_id]).fetchone()[0]
         con.execute("UPDATE batches SET undone_at = ?, undone_by = ? WHERE batch_id = ?",
                     [now(), actor.username, batch_id])
         audit(con, actor.username, "batch.undo", f"batch:{batch_id}", {"filename": row[2], "entries": n},
               {"undone": True})
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     return {"batch_id": batch_id, "entries": int(n)}

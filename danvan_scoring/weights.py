@@ -93,8 +93,7 @@ def save_profile(con, profile: WeightProfile, fw: Framework, *, actor: Actor) ->
     profile.check_against(fw)
     version = con.execute("SELECT coalesce(max(version), 0) + 1 FROM weight_profiles WHERE name = ?",
                           [profile.name]).fetchone()[0]
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with store.transaction(con):
         pid = con.execute("SELECT nextval('profile_seq')").fetchone()[0]
         con.execute("INSERT INTO weight_profiles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [pid, profile.name, version, fw.code, fw.version, profile.comment, actor.username,
@@ -109,10 +108,6 @@ def save_profile(con, profile: WeightProfile, fw: Framework, *, actor: Actor) ->
         store.audit(con, actor.username, "weights.save", f"{profile.name}@v{version}", before,
                     {"groups": profile.groups, "criteria": profile.criteria, "comment": profile.comment,
                      "member": profile.member})
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     return profile.model_copy(update={"version": int(version), "profile_id": int(pid)})
 
 

@@ -181,3 +181,21 @@ def test_results_version_ignores_only_writes_that_cannot_change_a_result(demo_co
     store.write_batch(con, rows(("18304", period, "A1", "appraised", 1.0, None)),
                       actor=CLI_ACTOR, filename="b", content_hash="b")
     assert store.results_version(con) > v3
+
+
+def test_transaction_commits_rolls_back_on_error_and_on_request(empty_con):
+    con = empty_con
+    con.execute("CREATE TABLE t (x INTEGER)")
+    with store.transaction(con):
+        con.execute("INSERT INTO t VALUES (1)")
+    with pytest.raises(ValueError, match="hỏng"):
+        with store.transaction(con):
+            con.execute("INSERT INTO t VALUES (2)")
+            raise ValueError("hỏng giữa chừng")
+    with store.transaction(con) as tx:
+        con.execute("INSERT INTO t VALUES (3)")
+        tx.rollback()                      # a dry run: nothing written, no COMMIT after it
+    assert [r[0] for r in con.execute("SELECT x FROM t").fetchall()] == [1]
+    with store.transaction(con):           # the connection is usable after each path
+        con.execute("INSERT INTO t VALUES (4)")
+    assert con.execute("SELECT count(*) FROM t").fetchone()[0] == 2

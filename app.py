@@ -30,23 +30,30 @@ st.set_page_config(page_title="Dân vận khéo — chấm điểm", page_icon="
 
 
 # --------------------------------------------------------------------------- session
+def _cookie_script(name: str, value: str | None, max_age: int) -> str:
+    """A frame that sets (or, with None, deletes) a cookie of the dashboard's page."""
+    cookie = f"{name}={value or ''}; path=/; max-age={max_age if value else 0}; SameSite=Lax"
+    return f"<script>window.parent.document.cookie = {cookie!r};</script>"
+
+
 def _set_cookie_script(token: str | None) -> str:
-    if token:
-        value = f"{common.COOKIE}={token}; path=/; max-age={int(auth.SESSION_TTL.total_seconds())}; SameSite=Lax"
-    else:
-        value = f"{common.COOKIE}=; path=/; max-age=0; SameSite=Lax"
-    return f"<script>window.parent.document.cookie = {value!r};</script>"
+    return _cookie_script(common.COOKIE, token, int(auth.SESSION_TTL.total_seconds()))
 
 
 NEXT_COOKIE = "danvan_next"   # the page a visitor opened before leaving for the identity provider
 
 
 def _next_cookie_script(target: str | None) -> str:
-    if target:
-        value = f"{NEXT_COOKIE}={urllib.parse.quote(target, safe='')}; path=/; max-age=600; SameSite=Lax"
-    else:
-        value = f"{NEXT_COOKIE}=; path=/; max-age=0; SameSite=Lax"
-    return f"<script>window.parent.document.cookie = {value!r};</script>"
+    return _cookie_script(NEXT_COOKIE, urllib.parse.quote(target, safe="") if target else None, 600)
+
+
+def _cookie(name: str) -> str | None:
+    """A cookie the browser sent with this session, or None (also without a request: tests)."""
+    try:
+        value = st.context.cookies.get(name)
+    except Exception:
+        return None
+    return value if isinstance(value, str) and value else None
 
 
 def _opened_target() -> str | None:
@@ -63,11 +70,8 @@ def _opened_target() -> str | None:
 
 def _next_target() -> tuple[str, dict[str, str]] | None:
     """(page path, query) saved before the provider sign-in, from its cookie."""
-    try:
-        raw = st.context.cookies.get(NEXT_COOKIE)
-    except Exception:
-        return None
-    if not raw:
+    raw = _cookie(NEXT_COOKIE)
+    if raw is None:
         return None
     parts = urllib.parse.urlsplit(urllib.parse.unquote(raw))
     path = parts.path.strip("/")
@@ -76,20 +80,12 @@ def _next_target() -> tuple[str, dict[str, str]] | None:
     return path, dict(urllib.parse.parse_qsl(parts.query))
 
 
-def _cookie_token() -> str | None:
-    try:
-        token = st.context.cookies.get(common.COOKIE)
-    except Exception:  # no request context (tests)
-        return None
-    return token if isinstance(token, str) and token else None
-
-
 def current_actor(con) -> auth.Actor | None:
     """Who is signed in: checked against the sessions table on every run (a disabled account
     or a changed role takes effect at once)."""
     token = st.session_state.get("token")
     if token is None and not st.session_state.get("signed_out"):
-        token = _cookie_token()
+        token = _cookie(common.COOKIE)
     actor = auth.resume_session(con, token) if token else None
     if actor is None:
         st.session_state.pop("actor", None)

@@ -36,18 +36,10 @@ sys.path.insert(0, str(ROOT / "tests" / "browser"))
 
 import cases  # noqa: E402
 import st_harness as h  # noqa: E402
+from bench_ui import pct  # noqa: E402  (one percentile rule for both benchmarks)
 
 BROWSE_PAGES = ["tong-quan", "xep-hang", "so-sanh", "ho-so"]
 PROFILE_NAME = "tai-thu-nghiem"
-
-
-def pct(xs, q):
-    xs = sorted(xs)
-    if not xs:
-        return float("nan")
-    k = (len(xs) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(xs) - 1)
-    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
 
 
 class Session:

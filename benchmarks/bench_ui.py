@@ -78,6 +78,7 @@ _DONE_JS = """
 
 
 def pct(xs: list[float], q: float) -> float:
+    """The q-quantile with linear interpolation between order statistics (NaN when empty)."""
     xs = sorted(xs)
     if not xs:
         return float("nan")

@@ -486,6 +486,12 @@ def guarded(fn):
     return wrapper
 
 
+def table(data, **kwargs):
+    """``st.dataframe`` the way every table of the dashboard is shown: full width, no index column,
+    and a missing value as "—" (``MISSING``; Streamlit's own default is the English "None")."""
+    return st.dataframe(data, hide_index=True, width="stretch", placeholder=MISSING, **kwargs)
+
+
 def demo_badge() -> None:
     if is_demo():
         st.badge(DEMO_BADGE, icon=":material/science:", color="orange")
@@ -654,33 +660,39 @@ def results_view(res: pd.DataFrame, fw: Framework, period: str, *, compact: bool
 
 
 # --------------------------------------------------------------------------- filters
+def filter_multiselect(container, label: str, options, *, key: str, **kwargs) -> list:
+    """A filter multiselect: nothing chosen means every unit ("Tất cả"), so there is no Streamlit
+    "Select all" item (English, and pointless here)."""
+    return container.multiselect(label, options, key=key, placeholder="Tất cả", select_all=False, **kwargs)
+
+
 def filter_bar(res: pd.DataFrame, key: str, *, search: bool = False, tier: bool = False,
                unit_type: bool = False, fw: Framework | None = None) -> pd.DataFrame:
     """Province / block (/ tier / type / search) filters above a table; returns the rows kept."""
     provinces = province_names()
     cols = st.columns([1.2, 1.6, 1.0, 1.0] if (tier or unit_type) else [1, 1])
     prov_opts = sorted(res["province_code"].dropna().unique().tolist())
-    chosen_prov = cols[0].multiselect("Tỉnh, thành phố", prov_opts, key=f"{key}_prov",
-                                      format_func=lambda c: provinces.get(c, c), placeholder="Tất cả", select_all=False)
+    chosen_prov = filter_multiselect(cols[0], "Tỉnh, thành phố", prov_opts, key=f"{key}_prov",
+                                     format_func=lambda c: provinces.get(c, c))
     scope = res[res["province_code"].isin(chosen_prov)] if chosen_prov else res
     blocks = scope[["block", "block_name", "province_code"]].dropna(subset=["block"]).drop_duplicates("block")
     block_names = {b: f"{n} — {provinces.get(p, p)}" for b, n, p in blocks.itertuples(index=False)}
     if f"{key}_block" in st.session_state:  # keep only blocks still offered
         st.session_state[f"{key}_block"] = [b for b in st.session_state[f"{key}_block"] if b in block_names]
-    chosen_block = cols[1].multiselect("Khối thi đua", sorted(block_names), key=f"{key}_block",
-                                       format_func=lambda b: block_names.get(b, b), placeholder="Tất cả", select_all=False)
+    chosen_block = filter_multiselect(cols[1], "Khối thi đua", sorted(block_names), key=f"{key}_block",
+                                      format_func=lambda b: block_names.get(b, b))
     chosen_tier = chosen_type = None
     if tier and fw is not None:
         tier_opts = [t.code for t in fw.tiers] + ["__none__"]
-        chosen_tier = cols[2].multiselect(
-            "Xếp loại", tier_opts, key=f"{key}_tier", placeholder="Tất cả", select_all=False,
+        chosen_tier = filter_multiselect(
+            cols[2], "Xếp loại", tier_opts, key=f"{key}_tier",
             format_func=lambda t: insights.NOT_ELIGIBLE_LABEL if t == "__none__" else fw.tier_names[t])
         chosen_tier = [None if t == "__none__" else t for t in chosen_tier]
     if unit_type:
         present = set(res["unit_type"].dropna().unique().tolist())   # not set(column): slow on Arrow strings
         type_opts = [t for t in store.UNIT_TYPES if t in present]
-        chosen_type = cols[3].multiselect("Loại đơn vị", type_opts, key=f"{key}_type", placeholder="Tất cả", select_all=False,
-                                          format_func=lambda t: store.UNIT_TYPES.get(t, t))
+        chosen_type = filter_multiselect(cols[3], "Loại đơn vị", type_opts, key=f"{key}_type",
+                                         format_func=lambda t: store.UNIT_TYPES.get(t, t))
     text = ""
     if search:
         # search as you type (committed after a 300 ms pause), no "Press Enter" step

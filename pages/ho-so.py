@@ -98,7 +98,7 @@ def breakdown_tab(bd: pd.DataFrame, fw, profile) -> None:
         view["Tự chấm − thẩm định"] = common.vn_cells(view["Tự chấm − thẩm định"], sign=True)
         for col in ("Minh chứng", "Ghi chú"):
             view[col] = view[col].fillna("")
-        st.dataframe(view, hide_index=True, placeholder=common.MISSING, width="stretch", column_config={
+        common.table(view, column_config={
             "Tiêu chí": st.column_config.TextColumn(width="large"),
             "Tối đa": st.column_config.TextColumn(help="Điểm tối đa theo bộ tiêu chí"),
             "Tự chấm": st.column_config.TextColumn(help="Điểm đơn vị tự chấm"),
@@ -127,7 +127,7 @@ def strengths_tab(period: str, unit: str, res: pd.DataFrame, fw) -> None:
             view = pd.DataFrame({"Tiêu chí": frame["criterion_code"] + " — " + frame["criterion_name"],
                                  "Đơn vị": frame["unit"], "Bình quân khối": frame["block_mean"],
                                  "Chênh lệch": frame["diff"]})
-            st.dataframe(view, hide_index=True, placeholder=common.MISSING, width="stretch", column_config={
+            common.table(view, column_config={
                 "Đơn vị": st.column_config.NumberColumn(format="%.2f"),
                 "Bình quân khối": st.column_config.NumberColumn(format="%.2f"),
                 "Chênh lệch": st.column_config.NumberColumn(format="%+.2f"),
@@ -151,7 +151,7 @@ def lost_tab(bd: pd.DataFrame) -> None:
     st.plotly_chart(fig, width="stretch", key="lost_chart")
     view = pd.DataFrame({"Mã": lost["criterion_code"], "Tiêu chí": lost["criterion_name"],
                          "Trọng số (điểm)": lost["weight"], "Đạt được": lost["obtained"], "Bị mất": lost["lost"]})
-    st.dataframe(view, hide_index=True, placeholder=common.MISSING, width="stretch", column_config={
+    common.table(view, column_config={
         c: st.column_config.NumberColumn(format="%.2f") for c in ("Trọng số (điểm)", "Đạt được", "Bị mất")})
 
 
@@ -168,18 +168,18 @@ def history_tab(period: str, unit: str, fw) -> None:
         st.plotly_chart(fig, width="stretch", key="history_chart")
     view = pd.DataFrame({"Kỳ": tr["period"].map(common.period_label), "Tổng điểm": tr["total"].round(2),
                          "Hạng": tr["rank"], "Hạng trong khối": tr["block_rank"], "Xếp loại": tr["tier"]})
-    st.dataframe(view, hide_index=True, placeholder=common.MISSING, width="stretch",
+    common.table(view,
                  column_config={"Tổng điểm": st.column_config.NumberColumn(format="%.2f")})
     with st.expander("Lịch sử nhập điểm của kỳ này (mọi lần nhập, kể cả giá trị đã thay hoặc hoàn tác)"):
         hist = store.score_history(common.db(), unit, period)
         if hist.empty:
             st.caption("Chưa có lần nhập nào.")
         else:
-            st.dataframe(pd.DataFrame({
+            common.table(pd.DataFrame({
                 "Tiêu chí": hist["criterion_code"], "Giai đoạn": hist["stage"].map(store.STAGE_LABELS),
                 "Giá trị": hist["value"], "Lô nhập": hist["batch_id"], "Người nhập": hist["actor"],
                 "Thời điểm": hist["created_at"], "Tệp": hist["filename"], "Đã hoàn tác": hist["undone"],
-            }), hide_index=True, placeholder=common.MISSING, width="stretch", height=300)
+            }), height=300)
 
 
 def robustness_section(period: str, unit: str, row: pd.Series, fw) -> None:
@@ -225,12 +225,12 @@ def robustness_section(period: str, unit: str, row: pd.Series, fw) -> None:
                           xaxis_title="Hệ số nhân trọng số nhóm", yaxis=dict(title="Hạng", autorange="reversed"),
                           margin=dict(l=10, r=10, t=50, b=30), separators=",.")
         st.plotly_chart(fig, width="stretch", key="swing_chart")
-        st.dataframe(pd.DataFrame({
+        common.table(pd.DataFrame({
             "Nhóm": "Nhóm " + summary["group"] + " — " + summary["group_name"].fillna(""),
             "Hạng hiện nay": summary["rank"], "Hạng tốt nhất": summary["rank_best"],
             "Khi nhân trọng số": summary["factor_best"], "Hạng kém nhất": summary["rank_worst"],
             "Khi nhân trọng số ": summary["factor_worst"], "Chênh lệch (bậc)": summary["swing"],
-        }), hide_index=True, placeholder=common.MISSING, width="stretch", key="swing_table", column_config={
+        }), key="swing_table", column_config={
             "Khi nhân trọng số": st.column_config.NumberColumn(format="×%.1f"),
             "Khi nhân trọng số ": st.column_config.NumberColumn(format="×%.1f")})
 
@@ -251,12 +251,12 @@ def models_tab(period: str, unit: str, bd: pd.DataFrame, fw) -> None:
         if derived.empty:
             st.caption("Bộ tiêu chí của kỳ này không có tiêu chí nào tính từ sổ mô hình.")
         else:
-            st.dataframe(pd.DataFrame({
+            common.table(pd.DataFrame({
                 "Mã": derived["criterion_code"], "Tiêu chí": derived["name"], "Giá trị": derived["value"],
                 "Điểm": derived["points"], "Tối đa": derived["max_points"],
                 "Số mô hình": [len(m) for m in derived["models"]],
                 "Tính từ các mô hình": [", ".join(m) for m in derived["models"]], "Cách tính": derived["note"],
-            }), hide_index=True, placeholder=common.MISSING, width="stretch", key="derived_table", column_config={
+            }), key="derived_table", column_config={
                 "Tiêu chí": st.column_config.TextColumn(width="medium"),
                 "Giá trị": st.column_config.NumberColumn(format="%.2f"),
                 "Điểm": st.column_config.NumberColumn(format="%.2f", help="Điểm theo thang của bộ tiêu chí"),
@@ -270,12 +270,12 @@ def models_tab(period: str, unit: str, bd: pd.DataFrame, fw) -> None:
         for code, ids in zip(derived["criterion_code"], derived["models"]):
             for i in ids:
                 used.setdefault(i, []).append(code)
-        st.dataframe(pd.DataFrame({
+        common.table(pd.DataFrame({
             "Mã mô hình": listed["model_id"], "Tên mô hình": listed["name"], "Lĩnh vực": listed["field_name"],
             "Loại": listed["kind"].map(models.KIND_LABELS), "Trạng thái": listed["status_name"],
             "Cấp công nhận": listed["level_name"], "Điểm chất lượng": listed["rubric_total"].round(1),
             "Dùng cho tiêu chí": [", ".join(used.get(i, [])) or "—" for i in listed["model_id"]],
-        }), hide_index=True, placeholder=common.MISSING, width="stretch", key="unit_models_table", column_config={
+        }), key="unit_models_table", column_config={
             "Tên mô hình": st.column_config.TextColumn(width="medium"),
             "Điểm chất lượng": st.column_config.NumberColumn(format="%.1f", help="Thang 100")})
         st.caption("Chi tiết từng mô hình (thang điểm, minh chứng, lịch sử trạng thái) ở trang **Mô hình**.")

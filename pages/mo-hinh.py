@@ -62,11 +62,12 @@ def _model(path: str, period: str, v: int, model_id: str, _con) -> tuple[dict, p
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _unit_names(path: str, v: int, _con) -> dict[str, str]:
-    return store.unit_names(_con)
+    u = _units(path, v, _con)
+    return dict(zip(u["unit_code"], u["name"]))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _unit_choices(path: str, period: str, v: int, codes: tuple, _con) -> list[str]:
+def _unit_choices(path: str, v: int, codes: tuple, _con) -> list[str]:
     """Units in the selector, in Vietnamese alphabetical order (folding 3,000 names each run cost 20 ms)."""
     names = _unit_names(path, v, _con)
     return sorted(codes, key=lambda u: fold(names.get(u, u)))
@@ -151,11 +152,11 @@ def model_card(con, actor, period: str, model_id: str) -> None:
                 st.markdown("**Ghi chú**")
                 st.write(rec["note"])
         st.markdown("**Lịch sử trạng thái**")
-        st.dataframe(pd.DataFrame({
+        common.table(pd.DataFrame({
             "Thời điểm": h["created_at"], "Trạng thái": h["status_name"], "Cấp": h["level_name"],
             "Điểm chất lượng": h["rubric_total"].round(1), "Người ghi": h["actor"],
             "Lô": h["batch_id"], "Nội dung": h["comment"].fillna(h["filename"]),
-            "Đã hoàn tác": h["undone"].astype(bool)}), hide_index=True, placeholder=common.MISSING, width="stretch", key="model_history")
+            "Đã hoàn tác": h["undone"].astype(bool)}), key="model_history")
         if actor is not None and actor.can("import"):
             _status_form(con, actor, period, rec)
 
@@ -202,7 +203,7 @@ def _scope(con, period: str, units: pd.DataFrame, listed: pd.DataFrame) -> tuple
         label = names.get(block, block)
     cand = scope_units[scope_units["unit_code"].isin(set(listed["unit_code"]))]
     unit_names = dict(zip(cand["unit_code"], cand["name"]))
-    unit = c[2].selectbox("Đơn vị", [ALL] + _unit_choices(path, period, v, tuple(sorted(unit_names)), con),
+    unit = c[2].selectbox("Đơn vị", [ALL] + _unit_choices(path, v, tuple(sorted(unit_names)), con),
                           key="mh_unit",
                           format_func=lambda u: "Tất cả" if u == ALL else f"{unit_names.get(u, u)} · {u}")
     if unit != ALL:
@@ -259,7 +260,7 @@ def render(con, actor) -> None:
         if best.empty:
             st.info("Chưa có mô hình được công nhận nào đã chấm điểm trong phạm vi này.")
         else:
-            st.dataframe(_view(best), hide_index=True, placeholder=common.MISSING, width="stretch", key="mh_best")
+            common.table(_view(best), key="mh_best")
     with t_units:
         _units_tab(con, period, scope)
 
@@ -275,12 +276,11 @@ def _view(df: pd.DataFrame) -> pd.DataFrame:
 def _list_tab(con, actor, period: str, shown: pd.DataFrame) -> None:
     fl = models.default_fields()
     c = st.columns([1.2, 1.2, 1, 1.6])
-    fields = c[0].multiselect("Lĩnh vực", fl.codes, format_func=fl.labels.get, key="mh_f_field",
-                              placeholder="Tất cả", select_all=False)
-    statuses = c[1].multiselect("Trạng thái", list(models.STATUSES), format_func=models.STATUS_LABELS.get,
-                                key="mh_f_status", placeholder="Tất cả", select_all=False)
-    kinds = c[2].multiselect("Loại", list(models.KINDS), format_func=models.KIND_LABELS.get, key="mh_f_kind",
-                             placeholder="Tất cả", select_all=False)
+    fields = common.filter_multiselect(c[0], "Lĩnh vực", fl.codes, format_func=fl.labels.get, key="mh_f_field")
+    statuses = common.filter_multiselect(c[1], "Trạng thái", list(models.STATUSES),
+                                         format_func=models.STATUS_LABELS.get, key="mh_f_status")
+    kinds = common.filter_multiselect(c[2], "Loại", list(models.KINDS), format_func=models.KIND_LABELS.get,
+                                      key="mh_f_kind")
     text = c[3].text_input("Tìm mô hình", key="mh_search", placeholder="Tên mô hình, đơn vị hoặc mã",
                            type="search", live="400ms",
                            help="Không cần gõ dấu: “phan loai rac” cũng tìm được “Phân loại rác”")
@@ -293,7 +293,7 @@ def _list_tab(con, actor, period: str, shown: pd.DataFrame) -> None:
         df = df[df["kind"].isin(kinds)]
     df = _search(df, text)
     st.markdown(f"**{common.vn_int(len(df))}** mô hình đang hiển thị (trong {common.vn_int(len(shown))})")
-    st.dataframe(_view(df), hide_index=True, placeholder=common.MISSING, width="stretch", height=380, key="mh_table")
+    common.table(_view(df), height=380, key="mh_table")
     if df.empty:
         return
     ids = df["model_id"].tolist()
@@ -327,7 +327,7 @@ def _units_tab(con, period: str, scope: list[str] | None) -> None:
     view["Điểm chất lượng bình quân"] = s["mean_rubric_recognised"].round(1)
     view["Lĩnh vực chưa có"] = s["fields_missing"]
     st.markdown(f"**{common.vn_int(len(view))}** đơn vị")
-    st.dataframe(view, hide_index=True, placeholder=common.MISSING, width="stretch", height=420, key="mh_units")
+    common.table(view, height=420, key="mh_units")
 
 
 def main() -> None:

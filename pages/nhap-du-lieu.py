@@ -62,7 +62,7 @@ def template_section(period: str) -> None:
             "- Nhập lại cùng một tệp không tạo thay đổi; mỗi lần nhập là một lô có thể hoàn tác.")
         kinds = pd.DataFrame([{"Mã": c.code, "Tiêu chí": c.name, "Giá trị nhập": c.value_hint(),
                                "Bắt buộc minh chứng": c.evidence_required} for c in fw.criteria.values()])
-        st.dataframe(kinds, hide_index=True, placeholder=common.MISSING, width="stretch")
+        common.table(kinds)
 
 
 def _progress_bar():
@@ -106,7 +106,7 @@ def problems_report(check: dict) -> None:
              "báo cáo dưới đây rồi tải lên lại.", icon=":material/report:")
     report = pd.DataFrame([{"Dòng": p.row, "Cột": p.column, "Giá trị": p.value, "Lý do": p.reason} for p in problems])
     report["Dòng"] = report["Dòng"].astype("Int64")
-    st.dataframe(report, hide_index=True, placeholder=common.MISSING, width="stretch", height=min(480, 36 * (len(report) + 1) + 4),
+    common.table(report, height=min(480, 36 * (len(report) + 1) + 4),
                  key="up_problems", column_config={"Lý do": st.column_config.TextColumn(width="large")})
     if count > len(problems):
         st.caption(f"Chỉ liệt kê {common.vn_int(len(problems))} lỗi đầu tiên trong số {common.vn_int(count)}.")
@@ -149,7 +149,7 @@ def preview_report(check: dict, name: str) -> bool:
         "Giá trị cũ": sub["old_value"], "Giá trị mới": sub["value"], "Minh chứng": sub["evidence"],
         "Trạng thái": sub["status"].map(STATUS),
     })
-    st.dataframe(view.head(PREVIEW_ROWS), hide_index=True, placeholder=common.MISSING, width="stretch", height=360, key="up_preview")
+    common.table(view.head(PREVIEW_ROWS), height=360, key="up_preview")
     if len(view) > PREVIEW_ROWS:
         st.caption(f"Hiển thị {common.vn_int(PREVIEW_ROWS)} dòng đầu trong {common.vn_int(len(view))}.")
     return True
@@ -214,12 +214,11 @@ def models_template_section(period: str) -> None:
             "điểm chất lượng.\n"
             "- Tệp có bất kỳ lỗi nào sẽ bị từ chối toàn bộ và không ghi gì; báo cáo lỗi chỉ rõ dòng, cột và lý do.\n"
             "- Điểm nhóm mô hình của đơn vị được tính lại ngay từ danh sách; mỗi lần nhập là một lô có thể hoàn tác.")
-        st.dataframe(pd.DataFrame(models.TEMPLATE_HELP, columns=["Cột", "Cách điền"]), hide_index=True, placeholder=common.MISSING,
-                     width="stretch", key="tplm_help")
+        common.table(pd.DataFrame(models.TEMPLATE_HELP, columns=["Cột", "Cách điền"]), key="tplm_help")
         rubric = models.default_rubric()
         st.markdown(f"**{rubric.name}** (tổng {rubric.total:g} điểm):")
-        st.dataframe(pd.DataFrame([{"Cột": it.header, "Tối đa": it.max_points, "Gợi ý": it.hint}
-                                   for it in rubric.items]), hide_index=True, placeholder=common.MISSING, width="stretch", key="tplm_rubric")
+        common.table(pd.DataFrame([{"Cột": it.header, "Tối đa": it.max_points, "Gợi ý": it.hint}
+                                   for it in rubric.items]), key="tplm_rubric")
 
 
 def models_preview(check: dict) -> bool:
@@ -248,7 +247,7 @@ def models_preview(check: dict) -> bool:
         "Cấp công nhận": rows["level"].map(models.LEVEL_LABELS),
         "Điểm chất lượng": pd.to_numeric(rows["rubric_total"], errors="coerce"), "Minh chứng": rows["evidence"],
     })
-    st.dataframe(view.head(PREVIEW_ROWS), hide_index=True, placeholder=common.MISSING, width="stretch", height=360, key="upm_preview",
+    common.table(view.head(PREVIEW_ROWS), height=360, key="upm_preview",
                  column_config={"Điểm chất lượng": st.column_config.NumberColumn(format="%.1f")})
     if len(view) > PREVIEW_ROWS:
         st.caption(f"Hiển thị {common.vn_int(PREVIEW_ROWS)} dòng đầu trong {common.vn_int(len(view))}.")
@@ -304,7 +303,7 @@ def history_section() -> None:
         "Mới": b["rows_new"], "Thay đổi": b["rows_changed"], "Không đổi": b["rows_unchanged"],
         "Minh họa": b["synthetic"].astype(bool), "Đã hoàn tác lúc": b["undone_at"], "Người hoàn tác": b["undone_by"].fillna(""),
     })
-    st.dataframe(view, hide_index=True, placeholder=common.MISSING, width="stretch", height=min(400, 36 * (len(view) + 1) + 4), key="up_batches",
+    common.table(view, height=min(400, 36 * (len(view) + 1) + 4), key="up_batches",
                  column_config={"Lúc nhập": st.column_config.DatetimeColumn(format="DD/MM/YYYY HH:mm"),
                                 "Đã hoàn tác lúc": st.column_config.DatetimeColumn(format="DD/MM/YYYY HH:mm")})
     live = b[b["undone_at"].isna() & b["kind"].isin(list(KINDS))]

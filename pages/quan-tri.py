@@ -20,11 +20,11 @@ def users_section() -> None:
     con = common.db()
     actor = common.actor()
     u = auth.users(con)
-    st.dataframe(pd.DataFrame({
+    common.table(pd.DataFrame({
         "Tài khoản": u["username"], "Tên hiển thị": u["display_name"], "Vai trò": u["role"].map(auth.ROLES),
         "Chủ tịch hội đồng": u["is_chair"].astype(bool), "Đang hoạt động": u["active"].astype(bool),
         "Ngày tạo": u["created_at"],
-    }), hide_index=True, placeholder=common.MISSING, width="stretch", key="adm_users",
+    }), key="adm_users",
         column_config={"Ngày tạo": st.column_config.DatetimeColumn(format="DD/MM/YYYY HH:mm")})
 
     a, b = st.columns(2)
@@ -68,18 +68,18 @@ def audit_section() -> None:
         return
     c1, c2 = st.columns(2)
     acts = sorted(log["action"].unique())
-    chosen = c1.multiselect("Loại thao tác", acts, format_func=lambda a: ACTIONS.get(a, a), key="adm_act",
-                            placeholder="Tất cả", select_all=False)
-    who = c2.multiselect("Người thực hiện", sorted(log["actor"].unique()), key="adm_actor", placeholder="Tất cả", select_all=False)
+    chosen = common.filter_multiselect(c1, "Loại thao tác", acts, format_func=lambda a: ACTIONS.get(a, a),
+                                       key="adm_act")
+    who = common.filter_multiselect(c2, "Người thực hiện", sorted(log["actor"].unique()), key="adm_actor")
     if chosen:
         log = log[log["action"].isin(chosen)]
     if who:
         log = log[log["actor"].isin(who)]
-    st.dataframe(pd.DataFrame({
+    common.table(pd.DataFrame({
         "Số": log["audit_id"], "Thời điểm": log["logged_at"], "Người thực hiện": log["actor"],
         "Thao tác": log["action"].map(lambda a: ACTIONS.get(a, a)), "Đối tượng": log["target"],
         "Trước": log["before"], "Sau": log["after"],
-    }), hide_index=True, placeholder=common.MISSING, width="stretch", height=480, key="adm_audit",
+    }), height=480, key="adm_audit",
         column_config={"Thời điểm": st.column_config.DatetimeColumn(format="DD/MM/YYYY HH:mm:ss"),
                        "Trước": st.column_config.TextColumn(width="medium"),
                        "Sau": st.column_config.TextColumn(width="large")})

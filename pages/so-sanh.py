@@ -98,7 +98,7 @@ def criteria_table(entities, fw) -> None:
         return styles
 
     styled = view.style.apply(mark, axis=1).format({n: "{:.2f}" for n in names + ["Chênh lệch cao − thấp"]})
-    st.dataframe(styled, hide_index=True, placeholder=common.MISSING, width="stretch", height=min(900, 36 * (len(view) + 1) + 4),
+    common.table(styled, height=min(900, 36 * (len(view) + 1) + 4),
                  column_config={"Tiêu chí": st.column_config.TextColumn(width="large")})
     st.caption("Điểm trong tổng điểm (theo bộ trọng số chính thức). Nền xanh: cao nhất; nền hồng: thấp nhất trên "
                "tiêu chí đó.")
@@ -159,7 +159,7 @@ def flip_section(period: str, res: pd.DataFrame, labels: dict, codes: list[str])
         "Thay đổi (%)": flips["change_pct"], "Tổng điểm A sau đổi": flips["total_a"],
         "Tổng điểm B sau đổi": flips["total_b"], "Giải thích": sentences,
     })
-    st.dataframe(view, hide_index=True, placeholder=common.MISSING, width="stretch", key="cmp_flip_table", column_config={
+    common.table(view, key="cmp_flip_table", column_config={
         "Trọng số hiện tại": st.column_config.NumberColumn(format="%.2f"),
         "Hệ số cần nhân": st.column_config.NumberColumn(format="×%.2f", help="Trống: chỉ đổi nhóm này thì không được"),
         "Trọng số mới": st.column_config.NumberColumn(format="%.2f"),
@@ -188,7 +188,8 @@ def body(period: str) -> None:
         if "cmp_units" not in st.session_state:
             kwargs["default"] = [u for u in st.query_params.get_all("units") if u in labels][:6] or codes[:3]
         chosen = st.multiselect("Đơn vị so sánh", codes, max_selections=6, key="cmp_units", **kwargs,
-                                format_func=lambda u: labels.get(u, u), placeholder="Gõ tên hoặc mã đơn vị", select_all=False)
+                                format_func=lambda u: labels.get(u, u), placeholder="Gõ tên hoặc mã đơn vị",
+                                select_all=False)
         if len(chosen) < 2:
             st.info("Hãy chọn ít nhất 2 đơn vị (tối đa 6).", icon=":material/info:")
             return
@@ -206,7 +207,7 @@ def body(period: str) -> None:
         "Xếp loại": [e["row"].get("tier") if not e.get("average") else "" for e in entities],
         "Hồ sơ": [common.profile_link(e["units"][0], period) if not e.get("average") else None for e in entities],
     })
-    st.dataframe(summary, hide_index=True, placeholder=common.MISSING, width="stretch", column_config={
+    common.table(summary, column_config={
         "Tổng điểm": st.column_config.NumberColumn(format="%.2f"),
         "Hạng": st.column_config.NumberColumn(format="%d"),
         "Hồ sơ": st.column_config.LinkColumn(display_text="Xem hồ sơ")})

@@ -76,7 +76,7 @@ def movers_table(frame, period: str):
         link=[common.profile_link(u, period) for u in frame["unit_code"]],
     )[["unit_name", "tinh", "total", "delta_total", "delta_rank", "link"]]
     view.columns = ["Đơn vị", "Tỉnh", "Tổng điểm", "± điểm", "± hạng", "Hồ sơ"]
-    st.dataframe(view, hide_index=True, placeholder=common.MISSING, width="stretch", column_config={
+    common.table(view, column_config={
         "Tổng điểm": st.column_config.NumberColumn(format="%.2f"),
         "± điểm": st.column_config.NumberColumn(format="%+.2f"),
         "± hạng": st.column_config.NumberColumn(format="%+d"),

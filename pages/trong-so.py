@@ -102,7 +102,7 @@ def preview_block(period: str, cand: weights.WeightProfile) -> None:
     })
     st.caption(f"So với bộ chính thức *{official['profile'].iloc[0]}*; những đơn vị đổi hạng nhiều nhất ở trên. "
                "Thay đổi dương là tăng hạng.")
-    st.dataframe(view, hide_index=True, placeholder=common.MISSING, width="stretch", height=420, key="w_moves", column_config={
+    common.table(view, height=420, key="w_moves", column_config={
         "Hạng chính thức": st.column_config.NumberColumn(format="%d"),
         "Hạng mới": st.column_config.NumberColumn(format="%d"),
         "Thay đổi": st.column_config.NumberColumn(format="%+d"),
@@ -275,7 +275,7 @@ def submissions_block(period: str, fw, sub: pd.DataFrame, spread: pd.DataFrame, 
         view = pd.concat([view, pd.DataFrame([row])], ignore_index=True)
     fmt = {f"Nhóm {g} (%)": st.column_config.NumberColumn(format="%.2f", help=f"Phần của {common.group_label(fw, g)} "
                                                             "trong 100 điểm") for g in groups}
-    st.dataframe(view, hide_index=True, placeholder=common.MISSING, width="stretch", key="cw_submissions", column_config={
+    common.table(view, key="cw_submissions", column_config={
         "Lúc gửi": st.column_config.DatetimeColumn(format="DD/MM/YYYY HH:mm"), **fmt})
     st.caption("Trọng số được so theo tỷ lệ: phần của mỗi nhóm trong 100 điểm. Đồng thuận trung vị (hoặc trung bình) "
                "lấy trung vị (trung bình) phần của từng nhóm và từng tiêu chí qua các thành viên.")
@@ -286,7 +286,7 @@ def submissions_block(period: str, fw, sub: pd.DataFrame, spread: pd.DataFrame, 
             "Nhóm": "Nhóm " + spread["group"] + " — " + spread["group_name"], "Số ý kiến": spread["members"],
             "Thấp nhất": spread["min"], "Cao nhất": spread["max"], "Chênh lệch": spread["range"],
             "Trung vị": spread["median"], "Trung bình": spread["mean"], "Độ lệch chuẩn": spread["std"]})
-        st.dataframe(sview, hide_index=True, placeholder=common.MISSING, width="stretch", key="cw_spread", column_config={
+        common.table(sview, key="cw_spread", column_config={
             c: st.column_config.NumberColumn(format="%.2f") for c in
             ("Thấp nhất", "Cao nhất", "Chênh lệch", "Trung vị", "Trung bình", "Độ lệch chuẩn")})
         widest = spread.sort_values("range", ascending=False).iloc[0]
@@ -325,7 +325,7 @@ def rankings_block(period: str) -> None:
     for k in keys:
         view[f"Hạng — {labels[k]}"] = moves[f"rank_{k}"]
     view["Chênh lệch hạng"] = moves["moves"]
-    st.dataframe(view, hide_index=True, placeholder=common.MISSING, width="stretch", height=360, key="cw_rankings", column_config={
+    common.table(view, height=360, key="cw_rankings", column_config={
         c: st.column_config.NumberColumn(format="%d") for c in view.columns if c.startswith("Hạng")})
 
 
@@ -408,11 +408,11 @@ def publish_block(period: str) -> None:
     if pubs.empty:
         st.caption("Kỳ này chưa được công bố lần nào.")
         return
-    st.dataframe(pd.DataFrame({
+    common.table(pd.DataFrame({
         "Lần công bố": pubs["publication_id"], "Kỳ": pubs["period"].map(common.period_label),
         "Bộ trọng số": pubs["profile"], "Người công bố": pubs["published_by"], "Lúc công bố": pubs["published_at"],
         "Mã kiểm tra (SHA-256)": pubs["content_hash"], "Lời dẫn": pubs["note"],
-    }), hide_index=True, placeholder=common.MISSING, width="stretch", key="pub_list", column_config={
+    }), key="pub_list", column_config={
         "Lúc công bố": st.column_config.DatetimeColumn(format="DD/MM/YYYY HH:mm")})
 
 
@@ -478,11 +478,11 @@ def main() -> None:
     st.divider()
     common.guarded(official_block)(period, fw, profiles)
     with st.expander(f"Các bộ trọng số đã lưu ({len(profiles)})"):
-        st.dataframe(pd.DataFrame({
+        common.table(pd.DataFrame({
             "Tên": profiles["name"], "Phiên bản": profiles["version"], "Ghi chú": profiles["comment"],
             "Thành viên": profiles["member"], "Người lưu": profiles["created_by"], "Lúc lưu": profiles["created_at"],
             "Chính thức kỳ này": profiles["profile_id"] == official.profile_id,
-        }), hide_index=True, placeholder=common.MISSING, width="stretch")
+        }))
     st.divider()
     council_section(period)
 

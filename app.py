@@ -256,9 +256,10 @@ def main() -> None:
 
     def home() -> None:
         # back from the identity provider (it always returns to the root): the link opened before
-        nxt = _next_target() if st.session_state.get("via_oidc") and not st.session_state.get("_next_used") else None
+        # (once: _clear_next also marks it used)
+        nxt = _next_target() if st.session_state.get("via_oidc") and not st.session_state.get("_clear_next") else None
         if nxt and nxt[0] in objs:
-            st.session_state.update(_next_used=True, _clear_next=True)
+            st.session_state["_clear_next"] = True
             st.switch_page(objs[nxt[0]], query_params=nxt[1] or None)
         st.switch_page(objs["tong-quan"])
 

@@ -486,9 +486,13 @@ def guarded(fn):
     return wrapper
 
 
-def table(data, **kwargs):
+def table(data, *, max_height: int | None = None, **kwargs):
     """``st.dataframe`` the way every table of the dashboard is shown: full width, no index column,
-    and a missing value as "—" (``MISSING``; Streamlit's own default is the English "None")."""
+    and a missing value as "—" (``MISSING``; Streamlit's own default is the English "None").
+    ``max_height``: as tall as its rows up to that many pixels (the grid scrolls beyond it)."""
+    if max_height is not None:
+        rows = len(getattr(data, "data", data))   # a pandas Styler holds its frame in .data
+        kwargs["height"] = min(max_height, 36 * (rows + 1) + 4)
     return st.dataframe(data, hide_index=True, width="stretch", placeholder=MISSING, **kwargs)
 
 

@@ -106,7 +106,7 @@ def problems_report(check: dict) -> None:
              "báo cáo dưới đây rồi tải lên lại.", icon=":material/report:")
     report = pd.DataFrame([{"Dòng": p.row, "Cột": p.column, "Giá trị": p.value, "Lý do": p.reason} for p in problems])
     report["Dòng"] = report["Dòng"].astype("Int64")
-    common.table(report, height=min(480, 36 * (len(report) + 1) + 4),
+    common.table(report, max_height=480,
                  key="up_problems", column_config={"Lý do": st.column_config.TextColumn(width="large")})
     if count > len(problems):
         st.caption(f"Chỉ liệt kê {common.vn_int(len(problems))} lỗi đầu tiên trong số {common.vn_int(count)}.")
@@ -303,7 +303,7 @@ def history_section() -> None:
         "Mới": b["rows_new"], "Thay đổi": b["rows_changed"], "Không đổi": b["rows_unchanged"],
         "Minh họa": b["synthetic"].astype(bool), "Đã hoàn tác lúc": b["undone_at"], "Người hoàn tác": b["undone_by"].fillna(""),
     })
-    common.table(view, height=min(400, 36 * (len(view) + 1) + 4), key="up_batches",
+    common.table(view, max_height=400, key="up_batches",
                  column_config={"Lúc nhập": st.column_config.DatetimeColumn(format="DD/MM/YYYY HH:mm"),
                                 "Đã hoàn tác lúc": st.column_config.DatetimeColumn(format="DD/MM/YYYY HH:mm")})
     live = b[b["undone_at"].isna() & b["kind"].isin(list(KINDS))]

@@ -98,7 +98,7 @@ def criteria_table(entities, fw) -> None:
         return styles
 
     styled = view.style.apply(mark, axis=1).format({n: "{:.2f}" for n in names + ["Chênh lệch cao − thấp"]})
-    common.table(styled, height=min(900, 36 * (len(view) + 1) + 4),
+    common.table(styled, max_height=900,
                  column_config={"Tiêu chí": st.column_config.TextColumn(width="large")})
     st.caption("Điểm trong tổng điểm (theo bộ trọng số chính thức). Nền xanh: cao nhất; nền hồng: thấp nhất trên "
                "tiêu chí đó.")

@@ -77,9 +77,7 @@ def ranking_body(period: str, source: str, profile_json: str) -> None:
 
 def ranking_grid(shown, ranked: int, period: str, source: str, profile: WeightProfile) -> None:
     view, config = common.ranking_view(period, source, profile, shown.index)
-    # as tall as its rows, up to 520 px (the grid scrolls inside beyond that)
-    height = min(520, 35 * (len(view) + 1) + 3)
-    common.table(view, column_config=config, height=height, key="ranking_table")
+    common.table(view, column_config=config, max_height=520, key="ranking_table")
     unstable = int(shown["stable"].eq(False).sum())
     st.caption(f"**Độ vững:** {common.vn_int(ranked - unstable)} trong {common.vn_int(ranked)} đơn vị được xếp hạng "
                f"đang hiển thị có thứ hạng vững, {common.vn_int(unstable)} chưa vững. {common.unc_note()}")

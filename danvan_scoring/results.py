@@ -32,6 +32,17 @@ def period_scores(con, period: str, fw=None) -> pd.DataFrame:
     return with_derived(con, period, fw, store.current_scores(con, period, ordered=False))
 
 
+def self_stage_rows(scores: pd.DataFrame, fw) -> pd.DataFrame:
+    """The rows the self-assessed total is computed on: the unit's own scores, except that
+    criteria only the appraiser scores take the appraised value (so the self/appraised gap
+    shows only what the unit scored itself). ``scores``: both stages of one period."""
+    own = scores[scores["stage"] == "self"]
+    appr = scores[scores["stage"] == "appraised"]
+    appraiser_only = [c.code for c in fw.criteria.values() if c.appraiser_only]
+    return pd.concat([own[~own["criterion_code"].isin(appraiser_only)],
+                      appr[appr["criterion_code"].isin(appraiser_only)]])
+
+
 def period_results(con, period: str, profile: WeightProfile | None = None, *,
                    with_previous: bool = True, scores: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every unit scored in the period, ranked; empty frame (with columns) when nothing is scored.
@@ -47,14 +58,8 @@ def period_results(con, period: str, profile: WeightProfile | None = None, *,
     units = sorted(pd.unique(scores["unit_code"]).tolist())
     appr = scores[scores["stage"] == "appraised"]
     res = score_units(appr, fw, profile, stage="appraised", units=units)
-    # the self stage: appraiser-only criteria take the appraised value, so the gap shows
-    # only what the unit scored itself
-    own = scores[scores["stage"] == "self"]
-    appraiser_only = [c.code for c in fw.criteria.values() if c.appraiser_only]
-    self_rows = pd.concat([own[~own["criterion_code"].isin(appraiser_only)],
-                           appr[appr["criterion_code"].isin(appraiser_only)]])
-    has_self = own["unit_code"].unique()
-    self_res = score_units(self_rows, fw, profile, stage="self", units=units)
+    has_self = scores.loc[scores["stage"] == "self", "unit_code"].unique()
+    self_res = score_units(self_stage_rows(scores, fw), fw, profile, stage="self", units=units)
     res["total_self"] = self_res["total"].where(self_res["unit_code"].isin(has_self))
     res["gap"] = (res["total_self"] - res["total"]).round(2)
     has_appr = appr["unit_code"].unique()

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .criteria import NOT_ELIGIBLE, Framework, Kind
+from .tiers import tier_codes_of
 from .weights import WeightProfile
 
 
@@ -140,20 +141,6 @@ def totals(achievement: np.ndarray, w: np.ndarray, W: np.ndarray, membership: np
     return np.clip(contrib.sum(axis=-1) + adjust, 0.0, 100.0)
 
 
-def tier_codes(total: np.ndarray, fw: Framework) -> np.ndarray:
-    """Tier code for each total (rounded to 2 decimals first, as printed)."""
-    t = np.round(np.asarray(total, dtype="float64"), 2)
-    out = np.full(t.shape, fw.tiers[-1].code, dtype=object)
-    for tier in reversed(fw.tiers):
-        out = np.where(t >= tier.min_total, tier.code, out)
-    return out
-
-
-def cap_tier(tier: str, cap: str, fw: Framework) -> str:
-    order = [t.code for t in fw.tiers]  # best first
-    return tier if order.index(tier) >= order.index(cap) else cap
-
-
 def score_units(scores: pd.DataFrame, fw: Framework, profile: WeightProfile, *,
                 stage: str = "appraised", units: list[str] | None = None) -> pd.DataFrame:
     """One row per unit: group columns, bonus, penalty, total, tier, vetoes, eligibility.
@@ -173,7 +160,7 @@ def score_units(scores: pd.DataFrame, fw: Framework, profile: WeightProfile, *,
     out["bonus"] = m.bonus
     out["penalty"] = m.penalty
     out["total"] = total
-    out["tier_code"] = tier_codes(total, fw)
+    out["tier_code"] = None  # filled below; keeps the column where tables expect it
 
     # eligibility: required criteria present, evidence present where required
     missing: list[list[str]] = [[] for _ in m.units]
@@ -195,26 +182,11 @@ def score_units(scores: pd.DataFrame, fw: Framework, profile: WeightProfile, *,
     out["missing_evidence"] = [", ".join(sorted(x)) for x in no_evidence]
     out["eligible"] = [not a and not b for a, b in zip(missing, no_evidence)]
 
-    # vetoes: a failed pass/fail criterion caps the tier
-    vetoes: list[list[str]] = [[] for _ in m.units]
-    if fw.vetoes and len(scores):
-        vals = scores.set_index(["unit_code", "criterion_code"])["value"]
-        vals = vals[~vals.index.duplicated(keep="last")]
-        uidx = {u: i for i, u in enumerate(m.units)}
-        for v in fw.vetoes:
-            failed = vals.xs(v.criterion, level="criterion_code", drop_level=True) if v.criterion in \
-                vals.index.get_level_values(1) else pd.Series(dtype=float)
-            for u in failed[failed < 1].index:
-                if u in uidx:
-                    vetoes[uidx[u]].append(v.code)
-    tiers = out["tier_code"].tolist()
-    caps = {v.code: v.cap_tier for v in fw.vetoes}
-    for i, vs in enumerate(vetoes):
-        for code in vs:
-            tiers[i] = cap_tier(tiers[i], caps[code], fw)
-    out["tier_code"] = tiers
-    out["vetoes"] = [", ".join(x) for x in vetoes]
-    tiers = [t if ok else None for t, ok in zip(tiers, out["eligible"])]
+    # vetoes: a failed pass/fail criterion caps the tier (tiers.py, as the Monte Carlo does)
+    tier_code, failed = tier_codes_of(m, total, fw)
+    veto_codes = np.array([v.code for v in fw.vetoes], dtype=object)
+    out["vetoes"] = [", ".join(veto_codes[row]) for row in failed]
+    tiers = [t if ok else None for t, ok in zip(tier_code, out["eligible"])]
     out["tier_code"] = pd.Series(tiers, dtype=object)
     names = fw.tier_names
     out["tier"] = [names[t] if t else NOT_ELIGIBLE for t in tiers]

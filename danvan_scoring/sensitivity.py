@@ -38,7 +38,10 @@ import pandas as pd
 
 from . import scoring, store
 from .criteria import Framework
-from .weights import WeightProfile
+from .ranking import competition_ranks, rounded_cents
+from .results import period_results, period_scores, self_stage_rows
+from .tiers import tier_index, tier_spec, veto_caps
+from .weights import WeightProfile, official_profile
 
 METHODS = ("uniform", "dirichlet")
 # a unit's rank is "stable" when its 90 % interval stays within this many places of the
@@ -163,75 +166,6 @@ def draw_totals(m: scoring.Matrices, wd: np.ndarray, Wd: np.ndarray,
     return out
 
 
-def rounded_cents(totals: np.ndarray) -> np.ndarray:
-    """Totals rounded to 2 decimals (as printed and ranked), as integer hundredths."""
-    return np.rint(np.round(np.asarray(totals, dtype="float64"), 2) * 100.0).astype(np.int64)
-
-
-def competition_ranks(totals: np.ndarray) -> np.ndarray:
-    """Competition ranks per row (1 + number of strictly higher rounded totals); (d, n) → (d, n).
-
-    Same result as :func:`ranking.competition_rank` applied to each row, for all rows at once.
-    """
-    t = np.atleast_2d(np.asarray(totals, dtype="float64"))
-    d, n = t.shape
-    if n == 0:
-        return np.zeros((d, 0), dtype=np.int64)
-    key = -rounded_cents(t)                                   # higher total → smaller key
-    key -= key.min(axis=1, keepdims=True)                     # 0 … span per row
-    span = int(key.max()) + 1
-    out = np.empty((d, n), dtype=np.int64)
-    if span <= 1_000_000:
-        # counting, row by row (cache-friendly): totals are 0…100, so ≤ 10,001 distinct cents
-        for i in range(d):
-            b = np.bincount(key[i], minlength=span)
-            higher = np.cumsum(b) - b                         # units with a strictly smaller key
-            out[i] = higher[key[i]]
-    else:
-        srt = np.sort(key, axis=1)
-        for i in range(d):
-            out[i] = np.searchsorted(srt[i], key[i], side="left")
-    return out + 1
-
-
-def _tier_spec(tiers) -> tuple[list[str], np.ndarray]:
-    if tiers is None:
-        return [], np.array([])
-    if isinstance(tiers, Framework):
-        return [t.code for t in tiers.tiers], np.array([t.min_total for t in tiers.tiers], dtype="float64")
-    codes = [c for c, _ in tiers]
-    return codes, np.array([x for _, x in tiers], dtype="float64")
-
-
-def tier_index(totals: np.ndarray, thresholds: np.ndarray, caps: np.ndarray | None = None) -> np.ndarray:
-    """Index (0 = best) of each total's tier, as :func:`scoring.tier_codes` then the veto caps.
-
-    thresholds: min_total of each tier, best first; caps: per unit, the best tier index a
-    veto allows (0 = no cap).
-    """
-    t = np.round(np.asarray(totals, dtype="float64"), 2)
-    idx = np.zeros(t.shape, dtype=np.int8)
-    for k in range(len(thresholds) - 1):
-        idx += (t < thresholds[k])
-    if caps is not None:
-        idx = np.maximum(idx, np.asarray(caps, dtype=np.int8))
-    return idx
-
-
-def veto_caps(m: scoring.Matrices, fw: Framework) -> np.ndarray:
-    """Per unit, the best tier index its vetoes allow (a failed pass/fail veto criterion)."""
-    order = [t.code for t in fw.tiers]
-    caps = np.zeros(len(m.units), dtype=np.int8)
-    col = {c: j for j, c in enumerate(m.ordinary)}
-    for v in fw.vetoes:
-        j = col.get(v.criterion)
-        if j is None:
-            continue
-        failed = m.present[:, j] & (m.achievement[:, j] <= 0)
-        caps = np.where(failed, np.maximum(caps, order.index(v.cap_tier)), caps).astype(np.int8)
-    return caps
-
-
 @dataclass
 class UncertaintyResult:
     """Per-draw ranks (and tiers) of the eligible units, and their per-unit summary."""
@@ -298,7 +232,7 @@ def rank_uncertainty(matrices: scoring.Matrices, profile_weights, *, draws: int 
     profile_weights: a WeightProfile or a (w, W) pair of arrays in ``matrices`` order.
     eligible: bool per unit of ``matrices.units`` (default all); only these are ranked.
     tiers: a Framework or [(tier_code, min_total), …] best first (None: no tiers).
-    caps: per unit, the best tier index its vetoes allow (see :func:`veto_caps`).
+    caps: per unit, the best tier index its vetoes allow (see :func:`tiers.veto_caps`).
     stage_matrices: the self-stage matrices (same units, criteria): each draw then also
     takes, for each unit independently with probability ½, its self-scores instead of its
     appraised scores (only for units where ``stage_available``, default all).
@@ -322,7 +256,7 @@ def rank_uncertainty(matrices: scoring.Matrices, profile_weights, *, draws: int 
     tot = tot[:, cols]
     ranks = competition_ranks(tot).astype(np.int32)
     nominal_rank = competition_ranks(nominal[cols])[0]
-    codes, thr = _tier_spec(tiers)
+    codes, thr = tier_spec(tiers)
     tier_draws = nominal_tier = None
     if codes:
         cap = None if caps is None else np.asarray(caps)[cols]
@@ -472,45 +406,27 @@ class PeriodInputs:
     caps: np.ndarray
 
 
-def _ranked_scores(con, period: str, fw: Framework) -> pd.DataFrame:
-    """The current scores exactly as results.period_results ranks them."""
-    from .results import period_scores
-
-    return period_scores(con, period, fw)
-
-
 def period_inputs(con, period: str, profile: WeightProfile | None = None, *, scores: pd.DataFrame | None = None,
                   results: pd.DataFrame | None = None) -> PeriodInputs:
     """What every sensitivity computation of a period starts from. ``scores`` (from
     ``results.period_scores``) and ``results`` (``results.period_results(…, with_previous=False)``
     under the same profile) may be passed by a caller that already holds them — the dashboard
     keeps both cached — so they are not read and ranked again."""
-    from .results import period_results
-    from .weights import official_profile
-
     fw = store.framework_for_period(con, period)
     profile = profile or official_profile(con, period)
     profile.check_against(fw)
     if scores is None:
-        scores = _ranked_scores(con, period, fw)
+        scores = period_scores(con, period, fw)
     res = results if results is not None else \
         period_results(con, period, profile, with_previous=False, scores=scores)
     units = sorted(pd.unique(scores["unit_code"]).tolist())
     appr = scores[scores["stage"] == "appraised"]
     m = scoring.build_matrices(appr, fw, units)
-    # self stage exactly as results.period_results builds it
-    own = scores[scores["stage"] == "self"]
-    appraiser_only = [c.code for c in fw.criteria.values() if c.appraiser_only]
-    self_rows = pd.concat([own[~own["criterion_code"].isin(appraiser_only)],
-                           appr[appr["criterion_code"].isin(appraiser_only)]])
-    ms = scoring.build_matrices(self_rows, fw, units)
-    has_self = np.isin(np.array(units, dtype=object), own["unit_code"].unique())
+    ms = scoring.build_matrices(self_stage_rows(scores, fw), fw, units)
+    has_self = np.isin(np.array(units, dtype=object), scores.loc[scores["stage"] == "self", "unit_code"].unique())
     res = res.set_index("unit_code").loc[units].reset_index()
     eligible = res["eligible"].astype(bool).to_numpy()
-    order = [t.code for t in fw.tiers]
-    caps_of = {v.code: order.index(v.cap_tier) for v in fw.vetoes}
-    caps = np.array([max([caps_of[c.strip()] for c in str(v).split(",") if c.strip() in caps_of] or [0])
-                     for v in res["vetoes"].fillna("")], dtype=np.int8)
+    caps = veto_caps(m, fw)
     return PeriodInputs(fw, profile, m, ms, has_self, res, eligible, caps)
 
 
@@ -540,13 +456,6 @@ def uncertainty_table(con, period: str, profile: WeightProfile | None = None, *,
     info = inp.results.set_index("unit_code")
     table["unit_name"] = table["unit_code"].map(info["unit_name"])
     return table
-
-
-def interval_for(con, period: str, unit: str, profile: WeightProfile | None = None, **kw) -> dict | None:
-    """One unit's row of :func:`uncertainty_table` as a dict (None when not ranked)."""
-    t = uncertainty_table(con, period, profile, **kw)
-    row = t[t["unit_code"] == unit]
-    return None if row.empty else row.iloc[0].to_dict()
 
 
 def attach_intervals(results: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:

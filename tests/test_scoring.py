@@ -102,10 +102,11 @@ def test_veto_does_not_raise_a_lower_tier():
 
 
 def test_tier_bands_use_printed_total():
-    from danvan_scoring.scoring import tier_codes
+    from danvan_scoring.tiers import tier_index, tier_spec
 
-    assert tier_codes(np.array([89.994, 89.996, 80.0, 79.999, 64.99, 50, 49.99]), FW).tolist() == \
-        ["tot", "xuat_sac", "tot", "tot", "trung_binh", "trung_binh", "yeu"]
+    codes, thr = tier_spec(FW)
+    got = tier_index(np.array([89.994, 89.996, 80.0, 79.999, 64.99, 50, 49.99]), thr)
+    assert [codes[i] for i in got] == ["tot", "xuat_sac", "tot", "tot", "trung_binh", "trung_binh", "yeu"]
 
 
 # ----------------------------------------------------------------- properties (hypothesis)

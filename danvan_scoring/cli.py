@@ -421,8 +421,6 @@ def cmd_blocks(args) -> int:
 def cmd_uncertainty(args) -> int:
     if args.draws < 1:
         raise store.StoreError("--draws phải là số nguyên dương")
-    if not 0 <= args.spread < 1:
-        raise store.StoreError("--spread phải trong khoảng [0, 1), ví dụ 0.25 cho ±25%")
     from .sensitivity import uncertainty_table
     from .weights import resolve_profile
 

@@ -168,6 +168,7 @@ class Veto(_Named):
 
 
 NOT_ELIGIBLE = "chưa đủ điều kiện xếp loại"
+NOT_ELIGIBLE_LABEL = "Chưa đủ điều kiện xếp loại"  # the same words, opening a table cell or a card
 
 
 class Framework(_Named):
@@ -269,10 +270,6 @@ def load_framework(path: str | Path) -> Framework:
     except yaml.YAMLError as exc:
         raise FrameworkError(f"{path.name}: YAML không hợp lệ ({exc})") from None
     return parse_framework(data, path.name)
-
-
-def available_frameworks(directory: Path = CRITERIA_DIR) -> list[Path]:
-    return sorted(directory.glob("*.yaml"))
 
 
 DEFAULT_FRAMEWORK_FILE = CRITERIA_DIR / "dvk-2025.v2.yaml"

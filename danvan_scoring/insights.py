@@ -17,11 +17,9 @@ import unicodedata
 import numpy as np
 import pandas as pd
 
-from .criteria import NOT_ELIGIBLE, Framework, Kind
+from .criteria import NOT_ELIGIBLE_LABEL, Framework, Kind
 from .scoring import build_matrices, points_of
 from .weights import WeightProfile
-
-NOT_ELIGIBLE_LABEL = "Chưa đủ điều kiện"
 
 
 # --------------------------------------------------------------------------- weights → points
@@ -33,7 +31,7 @@ def group_max(fw: Framework, profile: WeightProfile) -> dict[str, float]:
     return {g.code: 100.0 * profile.groups.get(g.code, 0.0) / total for g in fw.scored_groups}
 
 
-def criterion_shares(fw: Framework, profile: WeightProfile) -> dict[str, float]:
+def criterion_points(fw: Framework, profile: WeightProfile) -> dict[str, float]:
     """Points each ordinary criterion carries in the total at full achievement."""
     gmax = group_max(fw, profile)
     out: dict[str, float] = {}
@@ -54,7 +52,7 @@ def criterion_breakdown(unit_scores: pd.DataFrame, fw: Framework, profile: Weigh
     points, self against appraised, the points it carries in the total, the points
     obtained and the points lost (weight × missing achievement; a penalty's points).
     """
-    shares = criterion_shares(fw, profile)
+    shares = criterion_points(fw, profile)
     by_stage: dict[str, pd.DataFrame] = {}
     for stage in ("self", "appraised"):
         s = unit_scores[unit_scores["stage"] == stage]
@@ -122,7 +120,7 @@ def contribution_matrix(scores: pd.DataFrame, fw: Framework, profile: WeightProf
     """Units × ordinary criteria: points each criterion adds to each unit's total (appraised)."""
     appr = scores[scores["stage"] == "appraised"]
     m = build_matrices(appr, fw, units)
-    shares = criterion_shares(fw, profile)
+    shares = criterion_points(fw, profile)
     w = np.array([shares.get(c, 0.0) for c in m.ordinary])
     return pd.DataFrame(m.achievement * w, index=pd.Index(m.units, name="unit_code"), columns=m.ordinary)
 
@@ -287,10 +285,6 @@ def compare_criteria(columns: dict[str, pd.Series], fw: Framework) -> pd.DataFra
     best = vals.idxmax(axis=1)
     frame["best"] = best.where(frame["spread"] > 0.005, "")
     return frame
-
-
-def tier_label(tier: str | None) -> str:
-    return NOT_ELIGIBLE_LABEL if tier in (None, NOT_ELIGIBLE) else tier
 
 
 # --------------------------------------------------------------------------- rank sensitivity wording

@@ -50,6 +50,17 @@ STABLE_MIN_PLACES = 2
 STABLE_REL = 0.10
 TIER_STABLE_P = 0.90
 DEFAULT_SWING_FACTORS = tuple(np.round(np.linspace(0.5, 1.5, 11), 10))
+# The widest weight spread offered anywhere (CLI, pages, library): ±50 % already lets a
+# weight range over a factor of three; wider draws say more about the spread than the ranks.
+SPREAD_MAX = 0.5
+
+
+def spread_problem(spread: float) -> str | None:
+    """Vietnamese reason a spread is refused, or None."""
+    if not 0 <= spread <= SPREAD_MAX:
+        return (f"Biên độ dao động trọng số (spread) phải từ 0 đến {SPREAD_MAX:g} (±{SPREAD_MAX:.0%}), "
+                f"ví dụ 0.25 cho ±25%; nhận được {spread:g}")
+    return None
 
 
 # --------------------------------------------------------------------------- weights
@@ -88,8 +99,8 @@ def draw_weights(w: np.ndarray, W: np.ndarray, membership: np.ndarray, *, draws:
     """``draws`` perturbed copies of (w, W): arrays (draws, criteria) and (draws, groups)."""
     if method not in METHODS:
         raise ValueError(f"method phải là một trong {METHODS}, nhận được {method!r}")
-    if not 0 <= spread < 1:
-        raise ValueError("spread phải trong khoảng [0, 1)")
+    if (why := spread_problem(spread)) is not None:
+        raise ValueError(why)
     if draws < 1:
         raise ValueError("draws phải là số nguyên dương")
     rng = np.random.default_rng(rng)
@@ -440,8 +451,8 @@ def uncertainty_table(con, period: str, profile: WeightProfile | None = None, *,
     when the caller holds it."""
     if draws < 1:
         raise store.StoreError("Số lần thử (draws) phải là số nguyên dương")
-    if not 0 <= spread < 1:
-        raise store.StoreError("Biên độ dao động (spread) phải trong khoảng [0, 1), ví dụ 0.25 cho ±25%")
+    if (why := spread_problem(spread)) is not None:
+        raise store.StoreError(why)
     if method not in METHODS:
         raise store.StoreError(f"Phương pháp '{method}' không hợp lệ; chỉ nhận: {', '.join(METHODS)}")
     if top_k < 1:

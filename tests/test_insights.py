@@ -32,7 +32,7 @@ def tilted(fw):
 
 def test_shares_sum_to_100_and_match_default_points(demo):
     fw = demo["fw"]
-    shares = insights.criterion_shares(fw, weights.default_profile(fw))
+    shares = insights.criterion_points(fw, weights.default_profile(fw))
     assert sum(shares.values()) == pytest.approx(100)
     assert all(shares[c.code] == pytest.approx(c.max_points) for c in fw.criteria.values() if c.ordinary)
     gm = insights.group_max(fw, tilted(fw))
@@ -70,7 +70,7 @@ def test_points_lost_largest_first_and_weighted(demo):
         lost = insights.points_lost(bd)
         assert list(lost["lost"]) == sorted(lost["lost"], reverse=True)
         assert (lost["lost"] > 0).all()
-        shares = insights.criterion_shares(fw, profile)
+        shares = insights.criterion_points(fw, profile)
         for r in lost[lost["weight"] > 0].itertuples():
             ach = 0 if np.isnan(r.points_appraised) else r.points_appraised / r.max_points
             assert r.lost == pytest.approx(shares[r.criterion_code] * (1 - ach))

@@ -369,3 +369,11 @@ def test_inputs_from_held_scores_and_results_give_the_same_answers(sens_con, inp
                                   S.pairwise_flip_for(sens_con, PERIOD, None, u, v, inputs=held))
     pd.testing.assert_frame_equal(S.rank_swing_for(sens_con, PERIOD, None, u).curve,
                                   S.rank_swing_for(sens_con, PERIOD, None, u, inputs=held).curve)
+
+
+@pytest.mark.parametrize("spread", [-0.1, S.SPREAD_MAX + 0.01, 0.95])
+def test_one_spread_limit_everywhere(spread):
+    assert S.spread_problem(spread) and str(S.SPREAD_MAX) in S.spread_problem(spread)
+    with pytest.raises(ValueError):
+        S.draw_weights(np.ones(2), np.ones(1), np.ones((2, 1)), draws=2, spread=spread)
+    assert S.spread_problem(S.SPREAD_MAX) is None and S.spread_problem(0.0) is None

@@ -1,0 +1,57 @@
+"""results: the table every page and `danvan rank` show, read from the store."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from danvan_scoring import results, store
+from danvan_scoring.criteria import default_framework
+from danvan_scoring.ranking import competition_rank
+
+FW = default_framework()
+
+
+def test_self_stage_rows_take_the_appraised_value_of_appraiser_only_criteria():
+    only = next(c.code for c in FW.criteria.values() if c.appraiser_only)
+    other = next(c.code for c in FW.criteria.values() if not c.appraiser_only)
+    scores = pd.DataFrame([
+        ("00001", other, "self", 1.0), ("00001", other, "appraised", 2.0),
+        ("00001", only, "self", 9.0), ("00001", only, "appraised", 3.0),
+    ], columns=["unit_code", "criterion_code", "stage", "value"])
+    rows = results.self_stage_rows(scores, FW).set_index("criterion_code")["value"].to_dict()
+    assert rows == {other: 1.0, only: 3.0}
+
+
+def test_period_results_ranks_eligible_units_and_joins_previous(demo_con):
+    periods = store.periods(demo_con)
+    latest = periods[-1]
+    r = results.period_results(demo_con, latest)
+    assert list(r.columns[:len(results.BASE_COLUMNS)]) == results.BASE_COLUMNS
+    assert r["unit_code"].is_unique and (r["period"] == latest).all()
+    ok = r["eligible"].astype(bool)
+    assert r.loc[~ok, "rank"].isna().all() and r.loc[ok, "rank"].notna().all()
+    assert (r["rank"].astype("Float64") == competition_rank(r["total"], r["eligible"]).astype("Float64")) \
+        .fillna(True).all()
+    prev = results.period_results(demo_con, periods[-2], with_previous=False).set_index("unit_code")
+    both = r[ok & r["unit_code"].isin(prev.index[prev["eligible"].astype(bool)])]
+    assert len(both)
+    assert (both["total_prev"].to_numpy() == prev.loc[both["unit_code"], "total"].to_numpy()).all()
+
+
+def test_gap_is_self_minus_appraised(demo_con):
+    r = results.period_results(demo_con, store.periods(demo_con)[-1], with_previous=False)
+    has = r["total_self"].notna()
+    assert has.any()
+    assert ((r.loc[has, "total_self"] - r.loc[has, "total"]).round(2) == r.loc[has, "gap"]).all()
+
+
+def test_trend_has_one_row_per_period_for_each_unit(demo_con):
+    r = results.period_results(demo_con, store.periods(demo_con)[-1], with_previous=False)
+    code = r["unit_code"].iloc[0]
+    t = results.trend(demo_con, [code])
+    assert set(t["unit_code"]) == {code}
+    assert t["period"].is_unique and set(t["period"]) <= set(store.periods(demo_con))
+
+
+def test_empty_period_gives_an_empty_table_with_columns(empty_con):
+    assert results.scored_units(empty_con, "2025") == []

@@ -13,13 +13,16 @@ under the default profile its share is its framework ``max_points`` and "points 
 from __future__ import annotations
 
 import unicodedata
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from .criteria import NOT_ELIGIBLE_LABEL, Framework, Kind
 from .scoring import build_matrices, points_of
-from .weights import WeightProfile
+
+if TYPE_CHECKING:  # annotations only: weights stores profiles, and scoring stays pure
+    from .weights import WeightProfile
 
 
 # --------------------------------------------------------------------------- weights → points

@@ -15,13 +15,16 @@ evidence) makes the unit "chưa đủ điều kiện xếp loại": shown, never
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from .criteria import NOT_ELIGIBLE, Framework, Kind
 from .tiers import tier_codes_of
-from .weights import WeightProfile
+
+if TYPE_CHECKING:  # annotations only: weights stores profiles, and scoring stays pure
+    from .weights import WeightProfile
 
 
 _KIND_IDS = {k: i for i, k in enumerate(Kind)}

@@ -322,6 +322,8 @@ def rank_table(con, period: str, profile_name: str | None = None) -> pd.DataFram
     out["delta_total"] = r.get("delta_total")
     out["delta_rank"] = r.get("delta_rank")
     out["profile"] = profile.label
+    out["province_rank"] = r["province_rank"]
+    out["tier_self"] = r["tier_self"]
     return out
 
 

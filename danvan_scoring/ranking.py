@@ -60,14 +60,17 @@ def competition_rank(total: pd.Series, eligible: pd.Series | None = None,
     return out
 
 
-def add_ranks(results: pd.DataFrame, block_col: str = "block") -> pd.DataFrame:
-    """Add ``rank`` and ``block_rank`` to a frame with total, eligible and a block column."""
+def add_ranks(results: pd.DataFrame, block_col: str = "block",
+              province_col: str = "province_code") -> pd.DataFrame:
+    """Add ``rank`` (national), ``block_rank`` and ``province_rank`` to a frame with total,
+    eligible and the block / province columns (a missing column gives NA ranks)."""
     out = results.copy()
     out["rank"] = competition_rank(out["total"], out["eligible"])
-    if block_col in out.columns:
-        out["block_rank"] = competition_rank(out["total"], out["eligible"], groups=out[block_col])
-    else:
-        out["block_rank"] = pd.Series(pd.NA, index=out.index, dtype="Int64")
+    for name, col in (("block_rank", block_col), ("province_rank", province_col)):
+        if col in out.columns:
+            out[name] = competition_rank(out["total"], out["eligible"], groups=out[col])
+        else:
+            out[name] = pd.Series(pd.NA, index=out.index, dtype="Int64")
     return sort_for_table(out)
 
 

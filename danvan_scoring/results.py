@@ -62,6 +62,8 @@ def period_results(con, period: str, profile: WeightProfile | None = None, *,
     self_res = score_units(self_stage_rows(scores, fw), fw, profile, stage="self", units=units)
     res["total_self"] = self_res["total"].where(self_res["unit_code"].isin(has_self))
     res["gap"] = (res["total_self"] - res["total"]).round(2)
+    # the tier the self-assessed total would get ("Tốt on self-assessment → Khá after appraisal")
+    res["tier_self"] = self_res["tier"].where(self_res["unit_code"].isin(has_self))
     has_appr = appr["unit_code"].unique()
     res.loc[~res["unit_code"].isin(has_appr), "missing"] = "chưa thẩm định"
 

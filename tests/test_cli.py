@@ -76,6 +76,16 @@ def test_rank_totals_follow_the_default_profile_rule(cli_db):
     assert ranked["rank"].is_monotonic_increasing
     assert (rank[rank["rank"].isna()]["tier"] == "chưa đủ điều kiện xếp loại").all()
     assert rank["eligible"].sum() == len(ranked) > 100
+    # rank within the province: the same rule on the province's own units
+    units = pd.read_csv(io.StringIO(run("units", "--format", "csv", db=cli_db).stdout), dtype=str)
+    prov = ranked.merge(units[["unit_code", "province_code"]], on="unit_code")
+    assert prov["province_code"].nunique() >= 2
+    for _, part in prov.groupby("province_code"):
+        expect = part["total"].rank(method="min", ascending=False).astype(int)
+        assert (part["province_rank"].astype(int) == expect).all()
+    # the self-assessed tier sits beside the appraised one
+    has_self = rank["total_self"].notna() & rank["eligible"]
+    assert rank.loc[has_self, "tier_self"].notna().all() and rank.loc[~rank["total_self"].notna(), "tier_self"].isna().all()
 
 
 def test_rank_json_and_profile(cli_db):

@@ -55,3 +55,20 @@ def test_trend_has_one_row_per_period_for_each_unit(demo_con):
 
 def test_empty_period_gives_an_empty_table_with_columns(empty_con):
     assert results.scored_units(empty_con, "2025") == []
+
+
+def test_province_rank_and_self_tier(demo_con):
+    r = results.period_results(demo_con, store.periods(demo_con)[-1], with_previous=False)
+    ok = r["eligible"].astype(bool)
+    for _, part in r[ok].groupby("province_code"):
+        assert (part["province_rank"] == competition_rank(part["total"])).all()
+    assert r.loc[~ok, "province_rank"].isna().all()
+    fw = store.framework_for_period(demo_con, store.periods(demo_con)[-1])
+    from danvan_scoring.tiers import tier_index, tier_spec
+
+    codes, thr = tier_spec(fw)
+    has = r["total_self"].notna()
+    rows = r[has & ok & (r["vetoes"].fillna("") == "")]
+    expect = [fw.tier_names[codes[i]] for i in tier_index(rows["total_self"].to_numpy(), thr)]
+    assert rows["tier_self"].tolist() == expect
+    assert r.loc[~has, "tier_self"].isna().all()

@@ -324,6 +324,9 @@ def rank_table(con, period: str, profile_name: str | None = None) -> pd.DataFram
     out["profile"] = profile.label
     out["province_rank"] = r["province_rank"]
     out["tier_self"] = r["tier_self"]
+    out["award_eligible"] = r["award_eligible"]
+    out["award_reason"] = r["award_reason"]
+    out["block_leader"] = r["block_leader"]
     return out
 
 

@@ -10,7 +10,7 @@ import unicodedata
 from enum import Enum
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer, model_validator
@@ -180,8 +180,21 @@ class Framework(_Named):
     tiers: list[Tier] = Field(min_length=1)
     vetoes: list[Veto] = Field(default_factory=list)
     groups: list[Group] = Field(min_length=1)
+    # How a tie for block leader is settled among award-eligible units with the same printed
+    # total: a list of group codes (the higher group total wins, in that order; a tie left
+    # after all of them stays open), or "council" (the council decides: always an open tie).
+    # Not set: the scored groups in framework order.
+    leader_tie_break: list[Code] | Literal["council"] | None = None
 
     model_config = ConfigDict(extra="forbid", frozen=True, ignored_types=(cached_property,))
+
+    @model_serializer(mode="wrap")
+    def _omit_unset_rules(self, handler):
+        # a framework stored before 'leader_tie_break' existed must serialise exactly as before
+        data = handler(self)
+        if isinstance(data, dict) and data.get("leader_tie_break") is None:
+            data.pop("leader_tie_break", None)
+        return data
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -217,6 +230,10 @@ class Framework(_Named):
                 )
             if v.cap_tier not in tier_codes:
                 raise ValueError(f"quy tắc loại trừ '{v.code}': không có mức xếp loại '{v.cap_tier}'")
+        if isinstance(self.leader_tie_break, list):
+            unknown = [g for g in self.leader_tie_break if g not in seen]
+            if unknown:
+                raise ValueError(f"leader_tie_break: không có nhóm {', '.join(unknown)}")
         return self
 
     # --- lookups -------------------------------------------------------------------------
@@ -236,6 +253,13 @@ class Framework(_Named):
     def scored_groups(self) -> list[Group]:
         """Groups that carry ordinary points (they have a sub-score column)."""
         return [g for g in self.groups if g.ordinary_max > 0]
+
+    @property
+    def tie_break_groups(self) -> list[str] | None:
+        """Groups that settle a tie for block leader, in order; None: the council decides."""
+        if self.leader_tie_break == "council":
+            return None
+        return list(self.leader_tie_break or [g.code for g in self.scored_groups])
 
     @cached_property
     def tier_names(self) -> dict[str, str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from . import store
+from .awards import award_standing
 from .ranking import add_ranks, rank_change
 from .scoring import score_units
 from .weights import WeightProfile, official_profile
@@ -72,7 +73,7 @@ def period_results(con, period: str, profile: WeightProfile | None = None, *,
     res = res.merge(info, on="unit_code", how="left")
     blk = store.unit_blocks(con, period).rename(columns={"block_code": "block"})
     res = res.merge(blk, on="unit_code", how="left")
-    res = add_ranks(res, "block")
+    res = award_standing(add_ranks(res, "block"), fw)
     res["period"] = period
     res["profile"] = profile.label
     if with_previous:

@@ -83,6 +83,11 @@ def test_rank_totals_follow_the_default_profile_rule(cli_db):
     for _, part in prov.groupby("province_code"):
         expect = part["total"].rank(method="min", ascending=False).astype(int)
         assert (part["province_rank"].astype(int) == expect).all()
+    # a veto bars the award and the block lead, not the rank
+    assert {"award_eligible", "award_reason", "block_leader"} <= set(rank.columns)
+    assert (rank.groupby("block")["block_leader"].sum() <= 1).all() and rank["block_leader"].sum() > 0
+    assert rank.loc[rank["block_leader"], "award_eligible"].all()
+    assert rank.loc[~rank["award_eligible"], "award_reason"].notna().all()
     # the self-assessed tier sits beside the appraised one
     has_self = rank["total_self"].notna() & rank["eligible"]
     assert rank.loc[has_self, "tier_self"].notna().all() and rank.loc[~rank["total_self"].notna(), "tier_self"].isna().all()

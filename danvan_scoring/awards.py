@@ -21,10 +21,24 @@ from .ranking import rounded_cents
 
 VETO_REASON = "vi phạm điều kiện loại trừ: {names}"
 
+# A unit's standing in a period: ranked; incomplete (required values or evidence still
+# missing: not ranked *yet*, and not a sanction); not_eligible (a condition the framework
+# names). Until periods close for input (the annual cycle), missing data is "incomplete".
+STATUSES = ("ranked", "incomplete", "not_eligible")
+STATUS_LABELS = {"ranked": "Đã xếp hạng", "incomplete": "Chưa đủ dữ liệu",
+                 "not_eligible": "Không đủ điều kiện xếp loại"}
+
+
+def status_of(res: pd.DataFrame) -> pd.Series:
+    """``status`` per unit from the results' eligibility (see :data:`STATUSES`)."""
+    ranked = res["eligible"].fillna(False).astype(bool)
+    return pd.Series(np.where(ranked, "ranked", "incomplete"), index=res.index, dtype=object)
+
 
 def award_standing(res: pd.DataFrame, fw: Framework, block_col: str = "block") -> pd.DataFrame:
-    """``res`` with award_eligible, award_reason, block_leader and leader_tie added."""
+    """``res`` with status, award_eligible, award_reason, block_leader and leader_tie added."""
     out = res.copy()
+    out["status"] = status_of(out)
     ranked = out["eligible"].fillna(False).astype(bool).to_numpy()
     veto_names = {v.code: v.name for v in fw.vetoes}
     vetoes = out["vetoes"].fillna("").astype(str) if "vetoes" in out.columns else pd.Series("", index=out.index)

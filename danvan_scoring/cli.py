@@ -327,6 +327,7 @@ def rank_table(con, period: str, profile_name: str | None = None) -> pd.DataFram
     out["award_eligible"] = r["award_eligible"]
     out["award_reason"] = r["award_reason"]
     out["block_leader"] = r["block_leader"]
+    out["status"] = r["status"]
     return out
 
 

@@ -83,6 +83,9 @@ def test_rank_totals_follow_the_default_profile_rule(cli_db):
     for _, part in prov.groupby("province_code"):
         expect = part["total"].rank(method="min", ascending=False).astype(int)
         assert (part["province_rank"].astype(int) == expect).all()
+    # missing data is "incomplete", not a sanction
+    assert set(rank["status"]) <= {"ranked", "incomplete", "not_eligible"}
+    assert (rank["status"] == "ranked").sum() == len(ranked) and (rank["status"] == "incomplete").any()
     # a veto bars the award and the block lead, not the rank
     assert {"award_eligible", "award_reason", "block_leader"} <= set(rank.columns)
     assert (rank.groupby("block")["block_leader"].sum() <= 1).all() and rank["block_leader"].sum() > 0

@@ -31,6 +31,8 @@ class BlockRule(BaseModel):
 class BlockRules(BaseModel):
     model_config = ConfigDict(extra="forbid")
     rules: list[BlockRule] = Field(min_length=1)
+    # appended to every block these rules build, until the council imports its real list
+    provisional_mark: str = ""
 
 
 def load_rules(path: Path = DEFAULT_RULES) -> BlockRules:
@@ -59,11 +61,11 @@ def default_blocks(units: pd.DataFrame, rules: BlockRules | None = None) -> tupl
                 parts = np.array_split(np.arange(len(order)), max(n, 1))
                 for k, idx in enumerate(parts, start=1):
                     code = f"{prov}-{rule.code}{k}"
-                    blocks.append((code, f"{rule.name} {k}", prov))
+                    blocks.append((code, f"{rule.name} {k}{rules.provisional_mark}", prov))
                     assign += [(u, code) for u in order["unit_code"].iloc[idx]]
             else:
                 code = f"{prov}-{rule.code}"
-                blocks.append((code, rule.name, prov))
+                blocks.append((code, f"{rule.name}{rules.provisional_mark}", prov))
                 assign += [(u, code) for u in sub["unit_code"]]
     return (pd.DataFrame(blocks, columns=["block_code", "name", "province_code"]),
             pd.DataFrame(assign, columns=["unit_code", "block_code"]))

@@ -144,7 +144,7 @@ def test_ranking_type_and_block_filters(leader):
     at.multiselect(key="rank_type").unselect("phuong").run()
     at.multiselect(key="rank_block").select("42-X2").run()
     t = at.dataframe[0].value
-    assert set(t["Khối thi đua"]) == {"Cụm xã 2"} and set(t["Tỉnh"]) == {"Hà Tĩnh"}
+    assert set(t["Khối thi đua"]) == {"Cụm xã 2 (khối tạm, tự động)"} and set(t["Tỉnh"]) == {"Hà Tĩnh"}
     at.multiselect(key="rank_block").unselect("42-X2").run()
 
 

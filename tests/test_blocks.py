@@ -46,3 +46,14 @@ def test_bad_block_list(empty_con, tmp_path):
     g.write_text("unit_code,block_code,block_name\n00004,X,Cụm\n18073,X,Cụm\n", encoding="utf-8")
     with pytest.raises(ValueError, match="nhiều tỉnh"):
         blocks.read_assignments(g, store.units(empty_con))
+
+
+def test_default_blocks_are_marked_provisional_until_a_real_list_is_imported():
+    import pandas as pd
+
+    from danvan_scoring.blocks import default_blocks
+
+    units = pd.DataFrame({"unit_code": ["1", "2"], "unit_type": ["xa", "phuong"], "province_code": ["42", "42"],
+                          "lat": [18.0, 18.1]})
+    blocks, _ = default_blocks(units)
+    assert blocks["name"].str.endswith("(khối tạm, tự động)").all()

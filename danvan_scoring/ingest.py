@@ -19,7 +19,6 @@ import hashlib
 import io
 import math
 import re
-import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
@@ -30,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .export import neutralise_formulas, safe_cell  # noqa: F401 — part of this module's contract
 from .criteria import Framework, Kind
+from .text import fold, nfc, show
 
 MAX_BYTES = 50 * 1024 * 1024
 MAX_LISTED = 1000  # problems listed one by one; the rest are counted
@@ -57,14 +57,8 @@ class Problem:
             where.append(f"cột '{self.column}'" if where else f"Cột '{self.column}'")
         head = ", ".join(where) if where else "Tệp"
         if self.value is not None:
-            return f"{head}: '{_show(self.value)}' — {self.reason}"
+            return f"{head}: '{show(self.value)}' — {self.reason}"
         return f"{head}: {self.reason}"
-
-
-def _show(value: str, limit: int = 60) -> str:
-    """A cell value printable on one line (control characters escaped, long text cut)."""
-    text = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in str(value))
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _empty_rows() -> pd.DataFrame:
@@ -177,18 +171,6 @@ _VI_LETTERS = (
     "aàáảãạăằắẳẵặâầấẩẫậeèéẻẽẹêềếểễệiìíỉĩịoòóỏõọôồốổỗộơờớởỡợuùúủũụưừứửữựyỳýỷỹỵđ"
 )
 _VI_ALLOWED = set(_VI_LETTERS + _VI_LETTERS.upper()) | set("–—‘’“”…•°·×±²³½¼¾€£§©®™«»\u00a0\u2009\u202f")
-
-
-def nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
-
-
-def fold(text: str) -> str:
-    """Lower case without diacritics, punctuation as single spaces: 'Mã  Đơn-vị' → 'ma don vi'."""
-    text = unicodedata.normalize("NFD", str(text).strip().casefold())
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).replace("đ", "d")
-    text = re.sub(r"[^0-9a-z]+", " ", text)
-    return text.strip()
 
 
 # header (folded) → field

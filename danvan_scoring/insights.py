@@ -12,13 +12,13 @@ under the default profile its share is its framework ``max_points`` and "points 
 
 from __future__ import annotations
 
-import unicodedata
 
 import numpy as np
 import pandas as pd
 
 from .criteria import NOT_ELIGIBLE, Framework, Kind
 from .scoring import build_matrices, points_of
+from .text import fold
 from .weights import WeightProfile
 
 NOT_ELIGIBLE_LABEL = "Chưa đủ điều kiện"
@@ -214,12 +214,6 @@ def movers(res: pd.DataFrame, n: int = 10) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 # --------------------------------------------------------------------------- filters
-def fold(text: str) -> str:
-    """Lower case without diacritics: 'Xã Đức Đồng' → 'xa duc dong' (for search)."""
-    text = unicodedata.normalize("NFD", str(text).casefold())
-    return "".join(ch for ch in text if not unicodedata.combining(ch)).replace("đ", "d")
-
-
 def filter_results(res: pd.DataFrame, *, search: str = "", provinces=None, blocks=None, tiers=None,
                    unit_types=None) -> pd.DataFrame:
     """Rows matching every given filter; ``tiers`` holds tier codes, None = not eligible."""

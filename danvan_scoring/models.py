@@ -37,10 +37,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from . import ingest, store
-from .criteria import DERIVED_METRICS, Framework, nfc
-from .ingest import ImportResult, ParsedUpload, Problem, UploadRejected, fold
+from .criteria import DERIVED_METRICS, Framework
+from .ingest import ImportResult, ParsedUpload, Problem, UploadRejected
 from .messages import validate_file
 from .paths import DATA_DIR
+from .text import fold, nfc
 
 MODELS_DIR = DATA_DIR / "models"
 RUBRIC_FILE = MODELS_DIR / "rubric.yaml"

@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from danvan_scoring import models, store
-from danvan_scoring.ingest import fold
+from danvan_scoring.text import fold
 from pages import common
 
 STATUS_COLORS = {

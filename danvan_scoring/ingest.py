@@ -13,52 +13,28 @@ unit codes, a few dozen criteria) mapped back by integer codes, never row by row
 
 from __future__ import annotations
 
-import csv
 import difflib
-import hashlib
-import io
 import math
 import re
-import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from .export import neutralise_formulas, safe_cell  # noqa: F401 — part of this module's contract
+from . import store
 from .criteria import Framework, Kind
-from .text import fold, nfc, show
+from .derived import refuse_derived
+from .export import neutralise_formulas, safe_cell  # noqa: F401 — part of this module's contract
+from .tabular import HEADER_SCAN_ROWS, Grid, Limits, check_bytes, read_grid
+from .text import fold, nfc
+from .uploads import (MAX_BYTES, MAX_LISTED, ImportResult, ParsedUpload, Problem, Problems,  # noqa: F401
+                      UploadRejected, content_hash, explain_write_errors, read_safely)
 
-MAX_BYTES = 50 * 1024 * 1024
-MAX_LISTED = 1000  # problems listed one by one; the rest are counted
-HEADER_SCAN_ROWS = 30  # title rows above the header that we look through
+PERIOD_RE = store.PERIOD_RE
 LONG_COLUMNS = ["unit_code", "period", "criterion_code", "score", "stage", "evidence", "note"]
 ROW_COLUMNS = ["unit_code", "period", "criterion_code", "stage", "value", "evidence", "note"]
-PERIOD_RE = re.compile(r"^\d{4}(-(H[12]|Q[1-4]))?$")
-
-
-# =========================================================================== contract
-@dataclass
-class Problem:
-    """One problem, located the way the user sees the file in Excel."""
-
-    row: int | None
-    column: str | None
-    value: str | None
-    reason: str
-
-    def line(self) -> str:
-        where = []
-        if self.row is not None:
-            where.append(f"Dòng {self.row}")
-        if self.column is not None:
-            where.append(f"cột '{self.column}'" if where else f"Cột '{self.column}'")
-        head = ", ".join(where) if where else "Tệp"
-        if self.value is not None:
-            return f"{head}: '{show(self.value)}' — {self.reason}"
-        return f"{head}: {self.reason}"
 
 
 def _empty_rows() -> pd.DataFrame:
@@ -73,81 +49,6 @@ def _empty_rows() -> pd.DataFrame:
             "note": pd.Series([], dtype="str"),
         }
     )
-
-
-@dataclass
-class ParsedUpload:
-    """The outcome of reading one file: the valid rows and every problem found.
-
-    ``rows`` holds the rows that passed validation even when there are problems, so a
-    preview can show them; importing requires ``ok``.
-    """
-
-    rows: pd.DataFrame
-    problems: list[Problem]
-    ignored_columns: list[str]
-    layout: str
-    content_hash: str
-    problem_count: int = 0  # all problems, including those beyond the listed MAX_LISTED
-    blank_cells: int = 0  # empty score cells that were skipped (e.g. an unfilled template)
-    duplicate_rows: int = 0  # identical repeated rows that were kept once
-    encoding: str | None = None
-    delimiter: str | None = None
-    sheet: str | None = None
-    header_row: int | None = None
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def problems_frame(self) -> pd.DataFrame:
-        """The problems as a table (for the app's table and its downloadable CSV)."""
-        return pd.DataFrame(
-            [{"dong": p.row, "cot": p.column, "gia_tri": p.value, "ly_do": p.reason} for p in self.problems],
-            columns=["dong", "cot", "gia_tri", "ly_do"],
-        )
-
-
-class UploadRejected(Exception):
-    """The file was not imported; ``problems`` says why, one line each."""
-
-    def __init__(self, problems: list[Problem], parsed: ParsedUpload | None = None):
-        self.problems = problems
-        self.parsed = parsed
-        count = parsed.problem_count if parsed is not None else len(problems)
-        self.count = count  # every problem, including those beyond the listed ones
-        first = problems[0].line() if problems else ""
-        super().__init__(f"Tệp bị từ chối: {count} lỗi. {first}")
-
-
-@dataclass
-class ImportResult:
-    """What an import did: the batch written (or that would be, for a dry run)."""
-
-    batch_id: int | None
-    new: int
-    changed: int
-    unchanged: int
-    skipped_duplicate: bool
-    dry_run: bool
-    rows: int
-    parsed: ParsedUpload = field(repr=False)
-
-    @property
-    def ignored_columns(self) -> list[str]:
-        return self.parsed.ignored_columns
-
-    def summary(self) -> str:
-        if self.dry_run:
-            head = "Chạy thử (không ghi gì)"
-        elif self.skipped_duplicate:
-            head = "Không có gì thay đổi (tệp đã được nhập trước đó)"
-        else:
-            head = f"Đã nhập lô số {self.batch_id}"
-        text = f"{head}: {self.rows} dòng — {self.new} mới, {self.changed} thay đổi, {self.unchanged} không đổi"
-        if self.parsed.ignored_columns:
-            text += "; bỏ qua các cột: " + ", ".join(f"'{c}'" for c in self.parsed.ignored_columns)
-        return text
 
 
 class ScoreRow(BaseModel):
@@ -167,14 +68,10 @@ class ScoreRow(BaseModel):
 
 
 # =========================================================================== text helpers
-_VI_LETTERS = (
-    "aàáảãạăằắẳẵặâầấẩẫậeèéẻẽẹêềếểễệiìíỉĩịoòóỏõọôồốổỗộơờớởỡợuùúủũụưừứửữựyỳýỷỹỵđ"
-)
-_VI_ALLOWED = set(_VI_LETTERS + _VI_LETTERS.upper()) | set("–—‘’“”…•°·×±²³½¼¾€£§©®™«»\u00a0\u2009\u202f")
 
 
 # header (folded) → field
-_HEADER_SYNONYMS: dict[str, list[str]] = {
+HEADER_SYNONYMS: dict[str, list[str]] = {
     "unit_code": [
         "unit code", "unit", "unit id", "ma don vi", "ma dv", "ma xa", "ma phuong", "ma xa phuong",
         "ma dac khu", "ma dvhc", "ma don vi hanh chinh", "ma co quan", "ma", "code", "ma so",
@@ -195,7 +92,7 @@ _HEADER_SYNONYMS: dict[str, list[str]] = {
     "evidence": ["evidence", "minh chung", "tai lieu minh chung", "link minh chung"],
     "note": ["note", "notes", "ghi chu", "comment", "nhan xet", "giai trinh"],
 }
-HEADER_FIELDS = {syn: fld for fld, syns in _HEADER_SYNONYMS.items() for syn in syns}
+HEADER_FIELDS = {syn: fld for fld, syns in HEADER_SYNONYMS.items() for syn in syns}
 FIELD_LABELS = {
     "unit_code": "mã đơn vị (unit_code)",
     "period": "kỳ đánh giá (period)",
@@ -230,37 +127,16 @@ def read_upload(
     return _read_safely(data, filename, lambda p: framework, unit_codes, period, stage, sheet, max_bytes)
 
 
-def _read_safely(data, filename, framework_for, unit_codes, period, stage, sheet, max_bytes) -> ParsedUpload:
-    try:
-        content_hash = hashlib.sha256(data).hexdigest()
-    except TypeError:
-        data, content_hash = b"", hashlib.sha256(b"").hexdigest()
-    try:
-        return _Reader(data, filename or "", framework_for, unit_codes or {}, period, stage, sheet,
-                       max_bytes, content_hash).run()
-    except MemoryError:
-        reason = "tệp quá lớn để đọc trong bộ nhớ hiện có; hãy chia nhỏ tệp"
-    except Exception as exc:  # the promise: no traceback ever reaches a user
-        reason = f"lỗi không mong đợi khi đọc tệp ({type(exc).__name__}); hãy gửi tệp này cho quản trị viên"
-    return _rejected(content_hash, [Problem(None, None, None, reason)])
+def _read_safely(data, filename, framework_for, unit_codes, period, stage, sheet, max_bytes,
+                 limits: Limits | None = None) -> ParsedUpload:
+    data, digest = content_hash(data)
+    reader = _Reader(data, filename or "", framework_for, unit_codes or {}, period, stage, sheet, max_bytes, digest,
+                     limits)
+    return read_safely(reader.run, filename, lambda problems: _rejected(digest, problems))
 
 
 def _rejected(content_hash: str, problems: list[Problem], layout: str = "long", **kw) -> ParsedUpload:
     return ParsedUpload(_empty_rows(), problems, [], layout, content_hash, problem_count=len(problems), **kw)
-
-
-def explain_write_errors(write, *args, **kwargs):
-    """Run a batch writer; a database failure becomes one Vietnamese line (the transaction
-    was rolled back, so nothing was written)."""
-    from . import store
-
-    try:
-        return write(*args, **kwargs)
-    except store.StoreError:
-        raise
-    except Exception as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise store.StoreError(f"Không ghi được vào cơ sở dữ liệu: {first}. Không có dữ liệu nào được ghi.") from None
 
 
 def import_file(
@@ -281,8 +157,6 @@ def import_file(
     Raises ``UploadRejected`` with every problem when the file has any; database errors
     come out as ``store.StoreError`` with a one-line message.
     """
-    from . import store  # imported here so that read_upload stays usable without a database
-
     def tell(fraction: float, message: str) -> None:
         if progress is not None:
             progress(fraction, message)
@@ -317,20 +191,9 @@ def import_file(
 
 
 # =========================================================================== the reader
-@dataclass
-class _Table:
-    """A parsed grid: raw header cells, string columns, and each row's number in Excel."""
-
-    header: list[str]
-    columns: list[pd.Series]  # str dtype, NaN for empty
-    rownum: np.ndarray  # int64, 1-based as shown in Excel
-    header_row: int
-    decimal_comma: bool
-    problems: list[Problem] = field(default_factory=list)
-
-
 class _Reader:
-    def __init__(self, data, filename, framework_for, unit_codes, period, stage, sheet, max_bytes, content_hash):
+    def __init__(self, data, filename, framework_for, unit_codes, period, stage, sheet, max_bytes, content_hash,
+                 limits: Limits | None = None):
         self.data = data
         self.filename = filename
         self.framework_for = framework_for
@@ -340,29 +203,22 @@ class _Reader:
         self.sheet = sheet
         self.max_bytes = max_bytes
         self.hash = content_hash
+        self.limits = limits
         self.info: dict[str, Any] = {}
 
     # ----------------------------------------------------------------------- top
     def run(self) -> ParsedUpload:
-        data = self.data
-        if len(data) > self.max_bytes:
-            return self._fail(f"tệp quá lớn ({_mb(len(data))}); giới hạn là {_mb(self.max_bytes)}. "
-                              "Hãy chia tệp theo kỳ hoặc theo tỉnh")
-        if not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
-            return self._fail("tệp trống, không có dữ liệu")
+        refused = check_bytes(self.data, self.max_bytes)
+        if refused:
+            return self._fail(refused)
         arg_problems = self._check_arguments()
         if arg_problems:
             return _rejected(self.hash, arg_problems)
-        kind = _sniff(data)
-        if kind == "xlsx":
-            table = self._read_xlsx()
-        elif kind == "text":
-            table = self._read_text()
-        else:
-            return self._fail(kind)
-        if isinstance(table, list):
-            return _rejected(self.hash, table, **self.info)
-        return self._validate(table)
+        grid = read_grid(self.data, header_score=_header_score, no_header=self._no_header, sheet=self.sheet,
+                         limits=self.limits, info=self.info)
+        if isinstance(grid, list):
+            return _rejected(self.hash, grid, **self.info)
+        return self._validate(grid)
 
     def _fail(self, reason: str) -> ParsedUpload:
         return _rejected(self.hash, [Problem(None, None, None, reason)], **self.info)
@@ -372,112 +228,21 @@ class _Reader:
         if self.stage_arg is not None and _stage_of(self.stage_arg) is None:
             out.append(Problem(None, None, self.stage_arg,
                                "giai đoạn không hợp lệ; chỉ nhận 'self' (tự chấm) hoặc 'appraised' (thẩm định)"))
-        if self.period_arg is not None and _period_of(self.period_arg) is None:
-            out.append(Problem(None, None, self.period_arg, _PERIOD_BAD))
+        if self.period_arg is not None and period_of(self.period_arg) is None:
+            out.append(Problem(None, None, self.period_arg, PERIOD_BAD))
         return out
 
-    # ----------------------------------------------------------------------- text files
-    def _read_text(self) -> _Table | list[Problem]:
-        data = self.data
-        if data.isascii():  # the common national export: no decoding, no copies of the text
-            if b"\x00" in data[:100_000] or _binary_share(data[:4096].decode("ascii")) > 0.1:
-                return [Problem(None, None, None, _NOT_TABULAR)]
-            self.info["encoding"] = "ascii"
-            text = None
-            head = data[:1_000_000].decode("ascii")
-        else:
-            text, encoding, problem = _decode(data)
-            self.info["encoding"] = encoding
-            if problem:
-                return [Problem(None, None, None, problem)]
-            if "\x00" in text[:100_000] or _binary_share(text[:4096]) > 0.1:
-                return [Problem(None, None, None, _NOT_TABULAR)]
-            bad = _mojibake(text)
-            if bad:
-                return [Problem(None, None, bad, "tệp có chữ bị lỗi mã hóa (mojibake, ví dụ 'Ä‘' thay cho 'đ'): "
-                                "tệp đã bị chuyển bảng mã sai trước đó. Hãy lấy lại tệp gốc hoặc sửa các chữ "
-                                "này, lưu dạng 'CSV UTF-8'")]
-            if "\ufffd" in text:
-                line = text[: text.index("\ufffd")].count("\n") + 1
-                return [Problem(line, None, None, "tệp có ký tự lỗi '\ufffd' (chữ đã bị hỏng khi chuyển bảng "
-                                "mã); hãy sửa hoặc lấy lại tệp gốc")]
-            text = nfc(text)
-            head = text[:1_000_000]
-        head_lines = _lines(head)[: HEADER_SCAN_ROWS + 1]
-        found = _find_header_text(head_lines)
-        if found is None:
-            return [self._no_header_problem(_guess_cells(head_lines))]
-        delimiter, idx, header = found
-        self.info["delimiter"] = delimiter
-        self.info["header_row"] = idx + 1
-        offset = sum(len(line) for line in head_lines[:idx])
-        body = data[offset:] if text is None else text[offset:].encode("utf-8")
-        table = _parse_fast(body, delimiter, len(header), idx + 1)
-        if table is None:
-            table = _parse_slow(body.decode("utf-8"), delimiter, len(header), idx + 1)
-        columns, rownum, problems = table
-        return _Table(header, columns, rownum, idx + 1, delimiter != ",", problems)
-
-    # ----------------------------------------------------------------------- xlsx
-    def _read_xlsx(self) -> _Table | list[Problem]:
-        import openpyxl
-
-        try:
-            wb = openpyxl.load_workbook(io.BytesIO(self.data), read_only=True, data_only=True)
-        except zipfile.BadZipFile:
-            return [Problem(None, None, None, "tệp XLSX bị hỏng (không giải nén được); hãy mở bằng Excel và lưu lại")]
-        except Exception:
-            return [Problem(None, None, None, "không phải tệp XLSX hợp lệ (có thể là tệp nén .zip hoặc tài liệu "
-                            "khác); hãy lưu bảng điểm dạng .xlsx hoặc CSV UTF-8")]
-        try:
-            names = wb.sheetnames
-            if self.sheet is not None:
-                match = [n for n in names if fold(n) == fold(self.sheet)]
-                if not match:
-                    return [Problem(None, None, self.sheet, "không có trang tính (sheet) này; các trang có trong tệp: "
-                                    + ", ".join(f"'{n}'" for n in names))]
-                ws = wb[match[0]]
-            else:
-                ws = wb.worksheets[0]
-            self.info["sheet"] = ws.title
-            rows = [[_cell_text(v) for v in row] for row in ws.iter_rows(min_row=1, values_only=True)]
-        finally:
-            wb.close()
-        while rows and not any(c is not None for c in rows[-1]):
-            rows.pop()
-        if not rows:
-            others = f" Các trang khác: {', '.join(names[1:])}." if len(names) > 1 and self.sheet is None else ""
-            return [Problem(None, None, None, f"trang tính '{ws.title}' trống.{others}")]
-        head = rows[: HEADER_SCAN_ROWS + 1]
-        idx = _find_header_rows([[c or "" for c in r] for r in head])
-        if idx is None:
-            p = self._no_header_problem([[c or "" for c in r] for r in head])
-            if len(names) > 1 and self.sheet is None:
-                p.reason += f" (đang đọc trang đầu tiên '{ws.title}'; các trang khác: {', '.join(names[1:])})"
-            return [p]
-        self.info["header_row"] = idx + 1
-        header = [nfc(c or "") for c in rows[idx]]
-        width = max(len(header), max((len(r) for r in rows[idx + 1:]), default=0))
-        header += [""] * (width - len(header))
-        body = rows[idx + 1:]
-        cols = []
-        for j in range(width):
-            values = [nfc(r[j]) if j < len(r) and r[j] is not None else None for r in body]
-            cols.append(_strings(values))
-        rownum = np.arange(idx + 2, idx + 2 + len(body), dtype=np.int64)
-        return _Table(header, cols, rownum, idx + 1, True, [])
-
-    def _no_header_problem(self, head: list[list[str]]) -> Problem:
+    @staticmethod
+    def _no_header(head: list[list[str]]) -> str:
         seen = next((r for r in head if any(c.strip() for c in r)), [])
         shown = ", ".join(f"'{c.strip()}'" for c in seen[:8] if c.strip())
-        return Problem(None, None, None,
-                       "không tìm thấy dòng tiêu đề có cột mã đơn vị (unit_code / 'Mã đơn vị' / 'Mã xã') và cột "
+        return ("không tìm thấy dòng tiêu đề có cột mã đơn vị (unit_code / 'Mã đơn vị' / 'Mã xã') và cột "
                        "mã tiêu chí, điểm hoặc kỳ đánh giá trong "
                        f"{HEADER_SCAN_ROWS} dòng đầu" + (f"; dòng đầu tiên có: {shown}" if shown else ""))
 
     # ----------------------------------------------------------------------- validation
-    def _validate(self, t: _Table) -> ParsedUpload:
-        problems = _Problems()
+    def _validate(self, t: Grid) -> ParsedUpload:
+        problems = Problems()
         for p in t.problems:
             problems.add(p)
         roles, ignored, layout, header_problems = _assign_columns(t.header, self.framework_for, self.period_arg)
@@ -499,11 +264,11 @@ class _Reader:
             return t.header[roles[role]].strip() if role in roles else None
 
         # --- value columns first: a row without any value is an unfilled template row, skipped
-        vcols = [_Column(t.columns[s.index], lambda v: _number_of(v, t.decimal_comma)) for s in specs]
+        vcols = [_Column(t.columns[s.index], lambda v: number_of(v, t.decimal_comma)) for s in specs]
         has_value = np.zeros(n, dtype=bool)
         for vc in vcols:
             has_value |= ~vc.missing
-        unit = _Column(col("unit_code"), _unit_of)
+        unit = _Column(col("unit_code"), unit_code_of)
         blank = int(sum(int((vc.missing & ~unit.missing).sum()) for vc in vcols))
         if not has_value.any():
             anything = any(c.notna().any() for c in t.columns)
@@ -513,9 +278,9 @@ class _Reader:
         active = has_value
 
         unit_reason = self._unit_messages(unit, col("unit_name"))
-        per_default = _period_of(self.period_arg) if self.period_arg else None
+        per_default = period_of(self.period_arg) if self.period_arg else None
         if "period" in roles:
-            per = _Column(col("period"), lambda v: (_period_of(v),), default=per_default)
+            per = _Column(col("period"), lambda v: (period_of(v),), default=per_default)
         else:
             per = _Column.constant(n, per_default)
         stage_default = _stage_of(self.stage_arg) or "appraised"
@@ -545,7 +310,7 @@ class _Reader:
         report(m, hdr("unit_code"), "thiếu mã đơn vị")
         row_bad |= m
         m = active & per.bad
-        report(m, hdr("period"), _PERIOD_BAD, per)
+        report(m, hdr("period"), PERIOD_BAD, per)
         row_bad |= m
         period_bad = m.copy()
         for p_idx, p in per.distinct_indices():
@@ -609,8 +374,6 @@ class _Reader:
             order = np.argsort(rownum, kind="stable")
             rows, key, rownum = rows.iloc[order].reset_index(drop=True), key[order], rownum[order]
         # criteria the framework derives from the model registry cannot be typed in
-        from .models import refuse_derived
-
         for problem in refuse_derived(rows.assign(_row=rownum), self.framework_for,
                                       hdr("criterion_code") if layout == "long" else None):
             problems.add(problem)
@@ -699,7 +462,7 @@ class _Reader:
         report(selfish, column, lambda i, raw: reasons[int(row_slot[i])][2], vc)
         return active & ~r_absent & ~bad_range & ~selfish
 
-    def _duplicates(self, rows, key, rownum, problems: "_Problems") -> tuple[pd.DataFrame, int]:
+    def _duplicates(self, rows, key, rownum, problems: Problems) -> tuple[pd.DataFrame, int]:
         """The same key twice: identical rows are kept once, different values are a problem."""
         if len(rows) < 2:
             return rows, 0
@@ -748,7 +511,7 @@ class _Reader:
         def message(raw: str) -> str:
             if raw in cache:
                 return cache[raw]
-            norm = _unit_of(raw)[0] or str(raw).strip()
+            norm = unit_code_of(raw)[0] or str(raw).strip()
             hint = None
             if len(cache) < 200:  # closest matches cost time; the first 200 distinct codes get one
                 nm = name_of_raw.get(raw)
@@ -757,7 +520,7 @@ class _Reader:
                     close = [f] if f in by_name else difflib.get_close_matches(f, list(by_name), n=1, cutoff=0.75)
                     hint = by_name[close[0]] if close else None
                 if hint is None and codes_list:
-                    hint = _closest_code(norm, codes_list)
+                    hint = closest_code(norm, codes_list)
             if not known:
                 text = f"không có đơn vị mã '{norm}' (danh sách đơn vị đang trống)"
             elif hint:
@@ -868,7 +631,7 @@ class _Column:
         return list(self._raw[self.idx[rows]])
 
 
-def _closest_code(code: str, codes: list[str]) -> str | None:
+def closest_code(code: str, codes: list[str]) -> str | None:
     """The known code a typo most likely meant: one digit wrong, two digits swapped, else difflib."""
     same = [c for c in codes if len(c) == len(code)]
     one_off = [c for c in same if sum(a != b for a, b in zip(c, code)) == 1]
@@ -910,45 +673,12 @@ def _clean_text(series: pd.Series | None) -> pd.Series | None:
     return s.where(s != "", None)
 
 
-class _Problems:
-    """Collects problems; lists the first MAX_LISTED and counts the rest."""
-
-    def __init__(self):
-        self.items: list[Problem] = []
-        self.total = 0
-
-    def add(self, p: Problem, counted: bool = False) -> None:
-        if not counted:
-            self.total += 1
-        if len(self.items) < MAX_LISTED:
-            self.items.append(p)
-
-    def count(self, k: int) -> None:
-        self.total += k
-
-    def room(self) -> int:
-        return max(0, MAX_LISTED - len(self.items))
-
-    @property
-    def any(self) -> bool:
-        return self.total > 0
-
-    def listed(self) -> list[Problem]:
-        items = sorted(self.items, key=lambda p: (p.row is not None, p.row or 0))
-        if self.total > len(items):
-            items.append(Problem(None, None, None, f"còn {self.total - len(items)} lỗi khác không liệt kê "
-                                 f"(tổng cộng {self.total} lỗi); hãy sửa các lỗi trên rồi nhập lại"))
-        return items
-
-
 # =========================================================================== value normalisers
-_PERIOD_BAD = "kỳ đánh giá không hợp lệ; dùng dạng 2025, 2025-H1 (6 tháng) hoặc 2025-Q3 (quý)"
+PERIOD_BAD = "kỳ đánh giá không hợp lệ; dùng dạng 2025, 2025-H1 (6 tháng) hoặc 2025-Q3 (quý)"
 _STAGE_VI = {"self": "tự chấm", "appraised": "thẩm định"}
-_NOT_TABULAR = ("không phải tệp CSV hay XLSX (nội dung không phải bảng chữ); hãy lưu bảng điểm từ Excel dạng "
-                "'CSV UTF-8' hoặc '.xlsx'")
 
 
-def _unit_of(raw: Any) -> tuple:
+def unit_code_of(raw: Any) -> tuple:
     s = str(raw)
     if len(s) == 5 and s.isdigit():
         return (s,)
@@ -962,7 +692,7 @@ def _unit_of(raw: Any) -> tuple:
     return (None,)
 
 
-def _period_of(raw: Any) -> str | None:
+def period_of(raw: Any) -> str | None:
     s = nfc(str(raw)).strip().upper()
     s = re.sub(r"^(NĂM|NAM|KỲ|KY)\s+", "", s)
     s = re.sub(r"\.0+$", "", s)
@@ -998,7 +728,7 @@ def _unknown_criterion(raw: str | None, known: Mapping[str, Any]) -> str:
     return f"không có tiêu chí này trong bộ tiêu chí (các mã: {', '.join(codes)}){hint}"
 
 
-def _number_of(raw: Any, decimal_comma: bool) -> tuple:
+def number_of(raw: Any, decimal_comma: bool) -> tuple:
     s = str(raw).strip().replace("\u00a0", "").replace(" ", "")
     if s.endswith("%"):
         s = s[:-1]
@@ -1122,7 +852,7 @@ def _header_codes(framework_for, period_arg) -> list[str]:
     argument's period, else every period's framework (``framework_for.all_codes``), else
     the framework handed to read_upload, else the default one."""
     if period_arg:
-        fw = framework_for(_period_of(period_arg) or period_arg)
+        fw = framework_for(period_of(period_arg) or period_arg)
         if isinstance(fw, Framework):
             return list(fw.criteria)
     codes = getattr(framework_for, "all_codes", None)
@@ -1139,253 +869,16 @@ def _header_codes(framework_for, period_arg) -> list[str]:
         return []
 
 
-def _row_score(cells: list[str]) -> int:
+def _header_score(cells: list[str]) -> float | None:
+    """A score-file header names the unit-code column and another known column (or a cell
+    shaped like a criterion code); its score is the number of known fields it names."""
     fields = {_header_field(c) for c in cells if c and c.strip()}
     fields.discard(None)
     if "unit_code" not in fields:
-        return 0
-    return len(fields)
-
-
-def _find_header_rows(rows: list[list[str]]) -> int | None:
-    """The first row that names the unit-code column and at least one other known column."""
-    for i, cells in enumerate(rows[: HEADER_SCAN_ROWS + 1]):
-        fields = {_header_field(c) for c in cells if c and c.strip()}
-        fields.discard(None)
-        if "unit_code" in fields and len(fields) >= 2:
-            return i
-        if "unit_code" in fields and any(_CRIT_LIKE.match(c.strip()) for c in cells if c):
-            return i
+        return None
+    if len(fields) >= 2 or any(_CRIT_LIKE.match(c.strip()) for c in cells if c):
+        return float(len(fields))
     return None
-
-
-def _lines(text: str) -> list[str]:
-    """Physical lines with their ends (CRLF, LF or CR), unlike str.splitlines which also
-    splits on form feeds and Unicode separators that CSV readers keep inside a line."""
-    return [line for line in re.split(r"(?<=\n)|(?<=\r)(?!\n)", text) if line]
-
-
-def _split(line: str, delimiter: str) -> list[str]:
-    try:
-        return next(csv.reader([line.rstrip("\r\n")], delimiter=delimiter), [])
-    except csv.Error:
-        return line.rstrip("\r\n").split(delimiter)
-
-
-def _find_header_text(lines: list[str]) -> tuple[str, int, list[str]] | None:
-    best = None
-    for d in ("\t", ";", ","):
-        rows = [_split(line, d) for line in lines]
-        idx = _find_header_rows(rows)
-        if idx is None:
-            continue
-        score = (_row_score(rows[idx]) + len(rows[idx]) / 1000, -idx)
-        if best is None or score > best[0]:
-            best = (score, d, idx, rows[idx])
-    if best is None:
-        return None
-    _, d, idx, header = best
-    return d, idx, [nfc(c) for c in header]
-
-
-def _guess_cells(lines: list[str]) -> list[list[str]]:
-    d = max(("\t", ";", ","), key=lambda x: sum(line.count(x) for line in lines))
-    return [_split(line, d) for line in lines]
-
-
-# =========================================================================== CSV parsing
-def _parse_fast(body: bytes, delimiter: str, width: int, header_row: int):
-    """pyarrow's C reader; None when the file needs the exact slow path (blank lines,
-    line breaks inside cells, ragged rows), so row numbers always match Excel."""
-    import pyarrow as pa
-    import pyarrow.csv as pcsv
-
-    trimmed = body.rstrip(b"\r\n")
-    if b"\n\n" in trimmed or b"\n\r\n" in trimmed:
-        return None
-    if b"\r" in trimmed and trimmed.count(b"\r") != trimmed.count(b"\r\n"):  # old Mac line ends, a stray CR
-        return None
-    quoted = b'"' in trimmed
-    ragged = []
-
-    def on_invalid(row):
-        ragged.append(row)
-        return "skip"
-
-    names = [f"c{j}" for j in range(width)]
-    try:
-        table = pcsv.read_csv(
-            io.BytesIO(trimmed),
-            read_options=pcsv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 22),
-            parse_options=pcsv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True,
-                                            newlines_in_values=quoted, ignore_empty_lines=False,
-                                            invalid_row_handler=on_invalid),
-            convert_options=pcsv.ConvertOptions(column_types={c: pa.large_string() for c in names},
-                                                strings_can_be_null=True, null_values=[""],
-                                                quoted_strings_can_be_null=True),
-        )
-    except (pa.ArrowInvalid, pa.ArrowException, ValueError):
-        return None
-    if ragged:
-        return None
-    n = table.num_rows
-    physical = trimmed.count(b"\n")  # lines after the header
-    if physical != n:
-        return None  # a line break inside a quoted cell: count rows exactly instead
-    columns = [table.column(name).to_pandas() for name in names]
-    rownum = np.arange(header_row + 1, header_row + 1 + n, dtype=np.int64)
-    return columns, rownum, []
-
-
-def _parse_slow(body: str, delimiter: str, width: int, header_row: int):
-    """Python's csv module: every record counted, blank lines included, ragged rows reported."""
-    reader = csv.reader(io.StringIO(body, newline=""), delimiter=delimiter, quotechar='"', doublequote=True,
-                        strict=False)
-    problems: list[Problem] = []
-    cols: list[list] = [[] for _ in range(width)]
-    rownum: list[int] = []
-    try:
-        next(reader)  # the header
-        for k, record in enumerate(reader):
-            excel_row = header_row + 1 + k
-            if not record or all(not c.strip() for c in record):
-                continue
-            if len(record) > width and all(not c.strip() for c in record[width:]):
-                record = record[:width]
-            if len(record) != width:
-                problems.append(Problem(excel_row, None, None,
-                                        f"dòng có {len(record)} ô nhưng dòng tiêu đề có {width} cột "
-                                        "(thừa hoặc thiếu dấu phân cách, hoặc dấu ngoặc kép chưa đóng)"))
-                continue
-            rownum.append(excel_row)
-            for j, c in enumerate(record):
-                cols[j].append(c if c.strip() else None)
-    except csv.Error as exc:
-        problems.append(Problem(header_row + 1 + len(rownum), None, None, f"không đọc được dòng CSV ({exc})"))
-    columns = [_strings(c) for c in cols]
-    return columns, np.asarray(rownum, dtype=np.int64), problems
-
-
-def _strings(values: list) -> pd.Series:
-    return pd.Series(pd.array(values, dtype="str"))
-
-
-# =========================================================================== decoding
-def _sniff(data: bytes) -> str:
-    """'xlsx', 'text', or the reason the file is neither."""
-    if data[:4] == b"PK\x03\x04":
-        return "xlsx"
-    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        return ("tệp Excel 97-2003 (.xls) chưa được hỗ trợ; hãy mở bằng Excel và lưu lại dạng .xlsx "
-                "hoặc 'CSV UTF-8'")
-    if data[:5] == b"%PDF-":
-        return "tệp PDF không nhập được; hãy gửi bảng điểm dạng .xlsx hoặc CSV UTF-8"
-    if data.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\x1f\x8b", b"Rar!", b"7z\xbc\xaf")):
-        return _NOT_TABULAR
-    return "text"
-
-
-def _decode(data: bytes) -> tuple[str, str | None, str | None]:
-    """(text, encoding, problem): UTF-8 ± BOM, UTF-16 (BOM or not), else Windows-1258 when
-    it yields real Vietnamese, else a clear refusal."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        try:
-            return data[3:].decode("utf-8"), "utf-8-sig", None
-        except UnicodeDecodeError as exc:
-            return "", "utf-8-sig", _bad_utf8(data[3:], exc)
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16"), "utf-16", None
-        except UnicodeDecodeError:
-            return "", "utf-16", "tệp UTF-16 bị hỏng (số byte lẻ hoặc ký tự không hợp lệ); hãy lưu lại từ Excel"
-    head = data[:4000]
-    if len(head) >= 4:
-        even_zero = head[0::2].count(0) / max(1, len(head[0::2]))
-        odd_zero = head[1::2].count(0) / max(1, len(head[1::2]))
-        if odd_zero > 0.3 and even_zero < 0.05 or even_zero > 0.3 and odd_zero < 0.05:
-            enc = "utf-16-le" if odd_zero > even_zero else "utf-16-be"
-            try:
-                return data.decode(enc), enc, None
-            except UnicodeDecodeError:
-                return "", enc, "tệp có vẻ là UTF-16 nhưng bị hỏng; hãy lưu lại từ Excel"
-    try:
-        return data.decode("utf-8"), "utf-8", None
-    except UnicodeDecodeError as exc:
-        utf8_exc = exc
-    if b"\x00" in head:
-        return "", None, _NOT_TABULAR
-    try:
-        text = data.decode("cp1258")
-    except UnicodeDecodeError:
-        text = None
-    if text is not None:
-        composed = nfc(text)
-        odd = _implausible_vietnamese(composed)
-        if odd is None:
-            return composed, "cp1258", None
-    return "", None, _bad_utf8(data, utf8_exc)
-
-
-def _implausible_vietnamese(text: str) -> str | None:
-    """The first character that no Vietnamese text in Windows-1258 would produce, else None."""
-    for ch in set(re.findall(r"[^\x00-\x7f]", text)):
-        if ch in _VI_ALLOWED:
-            continue
-        return ch
-    if re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", text):
-        return "\x00"
-    return None
-
-
-def _bad_utf8(data: bytes, exc: UnicodeDecodeError) -> str:
-    line = data[: exc.start].count(b"\n") + 1
-    return (f"không đọc được bảng mã của tệp (dòng {line} có byte không hợp lệ trong UTF-8, và cũng không phải "
-            "Windows-1258; có thể là TCVN3/ABC hoặc VNI). Hãy mở tệp bằng Excel và lưu lại dạng "
-            "'CSV UTF-8 (Comma delimited)' hoặc .xlsx")
-
-
-def _mojibake(text: str) -> str | None:
-    """A word that is UTF-8 misread as Windows-1252/1258 (e.g. 'Ä‘Æ¡n' for 'đơn'), else None."""
-    if text.isascii():
-        return None
-    for run in re.findall(r"[^\x00-\x7f]{2,}", text[:2_000_000])[:5000]:
-        for enc in ("cp1252", "cp1258", "latin-1"):
-            try:
-                fixed = run.encode(enc).decode("utf-8")
-            except (UnicodeEncodeError, UnicodeDecodeError):
-                continue
-            if fixed != run and not fixed.isascii():
-                return run
-    return None
-
-
-def _binary_share(text: str) -> float:
-    if not text:
-        return 0.0
-    bad = sum(1 for ch in text if (ord(ch) < 32 and ch not in "\t\r\n") or 0x7f <= ord(ch) < 0xa0)
-    return bad / len(text)
-
-
-def _cell_text(v: Any) -> str | None:
-    """An XLSX cell as text, the way a user typed it: 97.0 → '97', '  4,5 ' stays for the parser."""
-    if v is None:
-        return None
-    if isinstance(v, bool):
-        return "1" if v else "0"
-    if isinstance(v, float):
-        if not math.isfinite(v):
-            return str(v)
-        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
-    if isinstance(v, int):
-        return str(v)
-    if hasattr(v, "isoformat"):
-        return v.isoformat()
-    s = str(v)
-    return s if s.strip() else None
-
-
-def _mb(n: int) -> str:
-    return f"{n / 1024 / 1024:.1f} MB".replace(".", ",")
 
 
 # =========================================================================== exports & templates

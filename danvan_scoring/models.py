@@ -37,8 +37,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from . import ingest, store
-from .criteria import DERIVED_METRICS, Framework
-from .ingest import ImportResult, ParsedUpload, Problem, UploadRejected
+from .criteria import Framework
+from .tabular import HEADER_SCAN_ROWS, check_bytes, read_grid
+from .uploads import ImportResult, ParsedUpload, Problem, Problems, UploadRejected, content_hash, read_safely
 from .messages import validate_file
 from .paths import DATA_DIR
 from .text import fold, nfc
@@ -594,71 +595,6 @@ def derived_breakdown(con, period: str, unit_code: str, fw: Framework | None = N
     return d[["criterion_code", "name", "metric", "value", "points", "max_points", "note", "models"]]
 
 
-def derived_refusal(criterion, fw: Framework) -> str:
-    """Why a typed-in value for a derived criterion is refused (one sentence, Vietnamese)."""
-    return (f"tiêu chí {criterion.code} ({criterion.name}) được tính tự động từ sổ mô hình \"Dân vận khéo\" "
-            f"({DERIVED_METRICS[criterion.derived][1]}) trong bộ tiêu chí {fw.key}, không nhập điểm tay; hãy xóa "
-            "dòng/cột này và nhập danh sách mô hình (danvan import TỆP --kind models)")
-
-
-def refuse_derived(rows: pd.DataFrame, fw: Framework | Callable[[str], Any] | Mapping[str, Any],
-                   column: str | None = None) -> list[Problem]:
-    """Problems for typed-in values of criteria the framework derives from the registry.
-
-    ``rows`` are score rows (unit_code, period, criterion_code[, _row]); ``fw`` is the
-    framework, or a callable / mapping period → framework (anything else for a period is
-    skipped). ``_row``, when present, is the row as shown in Excel.
-    """
-    if rows is None or len(rows) == 0:
-        return []
-    cache: dict[str, Framework | None] = {}
-
-    def framework(p: str) -> Framework | None:
-        if isinstance(fw, Framework):
-            return fw
-        if p not in cache:
-            try:
-                got = fw(p) if callable(fw) else fw.get(p)
-            except Exception:
-                got = None
-            cache[p] = got if isinstance(got, Framework) else None
-        return cache[p]
-
-    # fast path (a national file has a million rows): only rows naming a derived criterion matter
-    present = pd.unique(rows["period"]) if "period" in rows.columns else [""]
-    derived: set[str] = set()
-    for p in present:
-        f = framework(str(p))
-        if f is not None:
-            derived |= {c.code for c in f.criteria.values() if c.derived}
-    if not derived:
-        return []
-    hit = rows["criterion_code"].isin(derived).to_numpy()
-    if not hit.any():
-        return []
-    rows = rows[hit]
-    periods = rows["period"].astype(str).to_numpy() if "period" in rows.columns else np.full(len(rows), "")
-    codes = rows["criterion_code"].astype(str).to_numpy()
-    rownums = rows["_row"].to_numpy() if "_row" in rows.columns else np.full(len(rows), None, dtype=object)
-    values = rows["value"].to_numpy() if "value" in rows.columns else None
-    out: list[Problem] = []
-    pairs = pd.DataFrame({"p": periods, "c": codes}).drop_duplicates()
-    for p, c in pairs.itertuples(index=False):
-        f = framework(p)
-        if f is None:
-            continue
-        crit = f.criteria.get(c)
-        if crit is None or not crit.derived:
-            continue
-        reason = derived_refusal(crit, f)
-        for i in np.flatnonzero((periods == p) & (codes == c)):
-            r = rownums[i]
-            # long layout: the offending cell is the criterion code; wide: the typed number
-            shown = c if column is not None or values is None or pd.isna(values[i]) else f"{float(values[i]):g}"
-            out.append(Problem(None if r is None or pd.isna(r) else int(r), column or c, shown, reason))
-    return out
-
-
 # --------------------------------------------------------------------------- writing batches
 @dataclass
 class ModelsBatch:
@@ -822,7 +758,7 @@ def write_template(df: pd.DataFrame, path_or_buffer, fmt: str = "csv") -> None:
 
 
 # --------------------------------------------------------------------------- upload: reading
-_BASE = ingest._HEADER_SYNONYMS
+_BASE = ingest.HEADER_SYNONYMS
 _MODEL_HEADERS: dict[str, list[str]] = {
     "model_id": ["ma mo hinh", "model id", "model", "ma mh", "so hieu mo hinh", "id mo hinh", "ma so mo hinh"],
     "unit_code": [s for s in _BASE["unit_code"] if s not in ("ma", "code", "ma so")],
@@ -856,100 +792,24 @@ def _header_lookup(rubric: Rubric) -> dict[str, str]:
     return out
 
 
-def _find_header(rows: list[list[str]], lookup: dict[str, str]) -> int | None:
-    for i, cells in enumerate(rows[: ingest.HEADER_SCAN_ROWS + 1]):
+def _header_rule(lookup: dict[str, str]):
+    """A model-list header names the unit-code column and one of name, field, model id, status."""
+    def score(cells: list[str]) -> float | None:
         found = {lookup.get(fold(c)) for c in cells if c and str(c).strip()}
         found.discard(None)
         if "unit_code" in found and len(found & {"name", "field", "model_id", "status"}) >= 1:
-            return i
-    return None
+            return float(len(found))
+        return None
+    return score
 
 
-def _read_grid(data: bytes, sheet: str | None, lookup: dict[str, str], info: dict):
-    """The file as a header + string columns + Excel row numbers, reusing ingest's decoding
-    (UTF-8/UTF-16/Windows-1258, mojibake and binary checks) and its CSV/XLSX parsers."""
-    kind = ingest._sniff(data)
-    if kind == "text":
-        text, encoding, problem = ingest._decode(data)
-        info["encoding"] = encoding
-        if problem:
-            return [Problem(None, None, None, problem)]
-        if "\x00" in text[:100_000] or ingest._binary_share(text[:4096]) > 0.1:
-            return [Problem(None, None, None, ingest._NOT_TABULAR)]
-        bad = ingest._mojibake(text)
-        if bad:
-            return [Problem(None, None, bad, "tệp có chữ bị lỗi mã hóa (mojibake, ví dụ 'Ä‘' thay cho 'đ'); "
-                            "hãy lấy lại tệp gốc hoặc lưu lại dạng 'CSV UTF-8'")]
-        text = nfc(text)
-        head_lines = text[:1_000_000].splitlines(keepends=True)[: ingest.HEADER_SCAN_ROWS + 1]
-        best = None
-        for d in ("\t", ";", ","):
-            cells = [ingest._split(line, d) for line in head_lines]
-            idx = _find_header(cells, lookup)
-            if idx is not None:
-                width = len(cells[idx])
-                if best is None or width > best[2]:
-                    best = (d, idx, width, cells[idx])
-        if best is None:
-            return [_no_header(head_lines)]
-        d, idx, width, header = best
-        info.update(delimiter=d, header_row=idx + 1)
-        body = text[sum(len(line) for line in head_lines[:idx]):]
-        # ingest's pyarrow reader takes UTF-8 bytes; its exact fallback takes text
-        parsed = ingest._parse_fast(body.encode("utf-8"), d, width, idx + 1) or \
-            ingest._parse_slow(body, d, width, idx + 1)
-        columns, rownum, problems = parsed
-        return [nfc(c) for c in header], columns, rownum, problems, d != ","
-    if kind != "xlsx":
-        return [Problem(None, None, None, kind)]
-    import io
-    import zipfile
-
-    import openpyxl
-
-    try:
-        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except zipfile.BadZipFile:
-        return [Problem(None, None, None, "tệp XLSX bị hỏng (không giải nén được); hãy mở bằng Excel và lưu lại")]
-    except Exception:
-        return [Problem(None, None, None, "không phải tệp XLSX hợp lệ; hãy lưu danh sách dạng .xlsx hoặc CSV UTF-8")]
-    try:
-        names = wb.sheetnames
-        if sheet is not None:
-            match = [n for n in names if fold(n) == fold(sheet)]
-            if not match:
-                return [Problem(None, None, sheet, "không có trang tính (sheet) này; các trang có trong tệp: "
-                                + ", ".join(f"'{n}'" for n in names))]
-            ws = wb[match[0]]
-        else:
-            ws = wb.worksheets[0]
-        info["sheet"] = ws.title
-        rows = [[ingest._cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
-    finally:
-        wb.close()
-    while rows and not any(c is not None for c in rows[-1]):
-        rows.pop()
-    idx = _find_header([[c or "" for c in r] for r in rows[: ingest.HEADER_SCAN_ROWS + 1]], lookup)
-    if idx is None:
-        return [_no_header(["\t".join(c or "" for c in r) for r in rows[:3]], sep="\t")]
-    info["header_row"] = idx + 1
-    header = [nfc(c or "") for c in rows[idx]]
-    width = max(len(header), max((len(r) for r in rows[idx + 1:]), default=0))
-    header += [""] * (width - len(header))
-    body = rows[idx + 1:]
-    cols = [ingest._strings([nfc(r[j]) if j < len(r) and r[j] is not None else None for r in body])
-            for j in range(width)]
-    return header, cols, np.arange(idx + 2, idx + 2 + len(body), dtype=np.int64), [], True
-
-
-def _no_header(lines: list[str], sep: str | None = None) -> Problem:
-    first = next((ln for ln in lines if ln.strip()), "")
+def _no_header(rows: list[list[str]]) -> str:
+    first = next(("\t".join(c for c in r if c) for r in rows if any(c and c.strip() for c in r)), "")
     shown = first.strip()[:120]
-    return Problem(None, None, None,
-                   "không tìm thấy dòng tiêu đề của danh sách mô hình (cần cột 'Mã đơn vị' và ít nhất một trong "
-                   f"'Tên mô hình', 'Lĩnh vực', 'Mã mô hình', 'Trạng thái') trong {ingest.HEADER_SCAN_ROWS} dòng đầu"
-                   + (f"; dòng đầu tiên có: {shown}" if shown else "")
-                   + ". Hãy dùng mẫu danh sách mô hình: " + ", ".join(TEMPLATE_HEADERS[:8]) + ", …")
+    return ("không tìm thấy dòng tiêu đề của danh sách mô hình (cần cột 'Mã đơn vị' và ít nhất một trong "
+            f"'Tên mô hình', 'Lĩnh vực', 'Mã mô hình', 'Trạng thái') trong {HEADER_SCAN_ROWS} dòng đầu"
+            + (f"; dòng đầu tiên có: {shown}" if shown else "")
+            + ". Hãy dùng mẫu danh sách mô hình: " + ", ".join(TEMPLATE_HEADERS[:8]) + ", …")
 
 
 def auto_model_id(unit_code: str, period: str, name: str) -> str:
@@ -971,20 +831,13 @@ def read_models_upload(data: bytes, filename: str, *, unit_codes: Mapping[str, s
     ``owners``: model_id → unit_code of models already in the registry (a model cannot change unit).
     The valid rows (columns of ``model_entries``) are in ``rows``; every problem names its row and column.
     """
-    try:
-        content_hash = hashlib.sha256(data).hexdigest()
-    except TypeError:
-        data, content_hash = b"", hashlib.sha256(b"").hexdigest()
+    data, digest = content_hash(data)
     info: dict[str, Any] = {}
-    try:
-        return _read_models(data, content_hash, unit_codes, owners or {}, period, sheet, max_bytes,
-                            rubric or default_rubric(), fields or default_fields(),
-                            None if known_periods is None else set(known_periods), info)
-    except MemoryError:
-        reason = "tệp quá lớn để đọc trong bộ nhớ hiện có; hãy chia nhỏ tệp"
-    except Exception as exc:  # no traceback for a user
-        reason = f"lỗi không mong đợi khi đọc tệp ({type(exc).__name__}); hãy gửi tệp này cho quản trị viên"
-    return _models_rejected(content_hash, [Problem(None, None, None, reason)], info)
+    return read_safely(
+        lambda: _read_models(data, digest, unit_codes, owners or {}, period, sheet, max_bytes,
+                             rubric or default_rubric(), fields or default_fields(),
+                             None if known_periods is None else set(known_periods), info),
+        filename, lambda problems: _models_rejected(digest, problems, info))
 
 
 def _empty_entries() -> pd.DataFrame:
@@ -999,19 +852,18 @@ def _models_rejected(content_hash: str, problems: list[Problem], info: dict) -> 
 
 def _read_models(data, content_hash, unit_codes, owners, period_arg, sheet, max_bytes, rubric, fields,
                  known_periods, info) -> ParsedUpload:
-    if len(data) > max_bytes:
-        return _models_rejected(content_hash, [Problem(None, None, None, f"tệp quá lớn ({ingest._mb(len(data))}); "
-                                                       f"giới hạn là {ingest._mb(max_bytes)}")], info)
-    if not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
-        return _models_rejected(content_hash, [Problem(None, None, None, "tệp trống, không có dữ liệu")], info)
-    if period_arg is not None and ingest._period_of(period_arg) is None:
-        return _models_rejected(content_hash, [Problem(None, None, period_arg, ingest._PERIOD_BAD)], info)
+    refused = check_bytes(data, max_bytes)
+    if refused:
+        return _models_rejected(content_hash, [Problem(None, None, None, refused)], info)
+    if period_arg is not None and ingest.period_of(period_arg) is None:
+        return _models_rejected(content_hash, [Problem(None, None, period_arg, ingest.PERIOD_BAD)], info)
     lookup = _header_lookup(rubric)
-    grid = _read_grid(data, sheet, lookup, info)
+    grid = read_grid(data, header_score=_header_rule(lookup), no_header=_no_header, sheet=sheet, info=info)
     if isinstance(grid, list):
         return _models_rejected(content_hash, grid, info)
-    header, columns, rownum, parse_problems, decimal_comma = grid
-    problems = ingest._Problems()
+    header, columns, rownum, parse_problems, decimal_comma = (grid.header, grid.columns, grid.rownum,
+                                                              grid.problems, grid.decimal_comma)
+    problems = Problems()
     for p in parse_problems:
         problems.add(p)
 
@@ -1031,8 +883,6 @@ def _read_models(data, content_hash, unit_codes, owners, period_arg, sheet, max_
                                  f"{MODEL_FIELD_LABELS.get(role, role)}; hãy giữ lại một cột"))
             continue
         roles[role] = j
-    if "unit_name" in roles:
-        pass  # shown to people, not stored
     missing = [MODEL_FIELD_LABELS[f] for f in _REQUIRED if f not in roles]
     if "period" not in roles and period_arg is None:
         missing.append("kỳ (hoặc chọn kỳ khi nhập: --period 2025)")
@@ -1083,17 +933,19 @@ def _read_models(data, content_hash, unit_codes, owners, period_arg, sheet, max_
         if raw_unit is None:
             err("unit_code", None, "thiếu mã đơn vị")
         else:
-            unit = ingest._unit_of(raw_unit)[0]
+            unit = ingest.unit_code_of(raw_unit)[0]
             if unit is None or unit not in unit_codes:
-                err("unit_code", raw_unit, f"không có đơn vị mã '{unit or raw_unit}' trong danh sách đơn vị")
+                hint = ingest.closest_code(unit or raw_unit, list(unit_codes)) if unit_codes else None
+                err("unit_code", raw_unit, f"không có đơn vị mã '{unit or raw_unit}' trong danh sách đơn vị"
+                    + (f"; có phải '{hint}' ({unit_codes[hint]})?" if hint else ""))
                 unit = None
         raw_period = cell("period", i)
-        per = ingest._period_of(raw_period) if raw_period is not None else (
-            ingest._period_of(period_arg) if period_arg else None)
+        per = ingest.period_of(raw_period) if raw_period is not None else (
+            ingest.period_of(period_arg) if period_arg else None)
         if raw_period is None and per is None:
             err("period", None, "không có kỳ: điền cột Kỳ hoặc chọn kỳ khi nhập")
         elif per is None:
-            err("period", raw_period, ingest._PERIOD_BAD)
+            err("period", raw_period, ingest.PERIOD_BAD)
         elif known_periods is not None and per not in known_periods:
             err("period", raw_period or per, f"chưa có kỳ đánh giá '{per}' trong cơ sở dữ liệu; các kỳ hiện có: "
                 + (", ".join(sorted(known_periods)) or "(chưa có)"))
@@ -1137,7 +989,7 @@ def _read_models(data, content_hash, unit_codes, owners, period_arg, sheet, max_
                 "điểm chất lượng phải điền đủ các mục hoặc để trống tất cả; còn thiếu: " + "; ".join(empty))
         for code, raw in filled.items():
             it = rubric.item(code)
-            v, word = ingest._number_of(raw, decimal_comma)
+            v, word = ingest.number_of(raw, decimal_comma)
             if v is None or word:
                 err(f"rubric:{code}", raw, f"điểm mục '{it.name}' phải là số")
             elif v < 0 or v > it.max_points:
@@ -1147,7 +999,7 @@ def _read_models(data, content_hash, unit_codes, owners, period_arg, sheet, max_
         total = rubric_total(scores, rubric) if len(scores) == len(rubric.items) else None
         raw_total = cell("rubric_total", i)
         if raw_total is not None:
-            tv, word = ingest._number_of(raw_total, decimal_comma)
+            tv, word = ingest.number_of(raw_total, decimal_comma)
             if tv is None or word:
                 err("rubric_total", raw_total, "tổng điểm phải là số")
             elif not filled:

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from danvan_scoring import bootstrap, demo, models, store
+from danvan_scoring import bootstrap, demo, derived, models, store
 from danvan_scoring import units as official_units
 from danvan_scoring.auth import Actor
 from danvan_scoring.criteria import FrameworkError, load_framework, parse_framework
@@ -362,12 +362,12 @@ def test_typed_points_for_a_derived_criterion_are_refused(mcon):
     rows = pd.DataFrame({"unit_code": ["18073", "18073", "18073"], "period": [PERIOD, PERIOD, "2025"],
                          "criterion_code": ["C1", "A3", "C1"], "_row": [2, 3, 4]})
     frameworks = {PERIOD: fw2, "2025": fw1}
-    probs = models.refuse_derived(rows, frameworks.get)
+    probs = derived.refuse_derived(rows, frameworks.get)
     assert [(p.row, p.value) for p in probs] == [(2, "C1")]
-    with_values = models.refuse_derived(rows.assign(value=[80.0, 4.0, 80.0]), frameworks, "Mã tiêu chí")
+    with_values = derived.refuse_derived(rows.assign(value=[80.0, 4.0, 80.0]), frameworks, "Mã tiêu chí")
     assert [(p.row, p.column, p.value) for p in with_values] == [(2, "Mã tiêu chí", "C1")]  # the cell in that column is the code
     assert "tính tự động từ sổ mô hình" in probs[0].reason and "--kind models" in probs[0].reason
-    assert models.refuse_derived(rows, fw1) == []
+    assert derived.refuse_derived(rows, fw1) == []
 
 
 # --------------------------------------------------------------------------- definitions

@@ -269,7 +269,7 @@ def cmd_import(args) -> int:
     from .ingest import UploadRejected
 
     if args.kind == "models":
-        from .models import import_models_file as import_file
+        from .model_upload import import_models_file as import_file
     else:
         from .ingest import import_file
 
@@ -435,7 +435,7 @@ def cmd_uncertainty(args) -> int:
 
 
 def cmd_models(args) -> int:
-    from .models import list_models
+    from .registry import list_models
 
     con = _open(args, read_only=True)
     store.framework_for_period(con, args.period)

@@ -33,6 +33,10 @@ from .uploads import (MAX_BYTES, MAX_LISTED, ImportResult, ParsedUpload, Problem
                       UploadRejected, content_hash, explain_write_errors, read_safely)
 
 PERIOD_RE = store.PERIOD_RE
+# (period, criterion) pairs up to which the value rules are looked up in a dense table (a
+# bincount of that size, 32 MB of int64); beyond it only garbage input gets, so the pairs
+# actually used are compressed with np.unique instead
+_DENSE_PAIRS_MAX = 4_000_000
 LONG_COLUMNS = ["unit_code", "period", "criterion_code", "score", "stage", "evidence", "note"]
 ROW_COLUMNS = ["unit_code", "period", "criterion_code", "stage", "value", "evidence", "note"]
 
@@ -409,7 +413,7 @@ class _Reader:
         width = crit.k + 1
         pair = per.idx.astype(np.int64) * width + crit.idx
         size = (per.k + 1) * width
-        if size <= 4_000_000:
+        if size <= _DENSE_PAIRS_MAX:
             used = np.flatnonzero(np.bincount(pair[active], minlength=size))
             lookup = None
         else:  # absurdly many distinct periods × criteria (garbage input): compress first

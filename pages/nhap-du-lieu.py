@@ -1,7 +1,7 @@
 """Nhập dữ liệu (staff, admin): template, upload, validation report, preview, confirm, history, undo.
 
 Two kinds of file: scores ("Điểm") and model lists ("Danh sách mô hình"). The page calls
-``ingest.import_file`` or ``models.import_models_file`` — the same functions as ``danvan import``
+``ingest.import_file`` or ``model_upload.import_models_file`` — the same functions as ``danvan import``
 (``--kind models``) — first as a dry run (validation and new/changed/unchanged counts, nothing
 written), then for real after "Xác nhận nhập". Both kinds of batch are listed and undoable.
 """
@@ -14,7 +14,7 @@ import io
 import pandas as pd
 import streamlit as st
 
-from danvan_scoring import export, ingest, models, store
+from danvan_scoring import export, ingest, model_upload, rubric, store
 from pages import common
 
 CONFIRM = "Xác nhận nhập"
@@ -75,7 +75,7 @@ def _progress_bar():
 
 
 def _importer(kind: str):
-    return models.import_models_file if kind == "models" else ingest.import_file
+    return model_upload.import_models_file if kind == "models" else ingest.import_file
 
 
 def check_upload(data: bytes, name: str, period: str, stage: str | None, kind: str = "scores") -> dict:
@@ -200,9 +200,9 @@ def models_template_section(period: str) -> None:
 
     def build(fmt: str) -> bytes:
         u = store.units(common.db(), prov)
-        frame = models.template_frame(dict(zip(u["unit_code"], u["name"])), period)
+        frame = model_upload.template_frame(dict(zip(u["unit_code"], u["name"])), period)
         buf = io.BytesIO()
-        models.write_template(frame, buf, fmt)
+        model_upload.write_template(frame, buf, fmt)
         return buf.getvalue()
 
     stem = f"mau-danh-sach-mo-hinh-{period}" + (f"-{prov}" if prov else "")
@@ -214,11 +214,11 @@ def models_template_section(period: str) -> None:
             "điểm chất lượng.\n"
             "- Tệp có bất kỳ lỗi nào sẽ bị từ chối toàn bộ và không ghi gì; báo cáo lỗi chỉ rõ dòng, cột và lý do.\n"
             "- Điểm nhóm mô hình của đơn vị được tính lại ngay từ danh sách; mỗi lần nhập là một lô có thể hoàn tác.")
-        common.table(pd.DataFrame(models.TEMPLATE_HELP, columns=["Cột", "Cách điền"]), key="tplm_help")
-        rubric = models.default_rubric()
-        st.markdown(f"**{rubric.name}** (tổng {rubric.total:g} điểm):")
+        common.table(pd.DataFrame(model_upload.TEMPLATE_HELP, columns=["Cột", "Cách điền"]), key="tplm_help")
+        rb = rubric.default_rubric()
+        st.markdown(f"**{rb.name}** (tổng {rb.total:g} điểm):")
         common.table(pd.DataFrame([{"Cột": it.header, "Tối đa": it.max_points, "Gợi ý": it.hint}
-                                   for it in rubric.items]), key="tplm_rubric")
+                                   for it in rb.items]), key="tplm_rubric")
 
 
 def models_preview(check: dict) -> bool:
@@ -239,12 +239,12 @@ def models_preview(check: dict) -> bool:
                icon=":material/task_alt:")
     rows = check["rows"]
     names = store.unit_names(common.db())
-    fields = models.default_fields().labels
+    fields = rubric.default_fields().labels
     view = pd.DataFrame({
         "Mã mô hình": rows["model_id"], "Mã đơn vị": rows["unit_code"], "Đơn vị": rows["unit_code"].map(names),
         "Kỳ": rows["period"], "Tên mô hình": rows["name"], "Lĩnh vực": rows["field"].map(fields),
-        "Loại": rows["kind"].map(models.KIND_LABELS), "Trạng thái": rows["status"].map(models.STATUS_LABELS),
-        "Cấp công nhận": rows["level"].map(models.LEVEL_LABELS),
+        "Loại": rows["kind"].map(rubric.KIND_LABELS), "Trạng thái": rows["status"].map(rubric.STATUS_LABELS),
+        "Cấp công nhận": rows["level"].map(rubric.LEVEL_LABELS),
         "Điểm chất lượng": pd.to_numeric(rows["rubric_total"], errors="coerce"), "Minh chứng": rows["evidence"],
     })
     common.table(view.head(PREVIEW_ROWS), height=360, key="upm_preview",
@@ -276,7 +276,7 @@ def models_upload_section(period: str) -> None:
     if st.button(CONFIRM, type="primary", icon=":material/cloud_upload:", key="upm_confirm"):
         bar, tell = _progress_bar()
         try:
-            res = models.import_models_file(common.db(), data, file.name, actor=common.actor(), period=period,
+            res = model_upload.import_models_file(common.db(), data, file.name, actor=common.actor(), period=period,
                                             progress=tell)
         except ingest.UploadRejected as rej:  # the data changed between preview and confirm
             st.session_state.pop("upm_check", None)

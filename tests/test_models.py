@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from danvan_scoring import bootstrap, demo, derived, models, store
+from danvan_scoring import bootstrap, demo, derived, model_upload, registry, rubric, store
 from danvan_scoring import units as official_units
 from danvan_scoring.auth import Actor
 from danvan_scoring.criteria import FrameworkError, load_framework, parse_framework
@@ -57,7 +57,7 @@ def models_db_template(tmp_path_factory):
                           "value": 100.0, "evidence": None, "note": "typed before v2"})
     rows = pd.concat([rows, stale], ignore_index=True)  # a stale typed value the registry must override
     store.write_batch(con, rows, actor=CLI_ACTOR, filename="demo", content_hash="demo-test", synthetic=True)
-    models.generate_demo_models(con, seed=5, periods=[PERIOD], provinces=[PROVINCE])
+    demo.generate_demo_models(con, seed=5, periods=[PERIOD], provinces=[PROVINCE])
     con.execute("CHECKPOINT")
     con.close()
     return path
@@ -87,7 +87,7 @@ def expected_values(con, period: str, units: list[str]) -> pd.DataFrame:
     """Every derived metric from the listed models with plain pandas, straight from the data files."""
     fields = yaml.safe_load((ROOT / "data" / "models" / "fields.yaml").read_text(encoding="utf-8"))["fields"]
     target = {f["code"]: f["default_target"] for f in fields}
-    m = models.list_models(con, period)
+    m = registry.list_models(con, period)
     out = []
     for u in units:
         mu = m[m["unit_code"] == u]
@@ -120,24 +120,24 @@ def points(fw, code: str, value: float) -> float:
 
 def test_derived_points_equal_an_independent_recomputation(mcon):
     fw = store.framework_for_period(mcon, PERIOD)
-    derived = models.derived_criteria(fw)
-    assert derived == {"C1": "models_registered_ratio", "C2": "fields_covered", "C3": "share_recognised",
+    metrics_of = derived.derived_criteria(fw)
+    assert metrics_of == {"C1": "models_registered_ratio", "C2": "fields_covered", "C3": "share_recognised",
                        "C4": "mean_rubric_recognised", "P1": "replicated_bonus"}
     res = period_results(mcon, PERIOD, with_previous=False)
     units = res["unit_code"].tolist()
     exp = expected_values(mcon, PERIOD, units).set_index("unit_code")
 
-    d = models.derived_scores(mcon, PERIOD, fw, units)
+    d = derived.derived_scores(mcon, PERIOD, fw, units)
     assert set(d["stage"]) == {"self", "appraised"}
     got = d[d["stage"] == "appraised"].pivot(index="unit_code", columns="criterion_code", values="value")
-    for code, metric in derived.items():
+    for code, metric in metrics_of.items():
         np.testing.assert_allclose(got.loc[units, code].to_numpy(), exp.loc[units, metric].to_numpy(), atol=1e-3)
 
     # group C under the default profile is the sum of its points; the bonus holds P1
     scores = store.current_scores(mcon, PERIOD, stage="appraised")
     p2 = scores[scores["criterion_code"] == "P2"].set_index("unit_code")["value"]
     for u in units:
-        c_points = sum(points(fw, c, exp.loc[u, derived[c]]) for c in ("C1", "C2", "C3", "C4"))
+        c_points = sum(points(fw, c, exp.loc[u, metrics_of[c]]) for c in ("C1", "C2", "C3", "C4"))
         row = res[res["unit_code"] == u].iloc[0]
         assert row["group_C"] == pytest.approx(c_points, abs=1e-6)
         assert row["bonus"] == pytest.approx(points(fw, "P1", exp.loc[u, "replicated_bonus"]) + p2.get(u, 0.0),
@@ -151,15 +151,15 @@ def test_derived_points_equal_an_independent_recomputation(mcon):
 
 def test_unit_without_models_gets_zero_not_missing(mcon):
     fw = store.framework_for_period(mcon, PERIOD)
-    s = models.models_summary_by_unit(mcon, PERIOD)
+    s = derived.models_summary_by_unit(mcon, PERIOD)
     unit = s.loc[s["models_total"] > 0, "unit_code"].iloc[0]
-    mine = models.current_models(mcon, PERIOD, unit)
+    mine = registry.current_models(mcon, PERIOD, unit)
     # every model of the unit dropped (undoing the demo batches would empty every unit)
     for mid in mine["model_id"]:
-        rec = models.get_model(mcon, PERIOD, mid)
+        rec = registry.get_model(mcon, PERIOD, mid)
         if rec["status"] != "dropped":
-            models.set_status(mcon, PERIOD, mid, "dropped", actor=STAFF)
-    d = models.derived_scores(mcon, PERIOD, fw, [unit])
+            registry.set_status(mcon, PERIOD, mid, "dropped", actor=STAFF)
+    d = derived.derived_scores(mcon, PERIOD, fw, [unit])
     vals = d[d["stage"] == "appraised"].set_index("criterion_code")["value"]
     assert vals["C1"] == 0 and vals["C2"] == 0 and vals["C3"] == 0 and vals["P1"] == 0
     res = period_results(mcon, PERIOD, with_previous=False)
@@ -170,8 +170,8 @@ def test_unit_without_models_gets_zero_not_missing(mcon):
 def test_status_change_moves_the_units_points_and_undo_restores_them(mcon):
     fw = store.framework_for_period(mcon, PERIOD)
     before = period_results(mcon, PERIOD, with_previous=False).set_index("unit_code")
-    summ = models.models_summary_by_unit(mcon, PERIOD).set_index("unit_code")
-    m = models.current_models(mcon, PERIOD)
+    summ = derived.models_summary_by_unit(mcon, PERIOD).set_index("unit_code")
+    m = registry.current_models(mcon, PERIOD)
     # a unit below the 60% recognised target with a model in progress
     cands = [u for u in summ.index[summ["share_recognised"] < 40]
              if ((m["unit_code"] == u) & (m["status"] == "in_progress")).any() and u in before.index]
@@ -179,71 +179,71 @@ def test_status_change_moves_the_units_points_and_undo_restores_them(mcon):
     unit = cands[0]
     mid = m[(m["unit_code"] == unit) & (m["status"] == "in_progress")]["model_id"].iloc[0]
     n_total = int(summ.loc[unit, "models_total"])
-    res = models.set_status(mcon, PERIOD, mid, "recognised", actor=STAFF, level="commune")
+    res = registry.set_status(mcon, PERIOD, mid, "recognised", actor=STAFF, level="commune")
     after = period_results(mcon, PERIOD, with_previous=False).set_index("unit_code")
     c3 = fw.criteria["C3"]
     step = c3.max_points * (100 / n_total) / c3.target  # one more recognised model, below the cap
     assert after.loc[unit, "total"] > before.loc[unit, "total"]
-    if models.get_model(mcon, PERIOD, mid)["rubric_total"] is None:  # C4 unchanged: exactly one C3 step
+    if registry.get_model(mcon, PERIOD, mid)["rubric_total"] is None:  # C4 unchanged: exactly one C3 step
         assert after.loc[unit, "group_C"] - before.loc[unit, "group_C"] == pytest.approx(step, abs=1e-6)
     others = after.index.difference([unit])
     pd.testing.assert_series_equal(after.loc[others, "total"], before.loc[others, "total"])
     # history keeps both states; undo brings the points back exactly
-    h = models.model_history(mcon, PERIOD, mid)
+    h = registry.model_history(mcon, PERIOD, mid)
     assert h["status"].tolist()[:2] == ["recognised", "in_progress"]
     store.undo_batch(mcon, res.batch_id, actor=STAFF)
     again = period_results(mcon, PERIOD, with_previous=False).set_index("unit_code")
     assert again.loc[unit, "total"] == pytest.approx(before.loc[unit, "total"], abs=1e-12)
-    assert models.get_model(mcon, PERIOD, mid)["status"] == "in_progress"
+    assert registry.get_model(mcon, PERIOD, mid)["status"] == "in_progress"
 
 
 def test_status_change_exact_step_for_a_model_without_rubric(mcon):
     """Recognising a model with no rubric score changes C3 only (C4 averages scored models)."""
     fw = store.framework_for_period(mcon, PERIOD)
-    summ = models.models_summary_by_unit(mcon, PERIOD).set_index("unit_code")
-    m = models.current_models(mcon, PERIOD)
+    summ = derived.models_summary_by_unit(mcon, PERIOD).set_index("unit_code")
+    m = registry.current_models(mcon, PERIOD)
     pick = m[(m["status"] == "registered") & m["rubric_total"].isna()
              & m["unit_code"].map(summ["share_recognised"] < 40)]
     assert len(pick)
     unit, mid = pick.iloc[0]["unit_code"], pick.iloc[0]["model_id"]
     before = period_results(mcon, PERIOD, with_previous=False).set_index("unit_code")
-    models.set_status(mcon, PERIOD, mid, "recognised", actor=STAFF)
+    registry.set_status(mcon, PERIOD, mid, "recognised", actor=STAFF)
     after = period_results(mcon, PERIOD, with_previous=False).set_index("unit_code")
     c3 = fw.criteria["C3"]
     step = c3.max_points * (100 / summ.loc[unit, "models_total"]) / c3.target
     assert after.loc[unit, "group_C"] - before.loc[unit, "group_C"] == pytest.approx(step, abs=1e-6)
-    assert models.get_model(mcon, PERIOD, mid)["level"] == "commune"
+    assert registry.get_model(mcon, PERIOD, mid)["level"] == "commune"
 
 
 def test_status_changes_are_checked(mcon):
-    m = models.current_models(mcon, PERIOD)
+    m = registry.current_models(mcon, PERIOD)
     dropped = m[m["status"] == "dropped"]["model_id"].iloc[0]
-    with pytest.raises(models.ModelsError, match="Không chuyển được"):
-        models.set_status(mcon, PERIOD, dropped, "replicated", actor=STAFF)
-    with pytest.raises(models.ModelsError, match="Trạng thái 'won' không hợp lệ"):
-        models.set_status(mcon, PERIOD, dropped, "won", actor=STAFF)
+    with pytest.raises(rubric.ModelsError, match="Không chuyển được"):
+        registry.set_status(mcon, PERIOD, dropped, "replicated", actor=STAFF)
+    with pytest.raises(rubric.ModelsError, match="Trạng thái 'won' không hợp lệ"):
+        registry.set_status(mcon, PERIOD, dropped, "won", actor=STAFF)
     with pytest.raises(store.PermissionDenied):
-        models.set_status(mcon, PERIOD, dropped, "registered", actor=LEADER)
-    with pytest.raises(models.ModelsError, match="Không có mô hình"):
-        models.set_status(mcon, PERIOD, "MH-NOPE", "registered", actor=STAFF)
+        registry.set_status(mcon, PERIOD, dropped, "registered", actor=LEADER)
+    with pytest.raises(rubric.ModelsError, match="Không có mô hình"):
+        registry.set_status(mcon, PERIOD, "MH-NOPE", "registered", actor=STAFF)
 
 
 def test_rubric_scoring_moves_c4(mcon):
-    m = models.current_models(mcon, PERIOD)
-    rec = m[m["status"].isin(models.RECOGNISED) & m["rubric_total"].notna()].iloc[0]
-    full = {it.code: it.max_points for it in models.default_rubric().items}
-    models.score_model(mcon, PERIOD, rec["model_id"], full, actor=STAFF)
-    assert models.get_model(mcon, PERIOD, rec["model_id"])["rubric_total"] == 100
-    with pytest.raises(models.ModelsError, match="phải từ 0 đến 20"):
-        models.score_model(mcon, PERIOD, rec["model_id"], {**full, "novelty": 25}, actor=STAFF)
-    with pytest.raises(models.ModelsError, match="thiếu điểm mục"):
-        models.score_model(mcon, PERIOD, rec["model_id"], {"novelty": 5}, actor=STAFF)
+    m = registry.current_models(mcon, PERIOD)
+    rec = m[m["status"].isin(rubric.RECOGNISED) & m["rubric_total"].notna()].iloc[0]
+    full = {it.code: it.max_points for it in rubric.default_rubric().items}
+    registry.score_model(mcon, PERIOD, rec["model_id"], full, actor=STAFF)
+    assert registry.get_model(mcon, PERIOD, rec["model_id"])["rubric_total"] == 100
+    with pytest.raises(rubric.ModelsError, match="phải từ 0 đến 20"):
+        registry.score_model(mcon, PERIOD, rec["model_id"], {**full, "novelty": 25}, actor=STAFF)
+    with pytest.raises(rubric.ModelsError, match="thiếu điểm mục"):
+        registry.score_model(mcon, PERIOD, rec["model_id"], {"novelty": 5}, actor=STAFF)
 
 
 # --------------------------------------------------------------------------- uploads
 def model_csv(rows: list[list], header=None, sep: str = ",") -> bytes:
     header = header or ["Mã đơn vị", "Kỳ", "Tên mô hình", "Lĩnh vực", "Loại", "Trạng thái", "Cấp công nhận",
-                        "Minh chứng"] + [it.header for it in models.default_rubric().items]
+                        "Minh chứng"] + [it.header for it in rubric.default_rubric().items]
     buf = io.StringIO()
     pd.DataFrame(rows, columns=header).to_csv(buf, index=False, sep=sep)
     return buf.getvalue().encode("utf-8")
@@ -263,23 +263,23 @@ def test_good_model_file_imports_once_and_undoes(mcon):
         [int(unit), "Năm 2026", "Điển hình: ông Lê Văn A", "Đoàn thể", "Cá nhân", "đang thực hiện", "", "", "",
          "", "", "", "", ""],
     ], sep=";")  # Excel's Vietnamese CSV: semicolons, decimal commas
-    before = models.models_summary_by_unit(mcon, PERIOD).set_index("unit_code").loc[unit]
-    res = models.import_models_file(mcon, data, "mo-hinh.csv", actor=STAFF)
+    before = derived.models_summary_by_unit(mcon, PERIOD).set_index("unit_code").loc[unit]
+    res = model_upload.import_models_file(mcon, data, "mo-hinh.csv", actor=STAFF)
     assert (res.new, res.changed, res.batch_id is not None) == (3, 0, True)
     assert "Đã nhập lô số" in res.summary()
-    lst = models.list_models(mcon, PERIOD, unit)
+    lst = registry.list_models(mcon, PERIOD, unit)
     cam = lst[lst["name"] == "Camera an ninh tự quản"].iloc[0]
     assert (cam["field"], cam["status"], cam["level"], cam["kind"]) == ("defence_security", "recognised",
                                                                          "province", "collective")
     assert cam["rubric_total"] == pytest.approx(79.5) and cam["rubric_results"] == 25.5
     assert lst[lst["name"] == "Chi bộ bốn tốt"].iloc[0]["status"] == "registered"
-    after = models.models_summary_by_unit(mcon, PERIOD).set_index("unit_code").loc[unit]
+    after = derived.models_summary_by_unit(mcon, PERIOD).set_index("unit_code").loc[unit]
     assert after["n_party_building"] == before["n_party_building"] + 1
-    again = models.import_models_file(mcon, data, "mo-hinh.csv", actor=STAFF)
+    again = model_upload.import_models_file(mcon, data, "mo-hinh.csv", actor=STAFF)
     assert again.skipped_duplicate and again.batch_id is None
     assert mcon.execute("SELECT kind FROM batches WHERE batch_id = ?", [res.batch_id]).fetchone()[0] == "models"
     store.undo_batch(mcon, res.batch_id, actor=STAFF)
-    assert "Camera an ninh tự quản" not in set(models.list_models(mcon, PERIOD, unit)["name"])
+    assert "Camera an ninh tự quản" not in set(registry.list_models(mcon, PERIOD, unit)["name"])
 
 
 def test_rejected_model_file_writes_nothing_and_lists_every_problem(mcon):
@@ -297,7 +297,7 @@ def test_rejected_model_file_writes_nothing_and_lists_every_problem(mcon):
     ])
     before = snapshot(mcon)
     with pytest.raises(UploadRejected) as exc:
-        models.import_models_file(mcon, data, "sai.csv", actor=STAFF)
+        model_upload.import_models_file(mcon, data, "sai.csv", actor=STAFF)
     assert snapshot(mcon) == before
     lines = [p.line() for p in exc.value.problems]
     where = {(p.row, p.column) for p in exc.value.problems}
@@ -315,43 +315,43 @@ def test_rejected_model_file_writes_nothing_and_lists_every_problem(mcon):
 def test_model_file_header_problems_and_dry_run(mcon):
     before = snapshot(mcon)
     with pytest.raises(UploadRejected) as exc:
-        models.import_models_file(mcon, "Mã đơn vị,Tên mô hình\n18073,X\n".encode(), "x.csv", actor=STAFF)
+        model_upload.import_models_file(mcon, "Mã đơn vị,Tên mô hình\n18073,X\n".encode(), "x.csv", actor=STAFF)
     assert "thiếu cột bắt buộc: lĩnh vực" in exc.value.problems[0].reason
     with pytest.raises(UploadRejected) as exc:
-        models.import_models_file(mcon, b"a,b\n1,2\n", "x.csv", actor=STAFF)
+        model_upload.import_models_file(mcon, b"a,b\n1,2\n", "x.csv", actor=STAFF)
     assert "không tìm thấy dòng tiêu đề" in exc.value.problems[0].reason
     unit = a_unit(mcon)
     data = model_csv([[unit, "2026", "Thử", "Kinh tế", "", "", "", ""] + [""] * 6])
-    res = models.import_models_file(mcon, data, "t.csv", actor=STAFF, dry_run=True)
+    res = model_upload.import_models_file(mcon, data, "t.csv", actor=STAFF, dry_run=True)
     assert res.dry_run and res.new == 1 and res.batch_id is None
     with pytest.raises(store.PermissionDenied):
-        models.import_models_file(mcon, data, "t.csv", actor=LEADER)
+        model_upload.import_models_file(mcon, data, "t.csv", actor=LEADER)
     assert snapshot(mcon) == before
 
 
 def test_model_id_cannot_move_to_another_unit(mcon):
-    m = models.current_models(mcon, PERIOD).iloc[0]
+    m = registry.current_models(mcon, PERIOD).iloc[0]
     other = [u for u in store.units(mcon)["unit_code"] if u != m["unit_code"]][0]
     header = ["Mã mô hình", "Mã đơn vị", "Kỳ", "Tên mô hình", "Lĩnh vực"]
     data = model_csv([[m["model_id"], other, PERIOD, "Chuyển", "Kinh tế"]], header)
     with pytest.raises(UploadRejected) as exc:
-        models.import_models_file(mcon, data, "x.csv", actor=STAFF)
+        model_upload.import_models_file(mcon, data, "x.csv", actor=STAFF)
     assert "đã thuộc đơn vị" in exc.value.problems[0].reason
 
 
 def test_template_round_trips_through_xlsx(mcon, tmp_path):
     unit = a_unit(mcon)
-    t = models.template_frame({unit: "X"}, PERIOD)
+    t = model_upload.template_frame({unit: "X"}, PERIOD)
     assert list(t.columns[:5]) == ["Mã mô hình", "Mã đơn vị", "Tên đơn vị", "Kỳ", "Tên mô hình"]
     t.loc[0, "Tên mô hình"] = "Tủ sách cộng đồng"
     t.loc[0, "Lĩnh vực"] = "Văn hóa - xã hội"
     path = tmp_path / "mau.xlsx"
-    models.write_template(t, path, "xlsx")
-    res = models.import_models_file(mcon, path.read_bytes(), "mau.xlsx", actor=STAFF)
+    model_upload.write_template(t, path, "xlsx")
+    res = model_upload.import_models_file(mcon, path.read_bytes(), "mau.xlsx", actor=STAFF)
     assert res.new == 1
-    got = models.list_models(mcon, PERIOD, unit)
+    got = registry.list_models(mcon, PERIOD, unit)
     row = got[got["name"] == "Tủ sách cộng đồng"].iloc[0]
-    assert row["field"] == "culture_society" and row["model_id"] == models.auto_model_id(unit, PERIOD,
+    assert row["field"] == "culture_society" and row["model_id"] == model_upload.auto_model_id(unit, PERIOD,
                                                                                          "Tủ sách cộng đồng")
 
 
@@ -373,28 +373,28 @@ def test_typed_points_for_a_derived_criterion_are_refused(mcon):
 # --------------------------------------------------------------------------- definitions
 def test_bad_rubric_definitions_are_rejected_with_clear_messages():
     good = yaml.safe_load((ROOT / "data" / "models" / "rubric.yaml").read_text(encoding="utf-8"))
-    assert models.parse_rubric(good).total == 100
+    assert rubric.parse_rubric(good).total == 100
     bad = json.loads(json.dumps(good))
     bad["items"][0]["max_points"] = 25
-    with pytest.raises(models.ModelsError, match="tổng điểm tối đa của các mục phải bằng total = 100, hiện là 105"):
-        models.parse_rubric(bad)
+    with pytest.raises(rubric.ModelsError, match="tổng điểm tối đa của các mục phải bằng total = 100, hiện là 105"):
+        rubric.parse_rubric(bad)
     bad = json.loads(json.dumps(good))
     bad["items"][1]["code"] = "novelty"
-    with pytest.raises(models.ModelsError, match="mã mục 'novelty' bị trùng"):
-        models.parse_rubric(bad)
+    with pytest.raises(rubric.ModelsError, match="mã mục 'novelty' bị trùng"):
+        rubric.parse_rubric(bad)
     bad = json.loads(json.dumps(good))
     bad["items"][2]["max_points"] = 0
-    with pytest.raises(models.ModelsError, match="mục 'forces' › max_points: phải lớn hơn 0"):
-        models.parse_rubric(bad)
+    with pytest.raises(rubric.ModelsError, match="mục 'forces' › max_points: phải lớn hơn 0"):
+        rubric.parse_rubric(bad)
     bad = json.loads(json.dumps(good))
     bad["items"][3]["weight"] = 2
-    with pytest.raises(models.ModelsError, match="không được phép"):
-        models.parse_rubric(bad)
+    with pytest.raises(rubric.ModelsError, match="không được phép"):
+        rubric.parse_rubric(bad)
     fields = yaml.safe_load((ROOT / "data" / "models" / "fields.yaml").read_text(encoding="utf-8"))
-    assert len(models.parse_fields(fields).fields) == 6
+    assert len(rubric.parse_fields(fields).fields) == 6
     fields["fields"][1]["aliases"].append("kt")
-    with pytest.raises(models.ModelsError, match="'kt' dùng cho cả lĩnh vực 'economy' và 'culture_society'"):
-        models.parse_fields(fields)
+    with pytest.raises(rubric.ModelsError, match="'kt' dùng cho cả lĩnh vực 'economy' và 'culture_society'"):
+        rubric.parse_fields(fields)
 
 
 def _v2() -> dict:
@@ -427,7 +427,7 @@ def test_frameworks_without_derived_serialise_as_before():
     assert '"derived"' not in load_framework(V1).model_dump_json()
     fw2 = load_framework(V2)
     again = parse_framework(json.loads(fw2.model_dump_json()))
-    assert models.derived_criteria(again) == models.derived_criteria(fw2)
+    assert derived.derived_criteria(again) == derived.derived_criteria(fw2)
     v1 = yaml.safe_load((ROOT / "data" / "criteria" / "dvk-2025.v1.yaml").read_text(encoding="utf-8"))
     v2 = _v2()
     for g1, g2 in zip(v1["groups"], v2["groups"]):  # v2 differs only by derived criteria
@@ -438,37 +438,37 @@ def test_frameworks_without_derived_serialise_as_before():
 
 # --------------------------------------------------------------------------- demo registry
 def test_demo_registry_is_realistic_and_deterministic(mcon):
-    m = models.list_models(mcon, PERIOD)
+    m = registry.list_models(mcon, PERIOD)
     share = m["field"].value_counts(normalize=True)
     assert share.get("party_building", 0) < 0.03                       # one field almost empty
     assert share["economy"] > 0.3                                      # Can Lộc: economy leads
-    s = models.models_summary_by_unit(mcon, PERIOD)
+    s = derived.models_summary_by_unit(mcon, PERIOD)
     many = s[s["models_total"] >= 9]
     few = s[(s["models_total"] > 0) & (s["models_total"] <= 4)]
     assert len(many) >= 5 and len(few) >= 5
     assert many["mean_rubric_recognised"].median() < few["mean_rubric_recognised"].median() - 15
-    assert set(m["status"]) == set(models.STATUSES)
-    h = models.model_history(mcon, PERIOD, m.loc[m["status"] == "recognised", "model_id"].iloc[0])
+    assert set(m["status"]) == set(rubric.STATUSES)
+    h = registry.model_history(mcon, PERIOD, m.loc[m["status"] == "recognised", "model_id"].iloc[0])
     assert len(h) == 2 and h["status"].iloc[-1] == "registered"        # registered, then the review
     u = store.units(mcon)
     codes = u.loc[u["province_code"] == PROVINCE, "unit_code"].tolist()
-    a = models.demo_registry(codes, {}, [PERIOD], seed=5)[1]
-    b = models.demo_registry(codes, {}, [PERIOD], seed=5)[1]
+    a = demo.demo_registry(codes, {}, [PERIOD], seed=5)[1]
+    b = demo.demo_registry(codes, {}, [PERIOD], seed=5)[1]
     pd.testing.assert_frame_equal(a, b)
-    again = models.generate_demo_models(mcon, seed=5, periods=[PERIOD], provinces=[PROVINCE])
+    again = demo.generate_demo_models(mcon, seed=5, periods=[PERIOD], provinces=[PROVINCE])
     assert again["new"] == 0                                           # idempotent
 
 
 def test_summary_filters_units_without_a_model_in_a_field(mcon):
-    s = models.models_summary_by_unit(mcon, PERIOD)
+    s = derived.models_summary_by_unit(mcon, PERIOD)
     none_party = s[s["n_party_building"] == 0]
     assert len(none_party) > len(s) * 0.8
     assert all("Xây dựng Đảng" in f for f in none_party["fields_missing"])
-    c = models.counts_by_field_status(mcon, PERIOD)
-    assert len(c) == 6 * 5 and c["models"].sum() == len(models.current_models(mcon, PERIOD))
-    best = models.best_models(mcon, PERIOD, 5)
-    assert best["rubric_total"].is_monotonic_decreasing and best["status"].isin(models.RECOGNISED).all()
-    b = models.derived_breakdown(mcon, PERIOD, s["unit_code"].iloc[0])
+    c = registry.counts_by_field_status(mcon, PERIOD)
+    assert len(c) == 6 * 5 and c["models"].sum() == len(registry.current_models(mcon, PERIOD))
+    best = registry.best_models(mcon, PERIOD, 5)
+    assert best["rubric_total"].is_monotonic_decreasing and best["status"].isin(rubric.RECOGNISED).all()
+    b = derived.derived_breakdown(mcon, PERIOD, s["unit_code"].iloc[0])
     assert list(b["criterion_code"]) == ["C1", "C2", "C3", "C4", "P1"]
 
 
@@ -483,7 +483,7 @@ def test_cli_lists_models_with_the_contract_columns(mdb):
     assert p.returncode == 0, p.stderr
     assert p.stdout.startswith("model_id,unit_code,name,field,kind,status,level,rubric_total")
     df = pd.read_csv(io.StringIO(p.stdout), dtype={"unit_code": str})
-    assert len(df) > 100 and set(df["status"]) <= set(models.STATUSES)
+    assert len(df) > 100 and set(df["status"]) <= set(rubric.STATUSES)
     p = run("models", "--db", str(mdb), "--period", PERIOD, "--unit", df["unit_code"].iloc[0], "--format", "json")
     assert p.returncode == 0 and json.loads(p.stdout)[0]["unit_code"] == df["unit_code"].iloc[0]
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from danvan_scoring import models, tabular
+from danvan_scoring import model_upload, tabular
 from danvan_scoring.criteria import default_framework
 from danvan_scoring.ingest import read_upload
 
@@ -185,16 +185,16 @@ def test_direction_overrides_are_stripped_from_imported_text():
 def test_model_reader_has_the_score_readers_guarantees():
     units = {"18073": "Xã Can Lộc"}
     broken = "Mã đơn vị,Tên mô hình,Lĩnh vực,Kỳ\n18073,Mô hình \ufffd,Kinh tế,2025\n".encode()
-    p = models.read_models_upload(broken, "m.csv", unit_codes=units)
+    p = model_upload.read_models_upload(broken, "m.csv", unit_codes=units)
     assert not p.ok and "\ufffd" in p.problems[0].reason
-    p = models.read_models_upload(dimension_bomb(), "m.xlsx", unit_codes=units)
+    p = model_upload.read_models_upload(dimension_bomb(), "m.xlsx", unit_codes=units)
     assert not p.ok and "giới hạn 500 cột" in p.problems[0].reason
     typo = "Mã đơn vị,Tên mô hình,Lĩnh vực,Kỳ\n18037,Mô hình A,Kinh tế,2025\n".encode()
-    p = models.read_models_upload(typo, "m.csv", unit_codes=units)
+    p = model_upload.read_models_upload(typo, "m.csv", unit_codes=units)
     assert not p.ok and "có phải '18073'" in p.problems[0].reason, p.problems[0].reason
     # a form feed inside a cell is not a line break (str.splitlines would split it)
     ff = "Mã đơn vị,Tên mô hình,Lĩnh vực,Kỳ\n18073,Mô hình\x0cA,Kinh tế,2025\n".encode()
-    p = models.read_models_upload(ff, "m.csv", unit_codes=units)
+    p = model_upload.read_models_upload(ff, "m.csv", unit_codes=units)
     assert p.problems == [] or all(pr.row in (None, 2) for pr in p.problems)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import re
 
-from danvan_scoring import models, uploads
+from danvan_scoring import model_upload, uploads
 from danvan_scoring.criteria import default_framework
 from danvan_scoring.ingest import _Reader, read_upload
 from danvan_scoring.uploads import ParsedUpload, Problem, Problems, read_safely
@@ -39,11 +39,11 @@ def test_read_safely_logs_traceback_and_names_the_error_id(caplog):
 
 def test_score_and_model_readers_both_log(monkeypatch, caplog):
     monkeypatch.setattr(_Reader, "_validate", lambda self, t: _boom())
-    monkeypatch.setattr(models, "_header_lookup", lambda rubric: _boom())
+    monkeypatch.setattr(model_upload, "_header_lookup", lambda rubric: _boom())
     with caplog.at_level(logging.ERROR, logger="danvan_scoring.uploads"):
         a = read_upload(b"unit_code,period,A1\n18073,2025,1\n", "a.csv", framework=default_framework(),
                         unit_codes={"18073": "X"})
-        b = models.read_models_upload(b"x", "b.csv", unit_codes={})
+        b = model_upload.read_models_upload(b"x", "b.csv", unit_codes={})
     ids = {_error_id(a), _error_id(b)}
     assert len(ids) == 2
     logged = " ".join(r.getMessage() for r in caplog.records)

@@ -29,8 +29,8 @@ from .derived import refuse_derived
 from .export import neutralise_formulas, safe_cell  # noqa: F401 — part of this module's contract
 from .tabular import HEADER_SCAN_ROWS, Grid, Limits, check_bytes, read_grid
 from .text import fold, nfc
-from .uploads import (MAX_BYTES, MAX_LISTED, ImportResult, ParsedUpload, Problem, Problems,  # noqa: F401
-                      UploadRejected, content_hash, explain_write_errors, read_safely)
+from .uploads import (MAX_BYTES, MAX_LISTED, ImportResult, Importer, ParsedUpload, Problem, Problems,  # noqa: F401 — names the CLI and pages use
+                      UploadRejected, content_hash, read_safely)
 
 PERIOD_RE = store.PERIOD_RE
 # (period, criterion) pairs up to which the value rules are looked up in a dense table (a
@@ -143,55 +143,49 @@ def _rejected(content_hash: str, problems: list[Problem], layout: str = "long", 
     return ParsedUpload(_empty_rows(), problems, [], layout, content_hash, problem_count=len(problems), **kw)
 
 
-def import_file(
-    con,
-    data: bytes,
-    filename: str,
-    *,
-    actor: str,
-    period: str | None = None,
-    stage: str | None = None,
-    sheet: str | None = None,
-    dry_run: bool = False,
-    max_bytes: int = MAX_BYTES,
-    progress: Callable[[float, str], None] | None = None,
-) -> ImportResult:
-    """Validate the whole file, then write it as one batch (one transaction), or write nothing.
+class PeriodFrameworks:
+    """period → its framework (or why it has none), looked up once each; ``all_codes`` are the
+    criterion codes of every period's framework, which may head a wide column before any
+    period in the file is read."""
 
-    Raises ``UploadRejected`` with every problem when the file has any; database errors
-    come out as ``store.StoreError`` with a one-line message.
-    """
-    def tell(fraction: float, message: str) -> None:
-        if progress is not None:
-            progress(fraction, message)
+    def __init__(self, con):
+        self.con = con
+        self.cache: dict[str, Framework | str] = {}
+        codes: dict[str, None] = {}
+        for p in store.periods(con):
+            fw = self(p)
+            if isinstance(fw, Framework):
+                codes.update(dict.fromkeys(fw.criteria))
+        self.all_codes = list(codes)
 
-    tell(0.0, "Đang đọc tệp")
-    units = store.unit_names(con)
-    cache: dict[str, Framework | str] = {}
-
-    def framework_for(p: str) -> Framework | str:
-        if p not in cache:
+    def __call__(self, period: str) -> Framework | str:
+        if period not in self.cache:
             try:
-                cache[p] = store.framework_for_period(con, p)
+                self.cache[period] = store.framework_for_period(self.con, period)
             except store.StoreError as exc:
-                cache[p] = str(exc)
-        return cache[p]
+                self.cache[period] = str(exc)
+        return self.cache[period]
 
-    codes: dict[str, None] = {}
-    for p in store.periods(con):
-        fw = framework_for(p)
-        if isinstance(fw, Framework):
-            codes.update(dict.fromkeys(fw.criteria))
-    framework_for.all_codes = list(codes)
-    parsed = _read_safely(data, filename, framework_for, units, period, stage, sheet, max_bytes)
-    if not parsed.ok:
-        raise UploadRejected(parsed.problems, parsed)
-    tell(0.6, f"Đã kiểm tra {len(parsed.rows)} dòng; đang ghi")
-    result = explain_write_errors(store.write_batch, con, parsed.rows, actor=actor, filename=filename,
-                                  content_hash=parsed.content_hash, dry_run=dry_run)
-    tell(1.0, "Xong")
-    return ImportResult(result.batch_id, result.new, result.changed, result.unchanged,
-                        result.skipped_duplicate, dry_run, len(parsed.rows), parsed)
+
+def read_for_import(con, data: bytes, filename: str, *, period: str | None = None, stage: str | None = None,
+                    sheet: str | None = None, max_bytes: int = MAX_BYTES) -> ParsedUpload:
+    """``read_upload`` against a database: its units and each period's framework."""
+    return _read_safely(data, filename, PeriodFrameworks(con), store.unit_names(con), period, stage, sheet,
+                        max_bytes)
+
+
+SCORES = Importer(kind="scores", label="bảng điểm", noun="dòng", read=read_for_import, write=store.write_batch,
+                  uses_stage=True)
+
+
+def import_file(con, data: bytes, filename: str, *, actor, period: str | None = None, stage: str | None = None,
+                sheet: str | None = None, dry_run: bool = False, max_bytes: int = MAX_BYTES,
+                progress: Callable[[float, str], None] | None = None) -> ImportResult:
+    """Validate the whole file, then write it as one batch (one transaction), or write nothing
+    (``SCORES.run``). Raises ``UploadRejected`` with every problem when the file has any;
+    database errors come out as ``store.StoreError`` with a one-line message."""
+    return SCORES.run(con, data, filename, actor=actor, period=period, stage=stage, sheet=sheet, dry_run=dry_run,
+                      max_bytes=max_bytes, progress=progress)
 
 
 # =========================================================================== the reader
@@ -853,7 +847,7 @@ def _assign_columns(header: list[str], framework_for, period_arg) -> tuple[dict,
 
 def _header_codes(framework_for, period_arg) -> list[str]:
     """Criterion codes that may head a wide column, known before any period is read: the
-    argument's period, else every period's framework (``framework_for.all_codes``), else
+    argument's period, else every period's framework (``PeriodFrameworks.all_codes``), else
     the framework handed to read_upload, else the default one."""
     if period_arg:
         fw = framework_for(period_of(period_arg) or period_arg)

@@ -20,8 +20,7 @@ from .rubric import (KIND_WORDS, LEVEL_WORDS, STATUS_WORDS, RECOGNISED, STATUS_L
                      Rubric, default_fields, default_rubric, rubric_json, rubric_total)
 from .tabular import HEADER_SCAN_ROWS, check_bytes, read_grid
 from .text import fold, nfc
-from .uploads import (ImportResult, ParsedUpload, Problem, Problems, UploadRejected, content_hash,
-                      explain_write_errors, read_safely)
+from .uploads import MAX_BYTES, ImportResult, Importer, ParsedUpload, Problem, Problems, content_hash, read_safely
 
 # --------------------------------------------------------------------------- upload: template
 def template_frame(unit_codes: Mapping[str, str] | Iterable[str], period: str, *, rubric: Rubric | None = None,
@@ -124,7 +123,7 @@ _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-/]{0,63}$")
 
 def read_models_upload(data: bytes, filename: str, *, unit_codes: Mapping[str, str],
                        owners: Mapping[str, str] | None = None, period: str | None = None,
-                       sheet: str | None = None, max_bytes: int = ingest.MAX_BYTES,
+                       sheet: str | None = None, max_bytes: int = MAX_BYTES,
                        rubric: Rubric | None = None, fields: FieldList | None = None,
                        known_periods: Iterable[str] | None = None) -> ParsedUpload:
     """Read and validate a model list without touching a database; never raises for bad input.
@@ -346,31 +345,25 @@ def _finish(content_hash, rows, problems, ignored, info) -> ParsedUpload:
                         **keep)
 
 
-def import_models_file(con, data: bytes, filename: str, *, actor, period: str | None = None,
-                       stage: str | None = None, sheet: str | None = None, dry_run: bool = False,
-                       max_bytes: int = ingest.MAX_BYTES,
-                       progress: Callable[[float, str], None] | None = None) -> ImportResult:
-    """Validate a whole model list, then write it as one batch (one transaction), or write nothing.
-
-    Same contract as ``ingest.import_file``: raises ``ingest.UploadRejected`` with every problem;
-    ``stage`` is accepted for the shared signature and ignored (the registry has no stages).
-    """
-    require(actor, "import")
-
-    def tell(fraction: float, message: str) -> None:
-        if progress is not None:
-            progress(fraction, message)
-
-    tell(0.0, "Đang đọc tệp")
+def read_for_import(con, data: bytes, filename: str, *, period: str | None = None, stage: str | None = None,
+                    sheet: str | None = None, max_bytes: int = MAX_BYTES) -> ParsedUpload:
+    """``read_models_upload`` against a database: its units, periods and the models' owners.
+    ``stage`` is accepted for the shared signature and ignored (the registry has no stages)."""
     ensure_schema(con)
     owners = dict(con.execute("SELECT DISTINCT model_id, unit_code FROM current_models").fetchall())
-    parsed = read_models_upload(data, filename, unit_codes=store.unit_names(con), owners=owners, period=period,
-                                sheet=sheet, max_bytes=max_bytes, known_periods=store.periods(con))
-    if not parsed.ok:
-        raise UploadRejected(parsed.problems, parsed)
-    tell(0.6, f"Đã kiểm tra {len(parsed.rows)} mô hình; đang ghi")
-    res = explain_write_errors(write_models_batch, con, parsed.rows, actor=actor, filename=filename,
-                                      content_hash=parsed.content_hash, dry_run=dry_run)
-    tell(1.0, "Xong")
-    return ImportResult(res.batch_id, res.new, res.changed, res.unchanged, res.skipped_duplicate, dry_run,
-                        len(parsed.rows), parsed)
+    return read_models_upload(data, filename, unit_codes=store.unit_names(con), owners=owners, period=period,
+                              sheet=sheet, max_bytes=max_bytes, known_periods=store.periods(con))
+
+
+MODELS = Importer(kind="models", label="danh sách mô hình", noun="mô hình", read=read_for_import,
+                  write=write_models_batch)
+
+
+def import_models_file(con, data: bytes, filename: str, *, actor, period: str | None = None,
+                       stage: str | None = None, sheet: str | None = None, dry_run: bool = False,
+                       max_bytes: int = MAX_BYTES, progress: Callable[[float, str], None] | None = None) -> ImportResult:
+    """Validate a whole model list, then write it as one batch, or write nothing (``MODELS.run``);
+    same contract as ``ingest.import_file``. The permission is checked before the file is read."""
+    require(actor, "import")
+    return MODELS.run(con, data, filename, actor=actor, period=period, stage=stage, sheet=sheet, dry_run=dry_run,
+                      max_bytes=max_bytes, progress=progress)

@@ -187,3 +187,47 @@ def read_safely(read: Callable[[], ParsedUpload], filename: str,
         reason = (f"lỗi không mong đợi khi đọc tệp ({type(exc).__name__}, mã lỗi {error_id}); hãy gửi tệp này "
                   "và mã lỗi cho quản trị viên")
     return rejected([Problem(None, None, None, reason)])
+
+
+# =========================================================================== the one import flow
+Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class Importer:
+    """One kind of upload, described for the one import flow (``run``), the CLI and the page.
+
+    ``read(con, data, filename, period=, stage=, sheet=, max_bytes=)`` validates the file
+    against the database without writing (returns a ``ParsedUpload``); ``write(con, rows,
+    actor=, filename=, content_hash=, dry_run=)`` writes the valid rows as one batch.
+    """
+
+    kind: str  # the batch kind: 'scores' or 'models'
+    label: str  # what the file holds, for messages: 'bảng điểm', 'danh sách mô hình'
+    noun: str  # what one valid row is: 'dòng', 'mô hình'
+    read: Callable[..., ParsedUpload]
+    write: Callable[..., object]
+    uses_stage: bool = False  # whether the stage option means anything for this kind
+
+    def run(self, con, data: bytes, filename: str, *, actor, period: str | None = None,
+            stage: str | None = None, sheet: str | None = None, dry_run: bool = False,
+            max_bytes: int = MAX_BYTES, progress: Progress | None = None) -> ImportResult:
+        """Validate the whole file, then write it as one batch (one transaction), or write nothing.
+
+        Raises ``UploadRejected`` with every problem when the file has any; database errors
+        come out as ``store.StoreError`` with a one-line message.
+        """
+        def tell(fraction: float, message: str) -> None:
+            if progress is not None:
+                progress(fraction, message)
+
+        tell(0.0, "Đang đọc tệp")
+        parsed = self.read(con, data, filename, period=period, stage=stage, sheet=sheet, max_bytes=max_bytes)
+        if not parsed.ok:
+            raise UploadRejected(parsed.problems, parsed)
+        tell(0.6, f"Đã kiểm tra {len(parsed.rows)} {self.noun}; đang ghi")
+        res = explain_write_errors(self.write, con, parsed.rows, actor=actor, filename=filename,
+                                   content_hash=parsed.content_hash, dry_run=dry_run)
+        tell(1.0, "Xong")
+        return ImportResult(res.batch_id, res.new, res.changed, res.unchanged, res.skipped_duplicate, dry_run,
+                            len(parsed.rows), parsed)

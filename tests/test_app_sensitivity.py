@@ -158,10 +158,10 @@ def test_profile_shows_tier_probabilities_swing_and_models(shared_db):
     listed = registry.list_models(con, "2025", unit)
     shown = _frame(at, "Dùng cho tiêu chí")
     assert set(shown["Mã mô hình"]) == set(listed["model_id"])
-    derived = _frame(at, "Tính từ các mô hình")
+    shown_derived = _frame(at, "Tính từ các mô hình")
     lib = derived.derived_breakdown(con, "2025", unit)
-    assert list(derived["Mã"]) == list(lib["criterion_code"])
-    assert list(derived["Tính từ các mô hình"]) == [", ".join(m) for m in lib["models"]]
+    assert list(shown_derived["Mã"]) == list(lib["criterion_code"])
+    assert list(shown_derived["Tính từ các mô hình"]) == [", ".join(m) for m in lib["models"]]
 
 
 # --------------------------------------------------------------------------- So sánh

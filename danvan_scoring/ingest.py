@@ -24,13 +24,14 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import store
+from .columns import Column, clean_text, repeated, take_text
 from .criteria import Framework, Kind
 from .derived import refuse_derived
-from .export import neutralise_formulas, safe_cell  # noqa: F401 — part of this module's contract
+
 from .tabular import HEADER_SCAN_ROWS, Grid, Limits, check_bytes, read_grid
 from .text import fold, nfc
-from .uploads import (MAX_BYTES, MAX_LISTED, ImportResult, Importer, ParsedUpload, Problem, Problems,  # noqa: F401 — names the CLI and pages use
-                      UploadRejected, content_hash, read_safely)
+from .uploads import (MAX_BYTES, MAX_LISTED, ImportResult, Importer, ParsedUpload, Problem, Problems, content_hash,
+                      read_safely)
 
 PERIOD_RE = store.PERIOD_RE
 # (period, criterion) pairs up to which the value rules are looked up in a dense table (a
@@ -262,11 +263,11 @@ class _Reader:
             return t.header[roles[role]].strip() if role in roles else None
 
         # --- value columns first: a row without any value is an unfilled template row, skipped
-        vcols = [_Column(t.columns[s.index], lambda v: number_of(v, t.decimal_comma)) for s in specs]
+        vcols = [Column(t.columns[s.index], lambda v: number_of(v, t.decimal_comma)) for s in specs]
         has_value = np.zeros(n, dtype=bool)
         for vc in vcols:
             has_value |= ~vc.missing
-        unit = _Column(col("unit_code"), unit_code_of)
+        unit = Column(col("unit_code"), unit_code_of)
         blank = int(sum(int((vc.missing & ~unit.missing).sum()) for vc in vcols))
         if not has_value.any():
             anything = any(c.notna().any() for c in t.columns)
@@ -278,16 +279,16 @@ class _Reader:
         unit_reason = self._unit_messages(unit, col("unit_name"))
         per_default = period_of(self.period_arg) if self.period_arg else None
         if "period" in roles:
-            per = _Column(col("period"), lambda v: (period_of(v),), default=per_default)
+            per = Column(col("period"), lambda v: (period_of(v),), default=per_default)
         else:
-            per = _Column.constant(n, per_default)
+            per = Column.constant(n, per_default)
         stage_default = _stage_of(self.stage_arg) or "appraised"
         if "stage" in roles:
-            stg = _Column(col("stage"), lambda v: (_stage_of(v),), default=stage_default)
+            stg = Column(col("stage"), lambda v: (_stage_of(v),), default=stage_default)
         else:
-            stg = _Column.constant(n, stage_default)
+            stg = Column.constant(n, stage_default)
         known = self._all_criterion_codes(per)
-        crit = _Column(col("criterion_code"), lambda v: _criterion_of(v, known)) if layout == "long" else None
+        crit = Column(col("criterion_code"), lambda v: _criterion_of(v, known)) if layout == "long" else None
 
         def report(mask, column, reasons, values=None):
             """List the rows in ``mask``; ``reasons`` is a str or a function of the raw value."""
@@ -343,11 +344,11 @@ class _Reader:
             rule_bad = rule_bad | crit.bad | crit.missing
         gid = {code: k for k, code in enumerate(sorted(known))}
         frames, keys, rows_at = [], [], []
-        evidence = _clean_text(col("evidence"))
-        note = _clean_text(col("note"))
+        evidence = clean_text(col("evidence"))
+        note = clean_text(col("note"))
         for spec, vc in zip(specs, vcols):
-            c = crit if spec.criterion is None else _Column.constant(n, spec.criterion)
-            s = stg if spec.stage is None else _Column.constant(n, spec.stage)
+            c = crit if spec.criterion is None else Column.constant(n, spec.criterion)
+            s = stg if spec.stage is None else Column.constant(n, spec.stage)
             ok = self._check_values(vc, c, s, per, active & ~vc.missing, rule_bad,
                                     t.header[spec.index].strip(), report) & ~row_bad
             keep = np.flatnonzero(ok)
@@ -357,8 +358,8 @@ class _Reader:
                 "criterion_code": c.take_str(keep),
                 "stage": s.take_str(keep),
                 "value": vc.as_float()[keep],
-                "evidence": _take_text(evidence, keep, n),
-                "note": _take_text(note, keep, n),
+                "evidence": take_text(evidence, keep, n),
+                "note": take_text(note, keep, n),
             }))
             c_gid = np.array([gid.get(v, len(gid)) for v in c.norm], dtype=np.int64)[c.idx[keep]]
             s_bit = np.array([v == "self" for v in s.norm], dtype=np.int64)[s.idx[keep]]
@@ -383,7 +384,7 @@ class _Reader:
         return ParsedUpload(rows, problems.listed(), ignored, layout, self.hash, problem_count=problems.total,
                             blank_cells=blank, duplicate_rows=dupes, **info)
 
-    def _all_criterion_codes(self, per: "_Column") -> dict[str, dict[str, Any]]:
+    def _all_criterion_codes(self, per: Column) -> dict[str, dict[str, Any]]:
         """criterion code → {period: Criterion} for the periods in the file (one framework each)."""
         out: dict[str, dict[str, Any]] = {}
         for _, p in per.distinct_indices():
@@ -464,7 +465,7 @@ class _Reader:
         """The same key twice: identical rows are kept once, different values are a problem."""
         if len(rows) < 2:
             return rows, 0
-        dup = _repeated(key)
+        dup = repeated(key)
         if dup is None:
             return rows, 0
         d = rows[dup].assign(key_=key[dup], row_=rownum[dup])
@@ -488,7 +489,7 @@ class _Reader:
         keep[drop] = False
         return rows[keep].reset_index(drop=True), int(same.sum())
 
-    def _unit_messages(self, unit: "_Column", names: pd.Series | None) -> Callable[[str], str]:
+    def _unit_messages(self, unit: Column, names: pd.Series | None) -> Callable[[str], str]:
         """Marks unknown unit codes bad; returns the reason text for one, with the closest
         known unit (by the name in the file when there is a name column, else by code)."""
         known = self.unit_codes
@@ -531,104 +532,6 @@ class _Reader:
         return message
 
 
-# =========================================================================== columns
-class _Column:
-    """A column normalised on its distinct values.
-
-    ``idx`` maps each row to a slot in ``norm`` (the normalised distinct values; the last
-    slot is the default used for empty cells); ``bad`` and ``missing`` are row masks.
-    """
-
-    def __init__(self, series: pd.Series | None, normalise: Callable[[Any], tuple], default: Any = None):
-        if series is None:
-            series = pd.Series([], dtype="str")
-        codes, uniques = pd.factorize(series, use_na_sentinel=True)
-        k = len(uniques)
-        norm = np.empty(k + 1, dtype=object)
-        bad = np.zeros(k + 1, dtype=bool)
-        extra = np.zeros(k + 1, dtype=bool)
-        blank = np.zeros(k + 1, dtype=bool)
-        raw = np.empty(k + 1, dtype=object)
-        for i, value in enumerate(uniques):
-            raw[i] = value
-            if not isinstance(value, str) or not value.strip():
-                blank[i] = True
-                continue
-            out = normalise(value)
-            norm[i] = out[0]
-            bad[i] = out[0] is None
-            extra[i] = bool(out[1]) if len(out) > 1 else False
-        blank[k] = True
-        self._init(np.where(codes < 0, k, codes), norm, bad, extra, blank, raw, default)
-        self._source = series if series.dtype == "str" else None
-
-    def _init(self, idx, norm, bad, extra, blank, raw, default):
-        self.k = len(norm) - 1
-        self.idx = idx
-        if blank.any():  # whitespace-only cells count as empty: point them at the default slot
-            remap = np.arange(self.k + 1)
-            remap[blank] = self.k
-            self.idx = remap[idx]
-        norm[self.k] = default
-        self.norm = norm
-        self._bad = bad & ~blank
-        self._extra = extra
-        self._raw = raw
-        self._missing_default = default is None
-
-    @classmethod
-    def constant(cls, n: int, value: Any) -> "_Column":
-        self = cls.__new__(cls)
-        self._init(np.zeros(n, dtype=np.intp), np.asarray([value], dtype=object), np.zeros(1, dtype=bool),
-                   np.zeros(1, dtype=bool), np.zeros(1, dtype=bool), np.asarray([None], dtype=object), value)
-        self._source = None
-        return self
-
-    def restrict_to(self, allowed: Mapping[str, Any]) -> None:
-        """Values outside ``allowed`` become bad (e.g. unit codes not in the unit list)."""
-        outside = np.array([v is not None and v not in allowed for v in self.norm], dtype=bool)
-        outside[self.k] = False
-        self._bad = self._bad | outside
-
-    def distinct_indices(self) -> list[tuple[int, Any]]:
-        used = np.flatnonzero(np.bincount(self.idx, minlength=self.k + 1))
-        return [(int(i), self.norm[i]) for i in used if self.norm[i] is not None and not self._bad[i]]
-
-    def take_str(self, keep: np.ndarray) -> pd.Series:
-        if self._source is not None and len(keep) == len(self.idx) and self._identity():
-            return self._source.reset_index(drop=True)  # clean column: no copy
-        table = pd.array([v if isinstance(v, str) else None for v in self.norm], dtype="str")
-        return pd.Series(table.take(self.idx[keep]))
-
-    def _identity(self) -> bool:
-        """True when every used value is already normalised and no cell is empty."""
-        used = np.bincount(self.idx, minlength=self.k + 1)
-        if used[self.k]:
-            return False
-        return all(self.norm[i] == self._raw[i] for i in np.flatnonzero(used))
-
-    def as_float(self) -> np.ndarray:
-        table = np.array([v if isinstance(v, float) else np.nan for v in self.norm], dtype="float64")
-        return table[self.idx]
-
-    @property
-    def bad(self) -> np.ndarray:
-        return self._bad[self.idx]
-
-    @property
-    def missing(self) -> np.ndarray:
-        if not self._missing_default:
-            return np.zeros(len(self.idx), dtype=bool)
-        return self.idx == self.k
-
-    @property
-    def extra(self) -> np.ndarray:
-        return self._extra[self.idx]
-
-    def raw(self, rows: np.ndarray) -> list:
-        return list(self._raw[self.idx[rows]])
-
-
 def closest_code(code: str, codes: list[str]) -> str | None:
     """The known code a typo most likely meant: one digit wrong, two digits swapped, else difflib."""
     same = [c for c in codes if len(c) == len(code)]
@@ -642,33 +545,6 @@ def closest_code(code: str, codes: list[str]) -> str | None:
             return c
     close = difflib.get_close_matches(code, codes, n=1, cutoff=0.6)
     return close[0] if close else None
-
-
-def _repeated(key: np.ndarray) -> np.ndarray | None:
-    """Mask of keys that occur more than once, or None when all are distinct."""
-    top = int(key.max()) if len(key) else 0
-    if 0 <= int(key.min()) and top < 64_000_000:
-        counts = np.bincount(key, minlength=top + 1)
-        if counts.max() <= 1:
-            return None
-        return counts[key] > 1
-    dup = pd.Series(key).duplicated(keep=False).to_numpy()
-    return dup if dup.any() else None
-
-
-def _take_text(series: pd.Series | None, keep: np.ndarray, n: int) -> pd.Series:
-    if series is None:
-        return pd.Series(pd.array([None], dtype="str").take(np.zeros(len(keep), dtype=np.intp)))
-    return series.take(keep).reset_index(drop=True)
-
-
-def _clean_text(series: pd.Series | None) -> pd.Series | None:
-    if series is None:
-        return None
-    if not series.notna().any():
-        return series
-    s = series.str.strip()
-    return s.where(s != "", None)
 
 
 # =========================================================================== value normalisers
@@ -877,70 +753,3 @@ def _header_score(cells: list[str]) -> float | None:
     if len(fields) >= 2 or any(_CRIT_LIKE.match(c.strip()) for c in cells if c):
         return float(len(fields))
     return None
-
-
-# =========================================================================== exports & templates
-
-
-
-
-def template_frame(framework: Framework, unit_codes: Mapping[str, str] | Iterable[str], period: str,
-                   layout: str = "long") -> pd.DataFrame:
-    """An upload template to fill in: one row per unit (wide) or per unit × criterion (long)."""
-    units = sorted(unit_codes)
-    codes = [code for code, c in framework.criteria.items() if not c.derived]
-    if layout == "wide":
-        df = pd.DataFrame({"unit_code": pd.Series(units, dtype="str"), "period": period})
-        for c in codes:
-            df[c] = pd.Series([None] * len(units), dtype="float64")
-        return df
-    if layout != "long":
-        raise ValueError(f"bố cục '{layout}' không hợp lệ; chỉ nhận 'long' hoặc 'wide'")
-    n = len(units) * len(codes)
-    return pd.DataFrame({
-        "unit_code": pd.Series(np.repeat(np.asarray(units, dtype=object), len(codes)), dtype="str"),
-        "period": pd.Series([period] * n, dtype="str"),
-        "criterion_code": pd.Series(np.tile(np.asarray(codes, dtype=object), len(units)), dtype="str"),
-        "score": pd.Series([None] * n, dtype="float64"),
-        "stage": pd.Series([None] * n, dtype="str"),
-        "evidence": pd.Series([None] * n, dtype="str"),
-        "note": pd.Series([None] * n, dtype="str"),
-    })
-
-
-def write_template(df: pd.DataFrame, path_or_buffer, fmt: str = "csv") -> None:
-    """Write a template or an export as CSV (UTF-8 with BOM, so Excel shows the diacritics)
-    or XLSX (unit codes as text, so Excel keeps their leading zeros); formulas neutralised."""
-    safe = neutralise_formulas(df)
-    if fmt == "csv":
-        text = safe.to_csv(index=False, lineterminator="\r\n")
-        raw = b"\xef\xbb\xbf" + text.encode("utf-8")
-        if hasattr(path_or_buffer, "write"):
-            try:
-                path_or_buffer.write(raw)
-            except TypeError:
-                path_or_buffer.write(text)
-        else:
-            with open(path_or_buffer, "wb") as fh:
-                fh.write(raw)
-        return
-    if fmt != "xlsx":
-        raise ValueError(f"định dạng '{fmt}' không hợp lệ; chỉ nhận 'csv' hoặc 'xlsx'")
-    import openpyxl
-    from openpyxl.utils import get_column_letter
-
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "Bang diem"
-    ws.append([str(c) for c in safe.columns])
-    text_cols = {j for j, c in enumerate(df.columns) if c in ("unit_code", "period", "criterion_code")}
-    for row in safe.itertuples(index=False):
-        ws.append([None if _is_blank(v) and not isinstance(v, str) else v for v in row])
-    for j in text_cols:
-        letter = get_column_letter(j + 1)
-        for cell in ws[letter][1:]:
-            cell.number_format = "@"
-            if cell.value is not None:
-                cell.value = str(cell.value)
-    ws.freeze_panes = "A2"
-    wb.save(path_or_buffer)

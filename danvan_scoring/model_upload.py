@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 import pandas as pd
 
-from . import ingest, store
+from . import ingest, store, templates
 from .auth import require
 from .registry import ENTRY_COLUMNS, ensure_schema, write_models_batch
 from .rubric import (KIND_WORDS, LEVEL_WORDS, STATUS_WORDS, RECOGNISED, STATUS_LABELS, STATUSES, FieldList,
@@ -54,7 +54,7 @@ TEMPLATE_HELP = [
 
 def write_template(df: pd.DataFrame, path_or_buffer, fmt: str = "csv") -> None:
     """Write the template as CSV (UTF-8 with BOM) or XLSX (codes as text), formulas neutralised."""
-    ingest.write_template(df, path_or_buffer, fmt)
+    templates.write_template(df, path_or_buffer, fmt)
 
 
 # --------------------------------------------------------------------------- upload: reading

@@ -19,7 +19,7 @@ from danvan_scoring import bootstrap, demo, derived, model_upload, registry, rub
 from danvan_scoring import units as official_units
 from danvan_scoring.auth import Actor
 from danvan_scoring.criteria import FrameworkError, load_framework, parse_framework
-from danvan_scoring.ingest import UploadRejected
+from danvan_scoring.uploads import UploadRejected
 from danvan_scoring.results import period_results
 from danvan_scoring.weights import ensure_default_profile
 

@@ -25,7 +25,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from . import store
 from .columns import Column, clean_text, repeated, take_text
-from .criteria import Framework, Kind
+from .values import PERIOD_BAD, closest_code, number_of, period_of, unit_code_of
+from .criteria import Framework, Kind, default_framework
 from .derived import refuse_derived
 
 from .tabular import HEADER_SCAN_ROWS, Grid, Limits, check_bytes, read_grid
@@ -33,7 +34,6 @@ from .text import fold, nfc
 from .uploads import (MAX_BYTES, MAX_LISTED, ImportResult, Importer, ParsedUpload, Problem, Problems, content_hash,
                       read_safely)
 
-PERIOD_RE = store.PERIOD_RE
 # (period, criterion) pairs up to which the value rules are looked up in a dense table (a
 # bincount of that size, 32 MB of int64); beyond it only garbage input gets, so the pairs
 # actually used are compressed with np.unique instead
@@ -64,7 +64,7 @@ class ScoreRow(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     unit_code: str = Field(pattern=r"^\d{5}$|^[A-Za-z0-9_.-]{1,32}$")
-    period: str = Field(pattern=PERIOD_RE.pattern)
+    period: str = Field(pattern=store.PERIOD_RE.pattern)
     criterion_code: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]{0,31}$")
     stage: str = Field(pattern=r"^(self|appraised)$")
     value: float = Field(ge=0, allow_inf_nan=False)
@@ -112,7 +112,6 @@ _STAGE_WORDS = {
     "appraised": "appraised", "appraisal": "appraised", "tham dinh": "appraised", "td": "appraised",
     "cap tren cham": "appraised", "cap tren": "appraised", "danh gia": "appraised",
 }
-_PASS_WORDS = {"dat": 1.0, "co": 1.0, "yes": 1.0, "x": 1.0, "khong dat": 0.0, "khong": 0.0, "no": 0.0}
 _CRIT_LIKE = re.compile(r"^[A-Za-z]{1,2}\d{1,2}$")
 
 
@@ -532,46 +531,8 @@ class _Reader:
         return message
 
 
-def closest_code(code: str, codes: list[str]) -> str | None:
-    """The known code a typo most likely meant: one digit wrong, two digits swapped, else difflib."""
-    same = [c for c in codes if len(c) == len(code)]
-    one_off = [c for c in same if sum(a != b for a, b in zip(c, code)) == 1]
-    if one_off:
-        num = int(code) if code.isdigit() else None
-        return min(one_off, key=lambda c: abs(int(c) - num) if num is not None and c.isdigit() else 0)
-    for c in same:
-        diff = [i for i, (a, b) in enumerate(zip(c, code)) if a != b]
-        if len(diff) == 2 and diff[1] == diff[0] + 1 and c[diff[0]] == code[diff[1]] and c[diff[1]] == code[diff[0]]:
-            return c
-    close = difflib.get_close_matches(code, codes, n=1, cutoff=0.6)
-    return close[0] if close else None
-
-
 # =========================================================================== value normalisers
-PERIOD_BAD = "kỳ đánh giá không hợp lệ; dùng dạng 2025, 2025-H1 (6 tháng) hoặc 2025-Q3 (quý)"
 _STAGE_VI = {"self": "tự chấm", "appraised": "thẩm định"}
-
-
-def unit_code_of(raw: Any) -> tuple:
-    s = str(raw)
-    if len(s) == 5 and s.isdigit():
-        return (s,)
-    s = s.strip().replace("\u00a0", "")
-    if s.startswith("'"):
-        s = s[1:]
-    if re.fullmatch(r"\d{1,5}(\.0+)?", s):
-        return (s.split(".")[0].zfill(5),)
-    if re.fullmatch(r"[A-Za-z0-9_.-]{1,32}", s):
-        return (s,)
-    return (None,)
-
-
-def period_of(raw: Any) -> str | None:
-    s = nfc(str(raw)).strip().upper()
-    s = re.sub(r"^(NĂM|NAM|KỲ|KY)\s+", "", s)
-    s = re.sub(r"\.0+$", "", s)
-    s = re.sub(r"\s*[-_/ ]\s*", "-", s)
-    return s if PERIOD_RE.match(s) else None
 
 
 def _stage_of(raw: Any) -> str | None:
@@ -600,25 +561,6 @@ def _unknown_criterion(raw: str | None, known: Mapping[str, Any]) -> str:
     if not codes:
         return "không có tiêu chí này (chưa xác định được bộ tiêu chí của kỳ)"
     return f"không có tiêu chí này trong bộ tiêu chí (các mã: {', '.join(codes)}){hint}"
-
-
-def number_of(raw: Any, decimal_comma: bool) -> tuple:
-    s = str(raw).strip().replace("\u00a0", "").replace(" ", "")
-    if s.endswith("%"):
-        s = s[:-1]
-    if "," in s:
-        # a decimal comma (Vietnamese Excel). In a ','-delimited file the cell was quoted;
-        # there "1,000" could be a thousands separator, so exactly three decimals is refused
-        if "." in s or s.count(",") > 1 or (not decimal_comma and re.fullmatch(r"[+-]?\d+,\d{3}", s)):
-            return (None, False)
-        s = s.replace(",", ".")
-    if re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", s):
-        v = float(s)
-        return (v, False) if math.isfinite(v) else (None, False)
-    w = _PASS_WORDS.get(fold(raw))
-    if w is not None:  # 'đạt' / 'không đạt': accepted only for pass/fail criteria (see _check_values)
-        return (w, True)
-    return (None, False)
 
 
 def _is_blank(v: Any) -> bool:
@@ -735,8 +677,6 @@ def _header_codes(framework_for, period_arg) -> list[str]:
     fw = framework_for("*")
     if isinstance(fw, Framework):
         return list(fw.criteria)
-    from .criteria import default_framework
-
     try:
         return list(default_framework().criteria)
     except Exception:

@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 import pandas as pd
 
-from . import ingest, store, templates
+from . import ingest, store, templates, values
 from .auth import require
 from .registry import ENTRY_COLUMNS, ensure_schema, write_models_batch
 from .rubric import (KIND_WORDS, LEVEL_WORDS, STATUS_WORDS, RECOGNISED, STATUS_LABELS, STATUSES, FieldList,
@@ -155,8 +155,8 @@ def _read_models(data, content_hash, unit_codes, owners, period_arg, sheet, max_
     refused = check_bytes(data, max_bytes)
     if refused:
         return _models_rejected(content_hash, [Problem(None, None, None, refused)], info)
-    if period_arg is not None and ingest.period_of(period_arg) is None:
-        return _models_rejected(content_hash, [Problem(None, None, period_arg, ingest.PERIOD_BAD)], info)
+    if period_arg is not None and values.period_of(period_arg) is None:
+        return _models_rejected(content_hash, [Problem(None, None, period_arg, values.PERIOD_BAD)], info)
     lookup = _header_lookup(rubric)
     grid = read_grid(data, header_score=_header_rule(lookup), no_header=_no_header, sheet=sheet, info=info)
     if isinstance(grid, list):
@@ -233,19 +233,19 @@ def _read_models(data, content_hash, unit_codes, owners, period_arg, sheet, max_
         if raw_unit is None:
             err("unit_code", None, "thiếu mã đơn vị")
         else:
-            unit = ingest.unit_code_of(raw_unit)[0]
+            unit = values.unit_code_of(raw_unit)[0]
             if unit is None or unit not in unit_codes:
-                hint = ingest.closest_code(unit or raw_unit, list(unit_codes)) if unit_codes else None
+                hint = values.closest_code(unit or raw_unit, list(unit_codes)) if unit_codes else None
                 err("unit_code", raw_unit, f"không có đơn vị mã '{unit or raw_unit}' trong danh sách đơn vị"
                     + (f"; có phải '{hint}' ({unit_codes[hint]})?" if hint else ""))
                 unit = None
         raw_period = cell("period", i)
-        per = ingest.period_of(raw_period) if raw_period is not None else (
-            ingest.period_of(period_arg) if period_arg else None)
+        per = values.period_of(raw_period) if raw_period is not None else (
+            values.period_of(period_arg) if period_arg else None)
         if raw_period is None and per is None:
             err("period", None, "không có kỳ: điền cột Kỳ hoặc chọn kỳ khi nhập")
         elif per is None:
-            err("period", raw_period, ingest.PERIOD_BAD)
+            err("period", raw_period, values.PERIOD_BAD)
         elif known_periods is not None and per not in known_periods:
             err("period", raw_period or per, f"chưa có kỳ đánh giá '{per}' trong cơ sở dữ liệu; các kỳ hiện có: "
                 + (", ".join(sorted(known_periods)) or "(chưa có)"))
@@ -289,7 +289,7 @@ def _read_models(data, content_hash, unit_codes, owners, period_arg, sheet, max_
                 "điểm chất lượng phải điền đủ các mục hoặc để trống tất cả; còn thiếu: " + "; ".join(empty))
         for code, raw in filled.items():
             it = rubric.item(code)
-            v, word = ingest.number_of(raw, decimal_comma)
+            v, word = values.number_of(raw, decimal_comma)
             if v is None or word:
                 err(f"rubric:{code}", raw, f"điểm mục '{it.name}' phải là số")
             elif v < 0 or v > it.max_points:
@@ -299,7 +299,7 @@ def _read_models(data, content_hash, unit_codes, owners, period_arg, sheet, max_
         total = rubric_total(scores, rubric) if len(scores) == len(rubric.items) else None
         raw_total = cell("rubric_total", i)
         if raw_total is not None:
-            tv, word = ingest.number_of(raw_total, decimal_comma)
+            tv, word = values.number_of(raw_total, decimal_comma)
             if tv is None or word:
                 err("rubric_total", raw_total, "tổng điểm phải là số")
             elif not filled:

@@ -160,6 +160,7 @@ def explain_write_errors(write, *args, **kwargs):
     except store.StoreError:
         raise
     except Exception as exc:
+        log.exception("batch write failed in %s", getattr(write, "__name__", write))
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise store.StoreError(f"Không ghi được vào cơ sở dữ liệu: {first}. Không có dữ liệu nào được ghi.") from None
 

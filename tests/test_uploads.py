@@ -61,3 +61,17 @@ def test_problems_lists_the_first_and_counts_the_rest():
 
 def test_problem_line_escapes_controls():
     assert Problem(3, "note", "a\u202eb", "lý do").line() == "Dòng 3, cột 'note': 'a\\u202eb' — lý do"
+
+
+def test_a_failed_write_is_logged_and_told_in_one_line(caplog):
+    def write(*a, **k):
+        raise ValueError("Constraint Error: duplicate key\nchi tiết")
+
+    with caplog.at_level(logging.ERROR, logger="danvan_scoring.uploads"):
+        try:
+            uploads.explain_write_errors(write)
+        except uploads.store.StoreError as exc:
+            msg = str(exc)
+    assert msg == ("Không ghi được vào cơ sở dữ liệu: Constraint Error: duplicate key. "
+                   "Không có dữ liệu nào được ghi.")
+    assert any(r.exc_info for r in caplog.records)

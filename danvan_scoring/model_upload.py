@@ -150,24 +150,10 @@ def _models_rejected(content_hash: str, problems: list[Problem], info: dict) -> 
     return ParsedUpload(_empty_entries(), problems, [], "models", content_hash, problem_count=len(problems), **keep)
 
 
-def _read_models(data, content_hash, unit_codes, owners, period_arg, sheet, max_bytes, rubric, fields,
-                 known_periods, info) -> ParsedUpload:
-    refused = check_bytes(data, max_bytes)
-    if refused:
-        return _models_rejected(content_hash, [Problem(None, None, None, refused)], info)
-    if period_arg is not None and values.period_of(period_arg) is None:
-        return _models_rejected(content_hash, [Problem(None, None, period_arg, values.PERIOD_BAD)], info)
-    lookup = _header_lookup(rubric)
-    grid = read_grid(data, header_score=_header_rule(lookup), no_header=_no_header, sheet=sheet, info=info)
-    if isinstance(grid, list):
-        return _models_rejected(content_hash, grid, info)
-    header, columns, rownum, parse_problems, decimal_comma = (grid.header, grid.columns, grid.rownum,
-                                                              grid.problems, grid.decimal_comma)
-    problems = Problems()
-    for p in parse_problems:
-        problems.add(p)
-
-    # --- header roles
+def _model_roles(header: list[str], lookup: dict[str, str], rubric: Rubric, period_arg: str | None,
+                 problems: Problems) -> tuple[dict[str, int], list[str], dict[str, int | None]]:
+    """Which column is which field (roles), the ignored columns, the rubric item columns;
+    header problems go to ``problems``."""
     roles: dict[str, int] = {}
     ignored: list[str] = []
     for j, cell in enumerate(header):
@@ -194,6 +180,27 @@ def _read_models(data, content_hash, unit_codes, owners, period_arg, sheet, max_
         if absent:
             problems.add(Problem(None, None, None, "thiếu cột điểm chất lượng: " + "; ".join(f"'{a}'" for a in absent)
                                  + " (điền đủ các mục của thang điểm)"))
+    return roles, ignored, rubric_cols
+
+
+def _read_models(data, content_hash, unit_codes, owners, period_arg, sheet, max_bytes, rubric, fields,
+                 known_periods, info) -> ParsedUpload:
+    refused = check_bytes(data, max_bytes)
+    if refused:
+        return _models_rejected(content_hash, [Problem(None, None, None, refused)], info)
+    if period_arg is not None and values.period_of(period_arg) is None:
+        return _models_rejected(content_hash, [Problem(None, None, period_arg, values.PERIOD_BAD)], info)
+    lookup = _header_lookup(rubric)
+    grid = read_grid(data, header_score=_header_rule(lookup), no_header=_no_header, sheet=sheet, info=info)
+    if isinstance(grid, list):
+        return _models_rejected(content_hash, grid, info)
+    header, columns, rownum, parse_problems, decimal_comma = (grid.header, grid.columns, grid.rownum,
+                                                              grid.problems, grid.decimal_comma)
+    problems = Problems()
+    for p in parse_problems:
+        problems.add(p)
+
+    roles, ignored, rubric_cols = _model_roles(header, lookup, rubric, period_arg, problems)
     if problems.any:
         return _finish(content_hash, _empty_entries(), problems, ignored, info)
 

@@ -254,7 +254,7 @@ def cmd_units(args) -> int:
 
 
 def cmd_template(args) -> int:
-    from .ingest import template_frame, write_template
+    from .templates import template_frame, write_template
 
     con = _open(args, read_only=True)
     fw = store.framework_for_period(con, args.period)
@@ -266,10 +266,10 @@ def cmd_template(args) -> int:
 
 
 def cmd_import(args) -> int:
-    from .ingest import UploadRejected
+    from .uploads import UploadRejected
 
     if args.kind == "models":
-        from .models import import_models_file as import_file
+        from .model_upload import import_models_file as import_file
     else:
         from .ingest import import_file
 
@@ -439,7 +439,7 @@ def cmd_uncertainty(args) -> int:
 
 
 def cmd_models(args) -> int:
-    from .models import list_models
+    from .registry import list_models
 
     con = _open(args, read_only=True)
     store.framework_for_period(con, args.period)

@@ -6,7 +6,6 @@ entry in Vietnamese when it is wrong, so a council editing the file sees what to
 
 from __future__ import annotations
 
-import unicodedata
 from enum import Enum
 from functools import cached_property
 from pathlib import Path
@@ -17,12 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serial
 
 from .messages import validate_file
 from .paths import CRITERIA_DIR
+from .text import nfc
 
 Code = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]{0,31}$")]
-
-
-def nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
 
 
 class Kind(str, Enum):

@@ -9,6 +9,8 @@ missing), a few vetoed.
 
 from __future__ import annotations
 
+from typing import Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -16,6 +18,8 @@ from . import store
 from .auth import CLI_ACTOR, create_demo_accounts
 from .bootstrap import ensure_period, init_connection
 from .criteria import Framework, Kind
+from .registry import ENTRY_COLUMNS, ensure_schema, write_models_batch
+from .rubric import RECOGNISED, Rubric, default_rubric, rubric_json, rubric_total
 
 DEMO_PROVINCES = ["42", "91"]   # Hà Tĩnh, An Giang
 DEMO_PERIODS = ["2023", "2024", "2025"]
@@ -106,9 +110,127 @@ def fill_demo(con, seed: int = 2025, provinces: list[str] | None = None,
     store.set_meta(con, "demo_provinces", ",".join(provinces))
     res = store.write_batch(con, rows, actor=CLI_ACTOR, filename=f"demo(seed={seed})",
                             content_hash=f"demo-{seed}", synthetic=True, comment=SYNTHETIC_NOTE)
-    from .models import generate_demo_models
-
     generate_demo_models(con, seed=seed, periods=periods, provinces=provinces)
     create_demo_accounts(con)
     return {"units": len(codes), "rows": len(rows), "periods": periods, "batch": res.batch_id,
             "new": res.new, "changed": res.changed}
+
+
+# --------------------------------------------------------------------------- demo registry
+DEMO_NOTE = "Dữ liệu minh họa (tổng hợp ngẫu nhiên)"
+# the registry draws from its own stream, so adding models does not change the demo's scores
+REGISTRY_SEED_OFFSET = 77
+_DEMO_NAMES = {
+    "economy": ["Dân vận khéo trong chuyển đổi cơ cấu cây trồng, vật nuôi", "Hiến đất mở đường giao thông nông thôn",
+                "Liên kết sản xuất, tiêu thụ nông sản sạch", "Dồn điền đổi thửa, xây dựng cánh đồng lớn",
+                "Hỗ trợ hộ nghèo thoát nghèo bền vững", "Tổ hợp tác nuôi trồng thủy sản",
+                "Vườn mẫu nông thôn mới", "Sản phẩm OCOP từ làng nghề truyền thống",
+                "Chợ phiên nông sản an toàn", "Vốn vay xoay vòng giúp nhau làm kinh tế"],
+    "culture_society": ["Thôn xanh - sạch - đẹp", "Phân loại rác thải tại nguồn", "Bữa cơm nghĩa tình",
+                        "Tủ sách cộng đồng", "Câu lạc bộ dưỡng sinh người cao tuổi", "Nhà văn hóa thông minh",
+                        "Đường hoa tự quản", "Khuyến học, khuyến tài dòng họ", "Tiệc cưới văn minh, tiết kiệm"],
+    "defence_security": ["Camera an ninh cộng đồng", "Tổ tự quản an ninh trật tự",
+                         "Khu dân cư không có tội phạm và tệ nạn xã hội", "Dòng họ tự quản về an ninh trật tự",
+                         "Ngư dân bám biển giữ chủ quyền"],
+    "party_building": ["Chi bộ bốn tốt", "Đảng viên phụ trách hộ gia đình", "Sinh hoạt chi bộ chuyên đề gắn với dân",
+                       "Cấp ủy lắng nghe dân nói"],
+    "government": ["Bộ phận một cửa thân thiện", "Cán bộ đi từng ngõ, gõ từng nhà",
+                   "Đối thoại trực tiếp với Nhân dân hằng quý", "Chính quyền số gần dân",
+                   "Giải quyết đơn thư ngay tại cơ sở"],
+    "mass_organisations": ["Phụ nữ tiết kiệm giúp nhau", "Nông dân giúp nhau làm kinh tế", "Thanh niên tình nguyện",
+                           "Cựu chiến binh giúp nhau giảm nghèo", "Mái ấm Công đoàn", "Mặt trận cùng dân xây nhà"],
+}
+_DEMO_PEOPLE = ["Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường", "Phạm Thị Dung", "Hoàng Văn Em", "Võ Thị Hoa",
+                "Đặng Văn Hùng", "Bùi Thị Lan", "Đỗ Văn Minh", "Hồ Thị Nga", "Ngô Văn Phúc", "Dương Thị Quỳnh"]
+# Can Lộc 2015 (441 models), except Party building which the demo leaves almost empty (Kiên Giang:
+# Party agencies registered only 10% of models)
+_DEMO_FIELD_P = {"economy": 197, "culture_society": 92, "defence_security": 39, "party_building": 4,
+                 "government": 34, "mass_organisations": 39}
+
+
+def demo_registry(unit_codes: list[str], unit_types: Mapping[str, str], periods: list[str],
+                  seed: int = 2025, rubric: Rubric | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(registered, final) registry rows: what was registered at the start of each period and the
+    state at its year-end review. Deterministic under ``seed``."""
+    rubric = rubric or default_rubric()
+    rng = np.random.default_rng(seed + REGISTRY_SEED_OFFSET)
+    fcodes = list(_DEMO_FIELD_P)
+    fp = np.array([_DEMO_FIELD_P[f] for f in fcodes], dtype=float)
+    fp /= fp.sum()
+    n = len(unit_codes)
+    style = rng.choice(["many_weak", "few_strong", "typical", "none"], size=n, p=[0.2, 0.15, 0.62, 0.03])
+    quality = rng.normal(0, 1, n)
+    reg, fin = [], []
+    maxes = np.array([it.max_points for it in rubric.items])
+    for t, period in enumerate(periods):
+        for ui, unit in enumerate(unit_codes):
+            st = style[ui]
+            if st == "none":
+                continue
+            count = {"many_weak": rng.integers(9, 17), "few_strong": rng.integers(2, 5),
+                     "typical": rng.integers(4, 9)}[st]
+            base_q = {"many_weak": 0.45, "few_strong": 0.85, "typical": 0.66}[st] + 0.05 * quality[ui] + 0.02 * t
+            p_rec = {"many_weak": 0.25, "few_strong": 0.85, "typical": 0.5}[st]
+            p_drop = {"many_weak": 0.25, "few_strong": 0.03, "typical": 0.1}[st]
+            place = "tổ dân phố" if unit_types.get(unit) == "phuong" else "thôn"
+            used: set[str] = set()
+            for k in range(int(count)):
+                f = fcodes[rng.choice(len(fcodes), p=fp)]
+                individual = rng.random() < 0.15
+                if individual:
+                    name = f"Điển hình: {_DEMO_PEOPLE[rng.integers(len(_DEMO_PEOPLE))]} — {_DEMO_NAMES[f][rng.integers(len(_DEMO_NAMES[f]))].lower()}"
+                else:
+                    name = f"{_DEMO_NAMES[f][rng.integers(len(_DEMO_NAMES[f]))]} ở {place} {rng.integers(1, 15)}"
+                if name in used:
+                    name = f"{name} (mô hình {k + 1})"
+                used.add(name)
+                mid = f"MH-{unit}-{period}-{k + 1:02d}"
+                u = rng.random()
+                if u < p_drop:
+                    status = "dropped"
+                elif u < p_drop + p_rec:
+                    status = "replicated" if rng.random() < (0.35 if st == "few_strong" else 0.08) else "recognised"
+                else:
+                    status = "in_progress" if rng.random() < 0.7 else "registered"
+                level = None
+                if status in RECOGNISED:
+                    lv = rng.random()
+                    level = "central" if lv < (0.06 if st == "few_strong" else 0.01) else \
+                        "province" if lv < (0.4 if st == "few_strong" else 0.1) else "commune"
+                scores = None
+                if status in RECOGNISED or (status == "in_progress" and rng.random() < 0.3):
+                    q = np.clip(base_q + rng.normal(0, 0.08, len(maxes)), 0.15, 1.0)
+                    scores = {it.code: float(np.round(q[j] * it.max_points * 2) / 2)
+                              for j, it in enumerate(rubric.items)}
+                common = {"period": period, "model_id": mid, "unit_code": unit, "name": name, "field": f,
+                          "kind": "individual" if individual else "collective", "note": DEMO_NOTE}
+                reg.append({**common, "status": "registered", "level": None, "evidence": None, "rubric": None,
+                            "rubric_total": None})
+                fin.append({**common, "status": status, "level": level,
+                            "evidence": f"minh-chung/mo-hinh/{period}/{mid}.pdf" if status in RECOGNISED else None,
+                            "rubric": rubric_json(scores), "rubric_total": rubric_total(scores, rubric)})
+    return pd.DataFrame(reg, columns=ENTRY_COLUMNS), pd.DataFrame(fin, columns=ENTRY_COLUMNS)
+
+
+def generate_demo_models(con, seed: int = 2025, periods: list[str] | None = None,
+                         provinces: list[str] | None = None) -> dict:
+    """Fill a synthetic registry for the demo units (idempotent for the same seed): some communes
+    with many weak models, some with few strong ones, Party building almost empty. Two batches,
+    so the model cards have a status history: registration, then the year-end review."""
+    ensure_schema(con)
+    if provinces is None:
+        meta = store.get_meta(con, "demo_provinces")
+        provinces = meta.split(",") if meta else ["42", "91"]
+    periods = periods or store.periods(con)
+    u = store.units(con)
+    u = u[u["province_code"].isin(provinces)]
+    reg, fin = demo_registry(u["unit_code"].tolist(), dict(zip(u["unit_code"], u["unit_type"])), periods, seed)
+    a = write_models_batch(con, reg, actor=CLI_ACTOR, filename=f"demo-mo-hinh-dang-ky(seed={seed})",
+                           content_hash=f"demo-models-reg-{seed}", synthetic=True,
+                           comment=DEMO_NOTE + ": đăng ký đầu kỳ")
+    if a.skipped_duplicate:  # already filled: leave later changes alone
+        return {"models": len(fin), "batches": [], "new": 0}
+    b = write_models_batch(con, fin, actor=CLI_ACTOR, filename=f"demo-mo-hinh-tong-ket(seed={seed})",
+                           content_hash=f"demo-models-review-{seed}", synthetic=True,
+                           comment=DEMO_NOTE + ": tổng kết cuối kỳ")
+    return {"models": len(fin), "batches": [a.batch_id, b.batch_id], "new": a.new}

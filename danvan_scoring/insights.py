@@ -12,7 +12,6 @@ under the default profile its share is its framework ``max_points`` and "points 
 
 from __future__ import annotations
 
-import unicodedata
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -20,6 +19,7 @@ import pandas as pd
 
 from .criteria import NOT_ELIGIBLE_LABEL, Framework, Kind
 from .scoring import build_matrices, points_of
+from .text import fold
 
 if TYPE_CHECKING:  # annotations only: weights stores profiles, and scoring stays pure
     from .weights import WeightProfile
@@ -215,12 +215,6 @@ def movers(res: pd.DataFrame, n: int = 10) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 # --------------------------------------------------------------------------- filters
-def fold(text: str) -> str:
-    """Lower case without diacritics: 'Xã Đức Đồng' → 'xa duc dong' (for search)."""
-    text = unicodedata.normalize("NFD", str(text).casefold())
-    return "".join(ch for ch in text if not unicodedata.combining(ch)).replace("đ", "d")
-
-
 def filter_results(res: pd.DataFrame, *, search: str = "", provinces=None, blocks=None, tiers=None,
                    unit_types=None) -> pd.DataFrame:
     """Rows matching every given filter; ``tiers`` holds tier codes, None = not eligible."""

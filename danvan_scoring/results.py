@@ -27,7 +27,7 @@ def period_scores(con, period: str, fw=None) -> pd.DataFrame:
     """The scores a period is ranked on: current typed-in values, with the criteria the
     framework derives from the model registry filled in from it. Every ranking path
     (pages, uncertainty, council, CLI) reads scores through here."""
-    from .models import with_derived
+    from .derived import with_derived
 
     fw = fw or store.framework_for_period(con, period)
     return with_derived(con, period, fw, store.current_scores(con, period, ordered=False))

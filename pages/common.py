@@ -23,7 +23,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from danvan_scoring import auth, insights, models, oidc, publish, results, sensitivity, store
+from danvan_scoring import auth, derived, insights, oidc, publish, registry, results, sensitivity, store
 from danvan_scoring.criteria import Framework
 from danvan_scoring.paths import default_db_path
 from danvan_scoring.ranking import rank_change
@@ -442,7 +442,7 @@ def pairwise_flip(period: str, a: str, b: str) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _unit_models(path: str, period: str, unit: str, v: int, _con) -> tuple[pd.DataFrame, pd.DataFrame]:
-    return models.list_models(_con, period, unit), models.derived_breakdown(_con, period, unit)
+    return registry.list_models(_con, period, unit), derived.derived_breakdown(_con, period, unit)
 
 
 def unit_models(period: str, unit: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -452,7 +452,7 @@ def unit_models(period: str, unit: str) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _models_summary(path: str, period: str, v: int, _con) -> pd.DataFrame:
-    return models.models_summary_by_unit(_con, period)
+    return derived.models_summary_by_unit(_con, period)
 
 
 def models_summary(period: str) -> pd.DataFrame:

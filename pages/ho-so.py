@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from danvan_scoring import insights, models, sensitivity, store
+from danvan_scoring import insights, rubric, sensitivity, store
 from pages import common
 
 KIND_SHORT = {"points": "Chấm điểm", "ratio": "Tỷ lệ", "pass_fail": "Đạt/không", "count": "Số lần",
@@ -272,7 +272,7 @@ def models_tab(period: str, unit: str, bd: pd.DataFrame, fw) -> None:
                 used.setdefault(i, []).append(code)
         common.table(pd.DataFrame({
             "Mã mô hình": listed["model_id"], "Tên mô hình": listed["name"], "Lĩnh vực": listed["field_name"],
-            "Loại": listed["kind"].map(models.KIND_LABELS), "Trạng thái": listed["status_name"],
+            "Loại": listed["kind"].map(rubric.KIND_LABELS), "Trạng thái": listed["status_name"],
             "Cấp công nhận": listed["level_name"], "Điểm chất lượng": listed["rubric_total"].round(1),
             "Dùng cho tiêu chí": [", ".join(used.get(i, [])) or "—" for i in listed["model_id"]],
         }), key="unit_models_table", column_config={

@@ -1,7 +1,7 @@
 """Mô hình: the "Dân vận khéo" model registry — counts by field and status (the Can Lộc
 breakdown) for a unit, a block or a province; the list with filters and search; each model's
 card (rubric, evidence, status history); the best models of the period; units with no model
-in a field. Library calls only (``danvan_scoring.models``); no SQL here.
+in a field. Library calls only (``danvan_scoring.registry``, ``derived``, ``rubric``); no SQL here.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from danvan_scoring import models, store
-from danvan_scoring.ingest import fold
+from danvan_scoring import derived, registry, rubric, store
+from danvan_scoring.text import fold
 from pages import common
 
 STATUS_COLORS = {
@@ -27,12 +27,12 @@ ALL = "__all__"
 # --------------------------------------------------------------------------- cached reads
 @st.cache_data(show_spinner=False, max_entries=16)
 def _list(path: str, period: str, v: int, _con) -> pd.DataFrame:
-    return models.list_models(_con, period)
+    return registry.list_models(_con, period)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _summary(path: str, period: str, v: int, _con) -> pd.DataFrame:
-    return models.models_summary_by_unit(_con, period)
+    return derived.models_summary_by_unit(_con, period)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -47,17 +47,17 @@ def _blocks(path: str, period: str, v: int, _con) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _counts(path: str, period: str, v: int, scope: tuple | None, _con) -> pd.DataFrame:
-    return models.counts_by_field_status(_con, period, list(scope) if scope is not None else None)
+    return registry.counts_by_field_status(_con, period, list(scope) if scope is not None else None)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _best(path: str, period: str, v: int, scope: tuple | None, _con) -> pd.DataFrame:
-    return models.best_models(_con, period, 10, list(scope) if scope is not None else None)
+    return registry.best_models(_con, period, 10, list(scope) if scope is not None else None)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _model(path: str, period: str, v: int, model_id: str, _con) -> tuple[dict, pd.DataFrame]:
-    return models.get_model(_con, period, model_id), models.model_history(_con, period, model_id)
+    return registry.get_model(_con, period, model_id), registry.model_history(_con, period, model_id)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -80,15 +80,15 @@ def _key(con) -> tuple[str, int]:
 # --------------------------------------------------------------------------- pieces
 def field_status_chart(counts: pd.DataFrame, title: str) -> go.Figure:
     """Horizontal stacked bars: one bar per field, one colour per status (the Can Lộc breakdown)."""
-    fl = models.default_fields()
+    fl = rubric.default_fields()
     order = fl.codes[::-1]
     fig = go.Figure()
-    for s in models.STATUSES:
+    for s in rubric.STATUSES:
         sub = counts[counts["status"] == s].set_index("field").reindex(order)
         fig.add_trace(go.Bar(
-            y=[fl.labels[f] for f in order], x=sub["models"].fillna(0), name=models.STATUS_LABELS[s],
+            y=[fl.labels[f] for f in order], x=sub["models"].fillna(0), name=rubric.STATUS_LABELS[s],
             orientation="h", marker_color=STATUS_COLORS[s],
-            hovertemplate="%{y}: %{x} mô hình " + models.STATUS_LABELS[s].lower() + "<extra></extra>"))
+            hovertemplate="%{y}: %{x} mô hình " + rubric.STATUS_LABELS[s].lower() + "<extra></extra>"))
     totals = counts.groupby("field")["models"].sum().reindex(order).fillna(0)
     fig.add_trace(go.Scatter(y=[fl.labels[f] for f in order], x=totals, mode="text",
                              text=[common.vn_int(t) for t in totals], textposition="middle right",
@@ -98,7 +98,7 @@ def field_status_chart(counts: pd.DataFrame, title: str) -> go.Figure:
     return fig
 
 
-def rubric_chart(rubric_scores: dict, rubric: models.Rubric) -> go.Figure:
+def rubric_chart(rubric_scores: dict, rubric: rubric.Rubric) -> go.Figure:
     names = [it.name for it in rubric.items][::-1]
     got = [rubric_scores.get(it.code, 0) for it in rubric.items][::-1]
     maxes = [it.max_points for it in rubric.items][::-1]
@@ -123,26 +123,26 @@ def _search(df: pd.DataFrame, text: str) -> pd.DataFrame:
 
 
 def model_card(con, actor, period: str, model_id: str) -> None:
-    rubric = models.default_rubric()
+    rb = rubric.default_rubric()
     path, v = _key(con)
     rec, h = _model(path, period, v, model_id, con)
     names = _unit_names(path, v, con)
-    fl = models.default_fields().labels
+    fl = rubric.default_fields().labels
     with st.container(border=True, key="model_card"):
         st.subheader(rec["name"])
         st.caption(f"Mã {rec['model_id']} · {names.get(rec['unit_code'], rec['unit_code'])} ({rec['unit_code']}) · "
                    f"kỳ {common.period_label(period)}")
         c = st.columns(4)
         c[0].metric("Lĩnh vực", fl.get(rec["field"], rec["field"]))
-        c[1].metric("Loại", models.KIND_LABELS.get(rec["kind"], rec["kind"]))
-        c[2].metric("Trạng thái", models.STATUS_LABELS.get(rec["status"], rec["status"]))
-        c[3].metric("Cấp công nhận", models.LEVEL_LABELS.get(rec["level"], "—") if rec["level"] else "—")
+        c[1].metric("Loại", rubric.KIND_LABELS.get(rec["kind"], rec["kind"]))
+        c[2].metric("Trạng thái", rubric.STATUS_LABELS.get(rec["status"], rec["status"]))
+        c[3].metric("Cấp công nhận", rubric.LEVEL_LABELS.get(rec["level"], "—") if rec["level"] else "—")
         left, right = st.columns([1.3, 1])
         with left:
             st.markdown("**Điểm chất lượng (thang 100)**")
             if rec["rubric"]:
-                st.markdown(f"Tổng: **{common.vn(rec['rubric_total'], 1)}**/{rubric.total:g}")
-                st.plotly_chart(rubric_chart(rec["rubric"], rubric), width="stretch", key="rubric_chart")
+                st.markdown(f"Tổng: **{common.vn(rec['rubric_total'], 1)}**/{rb.total:g}")
+                st.plotly_chart(rubric_chart(rec["rubric"], rb), width="stretch", key="rubric_chart")
             else:
                 st.info("Mô hình chưa được chấm điểm chất lượng.", icon=":material/pending:")
         with right:
@@ -162,21 +162,21 @@ def model_card(con, actor, period: str, model_id: str) -> None:
 
 
 def _status_form(con, actor, period: str, rec: dict) -> None:
-    allowed = [s for s in models.STATUSES if s in models.TRANSITIONS[rec["status"]]]
+    allowed = [s for s in rubric.STATUSES if s in rubric.TRANSITIONS[rec["status"]]]
     with st.form(f"status_{rec['model_id']}", border=True):
         st.markdown("**Chuyển trạng thái** (ghi thành một lô nhập, hoàn tác được)")
         c1, c2 = st.columns(2)
-        new = c1.selectbox("Trạng thái mới", allowed, format_func=models.STATUS_LABELS.get, key="new_status")
-        level = c2.selectbox("Cấp công nhận (khi công nhận, nhân rộng)", list(models.LEVELS),
-                             index=list(models.LEVELS).index(rec["level"]) if rec["level"] in models.LEVELS else 0,
-                             format_func=models.LEVEL_LABELS.get, key="new_level")
+        new = c1.selectbox("Trạng thái mới", allowed, format_func=rubric.STATUS_LABELS.get, key="new_status")
+        level = c2.selectbox("Cấp công nhận (khi công nhận, nhân rộng)", list(rubric.LEVELS),
+                             index=list(rubric.LEVELS).index(rec["level"]) if rec["level"] in rubric.LEVELS else 0,
+                             format_func=rubric.LEVEL_LABELS.get, key="new_level")
         note = st.text_input("Ghi chú", key="status_note")
         ok = st.form_submit_button("Ghi trạng thái", type="primary")
     if ok:
-        res = models.set_status(con, period, rec["model_id"], new, actor=actor,
-                                level=level if new in models.RECOGNISED else None, note=note or None)
+        res = registry.set_status(con, period, rec["model_id"], new, actor=actor,
+                                level=level if new in rubric.RECOGNISED else None, note=note or None)
         # shown after the rerun; the caches are keyed on the data version, which the write moved
-        st.session_state["mh_flash"] = f"Đã chuyển sang '{models.STATUS_LABELS[new]}' (lô số {res.batch_id})."
+        st.session_state["mh_flash"] = f"Đã chuyển sang '{rubric.STATUS_LABELS[new]}' (lô số {res.batch_id})."
         st.rerun()
 
 
@@ -225,9 +225,9 @@ def render(con, actor) -> None:
     period = common.period_select("mh_period", only_with_data=False)
     listed = _list(path, period, v, con)
     fw = store.framework_for_period(con, period)
-    derived = models.derived_criteria(fw)
-    if derived:
-        st.caption("Trong bộ tiêu chí của kỳ này, các tiêu chí " + ", ".join(derived)
+    derived_codes = derived.derived_criteria(fw)
+    if derived_codes:
+        st.caption("Trong bộ tiêu chí của kỳ này, các tiêu chí " + ", ".join(derived_codes)
                    + " được tính tự động từ sổ mô hình (không nhập điểm tay).")
     if listed.empty:
         st.info("Chưa có mô hình nào trong kỳ này. Cán bộ nhập liệu tải danh sách mô hình ở trang **Nhập dữ liệu** "
@@ -241,9 +241,9 @@ def render(con, actor) -> None:
     m[0].metric("Mô hình", common.vn_int(len(shown)))
     m[1].metric("Đăng ký, đang thực hiện",
                 common.vn_int(shown["status"].isin(("registered", "in_progress")).sum()))
-    m[2].metric("Được công nhận", common.vn_int(shown["status"].isin(models.RECOGNISED).sum()))
+    m[2].metric("Được công nhận", common.vn_int(shown["status"].isin(rubric.RECOGNISED).sum()))
     m[3].metric("Được nhân rộng", common.vn_int((shown["status"] == "replicated").sum()))
-    rec = shown[shown["status"].isin(models.RECOGNISED) & shown["rubric_total"].notna()]
+    rec = shown[shown["status"].isin(rubric.RECOGNISED) & shown["rubric_total"].notna()]
     m[4].metric("Điểm chất lượng bình quân", common.vn(rec["rubric_total"].mean(), 1) if len(rec) else "—",
                 help="Bình quân điểm chất lượng (thang 100) của các mô hình được công nhận đã chấm")
 
@@ -269,17 +269,17 @@ def _view(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "Mã mô hình": df["model_id"], "Tên mô hình": df["name"], "Đơn vị": df["unit_name"],
         "Mã đơn vị": df["unit_code"], "Lĩnh vực": df["field_name"],
-        "Loại": df["kind"].map(models.KIND_LABELS), "Trạng thái": df["status_name"],
+        "Loại": df["kind"].map(rubric.KIND_LABELS), "Trạng thái": df["status_name"],
         "Cấp công nhận": df["level_name"], "Điểm chất lượng": df["rubric_total"].round(1)})
 
 
 def _list_tab(con, actor, period: str, shown: pd.DataFrame) -> None:
-    fl = models.default_fields()
+    fl = rubric.default_fields()
     c = st.columns([1.2, 1.2, 1, 1.6])
     fields = common.filter_multiselect(c[0], "Lĩnh vực", fl.codes, format_func=fl.labels.get, key="mh_f_field")
-    statuses = common.filter_multiselect(c[1], "Trạng thái", list(models.STATUSES),
-                                         format_func=models.STATUS_LABELS.get, key="mh_f_status")
-    kinds = common.filter_multiselect(c[2], "Loại", list(models.KINDS), format_func=models.KIND_LABELS.get,
+    statuses = common.filter_multiselect(c[1], "Trạng thái", list(rubric.STATUSES),
+                                         format_func=rubric.STATUS_LABELS.get, key="mh_f_status")
+    kinds = common.filter_multiselect(c[2], "Loại", list(rubric.KINDS), format_func=rubric.KIND_LABELS.get,
                                       key="mh_f_kind")
     text = c[3].text_input("Tìm mô hình", key="mh_search", placeholder="Tên mô hình, đơn vị hoặc mã",
                            type="search", live="400ms",
@@ -310,7 +310,7 @@ def _units_tab(con, period: str, scope: list[str] | None) -> None:
     s = _summary(path, period, v, con)
     if scope is not None:
         s = s[s["unit_code"].isin(scope)]
-    fl = models.default_fields()
+    fl = rubric.default_fields()
     gap = st.selectbox("Chỉ các đơn vị chưa có mô hình ở lĩnh vực", [ALL] + fl.codes, key="mh_gap",
                        format_func=lambda f: "(không lọc)" if f == ALL else fl.labels[f])
     if gap != ALL:

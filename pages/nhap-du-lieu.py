@@ -1,20 +1,25 @@
 """Nhập dữ liệu (staff, admin): template, upload, validation report, preview, confirm, history, undo.
 
-Two kinds of file: scores ("Điểm") and model lists ("Danh sách mô hình"). The page calls
-``ingest.import_file`` or ``models.import_models_file`` — the same functions as ``danvan import``
-(``--kind models``) — first as a dry run (validation and new/changed/unchanged counts, nothing
-written), then for real after "Xác nhận nhập". Both kinds of batch are listed and undoable.
+Two kinds of file: scores ("Điểm") and model lists ("Danh sách mô hình"), one upload flow for
+both (``FLOWS``: the library's ``Importer`` plus this page's keys and preview table). The page
+calls ``ingest.import_file`` or ``model_upload.import_models_file`` — the same functions as
+``danvan import`` (``--kind models``) — first as a dry run (validation and new/changed/unchanged
+counts, nothing written), then for real after "Xác nhận nhập". Both kinds of batch are listed
+and undoable.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+from dataclasses import dataclass
+from typing import Callable
 
 import pandas as pd
 import streamlit as st
 
-from danvan_scoring import export, ingest, models, store
+from danvan_scoring import export, ingest, model_upload, rubric, store, templates
+from danvan_scoring.uploads import MAX_BYTES, Importer, UploadRejected
 from pages import common
 
 CONFIRM = "Xác nhận nhập"
@@ -46,9 +51,9 @@ def template_section(period: str) -> None:
 
     def build(fmt: str) -> bytes:
         codes = store.units(common.db(), prov)["unit_code"].tolist()
-        frame = ingest.template_frame(fw, codes, period, layout)
+        frame = templates.template_frame(fw, codes, period, layout)
         buf = io.BytesIO()
-        ingest.write_template(frame, buf, fmt)
+        templates.write_template(frame, buf, fmt)
         return buf.getvalue()
 
     stem = f"mau-nhap-diem-{period}-{layout}" + (f"-{prov}" if prov else "")
@@ -74,23 +79,35 @@ def _progress_bar():
     return bar, tell
 
 
-def _importer(kind: str):
-    return models.import_models_file if kind == "models" else ingest.import_file
+@dataclass(frozen=True)
+class Flow:
+    """One kind of upload on this page: the library's ``Importer`` and what the page shows for it
+    (widget keys and labels the tests and SELECTORS.md name, the preview table)."""
+
+    importer: Importer
+    run: Callable  # ingest.import_file / model_upload.import_models_file (same signature)
+    prefix: str  # session-state and widget key prefix
+    uploader_key: str
+    uploader_label: str
+    metrics: tuple[str, str, str, str]  # valid rows, new, changed, unchanged
+    preview_table: Callable[[dict, pd.DataFrame], None]
+    done: str  # said after a successful import
 
 
 def check_upload(data: bytes, name: str, period: str, stage: str | None, kind: str = "scores") -> dict:
     """Dry run, once per file × options × data version (kept in session state)."""
+    flow = FLOWS[kind]
     key = (kind, hashlib.sha256(data).hexdigest(), name, period, stage, common.write_version())
-    state = "upm_check" if kind == "models" else "up_check"
+    state = f"{flow.prefix}_check"
     cached = st.session_state.get(state)
     if cached and cached["key"] == key:
         return cached
     bar, tell = _progress_bar()
     try:
-        res = _importer(kind)(common.db(), data, name, actor=common.actor(), period=period, stage=stage,
-                              dry_run=True, progress=tell)
+        res = flow.run(common.db(), data, name, actor=common.actor(), period=period, stage=stage,
+                       dry_run=True, progress=tell)
         out = {"key": key, "ok": True, "result": res, "rows": res.parsed.rows}
-    except ingest.UploadRejected as rej:
+    except UploadRejected as rej:
         out = {"key": key, "ok": False, "problems": rej.problems, "parsed": rej.parsed}
     finally:
         bar.empty()
@@ -114,14 +131,12 @@ def problems_report(check: dict) -> None:
                        mime="text/csv", on_click="ignore", icon=":material/download:", key="up_problems_csv")
 
 
-def preview_report(check: dict, name: str) -> bool:
-    """Counts and row-by-row preview; returns True when there is something to import."""
+def preview_report(check: dict, flow: Flow) -> bool:
+    """Counts and the rows as read; returns True when there is something to import."""
     res = check["result"]
     c = st.columns(4)
-    c[0].metric("Dòng hợp lệ", common.vn_int(res.rows), border=True)
-    c[1].metric("Giá trị mới", common.vn_int(res.new), border=True)
-    c[2].metric("Giá trị thay đổi", common.vn_int(res.changed), border=True)
-    c[3].metric("Không đổi", common.vn_int(res.unchanged), border=True)
+    for col, label, value in zip(c, flow.metrics, (res.rows, res.new, res.changed, res.unchanged)):
+        col.metric(label, common.vn_int(value), border=True)
     parsed = res.parsed
     notes = []
     if parsed.ignored_columns:
@@ -133,62 +148,75 @@ def preview_report(check: dict, name: str) -> bool:
     if notes:
         st.caption("Lưu ý: " + "; ".join(notes) + ".")
     if res.new + res.changed == 0:
-        st.info("Tệp hợp lệ nhưng không có giá trị nào mới hoặc thay đổi — không có gì để nhập.",
+        what = "giá trị" if flow.importer.kind == "scores" else flow.importer.noun
+        st.info(f"Tệp hợp lệ nhưng không có {what} nào mới hoặc thay đổi — không có gì để nhập.",
                 icon=":material/check_circle:")
         return False
     st.success("Tệp hợp lệ: không có lỗi nào. Kiểm tra phần xem trước rồi bấm **Xác nhận nhập**.",
                icon=":material/task_alt:")
-    pv = store.preview_batch(common.db(), check["rows"])
-    names = store.unit_names(common.db())
-    show = st.segmented_control("Hiển thị", ["changed", "new", "unchanged"], default="changed" if res.changed else "new",
-                                format_func=lambda s: STATUS[s], key="up_show")
-    sub = pv[pv["status"] == show] if show else pv
-    view = pd.DataFrame({
-        "Mã đơn vị": sub["unit_code"], "Đơn vị": sub["unit_code"].map(names), "Kỳ": sub["period"],
-        "Tiêu chí": sub["criterion_code"], "Giai đoạn": sub["stage"].map(store.STAGE_LABELS),
-        "Giá trị cũ": sub["old_value"], "Giá trị mới": sub["value"], "Minh chứng": sub["evidence"],
-        "Trạng thái": sub["status"].map(STATUS),
-    })
-    common.table(view.head(PREVIEW_ROWS), height=360, key="up_preview")
+    view = flow.preview_table(check, store.unit_names(common.db()))
+    config = ({"Điểm chất lượng": st.column_config.NumberColumn(format="%.1f")}
+              if "Điểm chất lượng" in view.columns else None)
+    common.table(view.head(PREVIEW_ROWS), height=360, key=f"{flow.prefix}_preview", column_config=config)
     if len(view) > PREVIEW_ROWS:
         st.caption(f"Hiển thị {common.vn_int(PREVIEW_ROWS)} dòng đầu trong {common.vn_int(len(view))}.")
     return True
 
 
-def upload_section(period: str) -> None:
-    stage = st.selectbox("Giai đoạn (khi tệp không có cột giai đoạn)", list(STAGE_CHOICES), key="up_stage",
-                         format_func=STAGE_CHOICES.get)
-    file = st.file_uploader("Tệp bảng điểm (CSV hoặc XLSX)", type=["csv", "xlsx", "txt"], key="upload_file",
-                            help=f"Tối đa {ingest.MAX_BYTES // (1024 * 1024)} MB. Kỳ mặc định: {period} "
+def scores_table(check: dict, names) -> pd.DataFrame:
+    res = check["result"]
+    pv = store.preview_batch(common.db(), check["rows"])
+    show = st.segmented_control("Hiển thị", ["changed", "new", "unchanged"], default="changed" if res.changed else "new",
+                                format_func=lambda s: STATUS[s], key="up_show")
+    sub = pv[pv["status"] == show] if show else pv
+    return pd.DataFrame({
+        "Mã đơn vị": sub["unit_code"], "Đơn vị": sub["unit_code"].map(names), "Kỳ": sub["period"],
+        "Tiêu chí": sub["criterion_code"], "Giai đoạn": sub["stage"].map(store.STAGE_LABELS),
+        "Giá trị cũ": sub["old_value"], "Giá trị mới": sub["value"], "Minh chứng": sub["evidence"],
+        "Trạng thái": sub["status"].map(STATUS),
+    })
+
+
+def upload_section(period: str, kind: str = "scores") -> None:
+    flow = FLOWS[kind]
+    p = flow.prefix
+    stage = None
+    if flow.importer.uses_stage:
+        stage = st.selectbox("Giai đoạn (khi tệp không có cột giai đoạn)", list(STAGE_CHOICES), key="up_stage",
+                             format_func=STAGE_CHOICES.get)
+    file = st.file_uploader(flow.uploader_label, type=["csv", "xlsx", "txt"], key=flow.uploader_key,
+                            help=f"Tối đa {MAX_BYTES // (1024 * 1024)} MB. Kỳ mặc định: {period} "
                                  "(khi tệp không có cột kỳ).")
-    if flash := st.session_state.pop("up_flash", None):
+    if flash := st.session_state.pop(f"{p}_flash", None):
         st.success(flash, icon=":material/check_circle:")
     if file is None:
         return
     data = file.getvalue()
-    if st.session_state.get("up_imported") == (hashlib.sha256(data).hexdigest(), file.name):
+    digest = hashlib.sha256(data).hexdigest()
+    if st.session_state.get(f"{p}_imported") == (digest, file.name):
         st.caption(f"Tệp “{file.name}” đã được nhập. Tải lên tệp khác để nhập tiếp.")
         return
-    check = check_upload(data, file.name, period, stage)
+    check = check_upload(data, file.name, period, stage, kind)
     if not check["ok"]:
         problems_report(check)
         return
-    if not preview_report(check, file.name):
+    if not preview_report(check, flow):
         return
-    if st.button(CONFIRM, type="primary", icon=":material/cloud_upload:", key="up_confirm"):
+    if st.button(CONFIRM, type="primary", icon=":material/cloud_upload:", key=f"{p}_confirm"):
         bar, tell = _progress_bar()
         try:
-            res = ingest.import_file(common.db(), data, file.name, actor=common.actor(), period=period, stage=stage,
-                                     progress=tell)
-        except ingest.UploadRejected as rej:  # the data changed between preview and confirm
-            st.session_state.pop("up_check", None)
+            res = flow.run(common.db(), data, file.name, actor=common.actor(), period=period, stage=stage,
+                           progress=tell)
+        except UploadRejected as rej:  # the data changed between preview and confirm
+            st.session_state.pop(f"{p}_check", None)
             st.error(f"Tệp bị từ chối khi nhập: {rej}", icon=":material/report:")
             return
         finally:
             bar.empty()
-        st.session_state["up_imported"] = (hashlib.sha256(data).hexdigest(), file.name)
-        st.session_state.pop("up_check", None)
-        st.session_state["up_flash"] = res.summary() + ". Bảng xếp hạng đã được cập nhật."
+        st.session_state[f"{p}_imported"] = (digest, file.name)
+        st.session_state.pop(f"{p}_check", None)
+        st.session_state[f"{p}_flash"] = (res.summary().replace(" dòng —", f" {flow.importer.noun} —")
+                                          + ". " + flow.done)
         st.rerun()
 
 
@@ -200,9 +228,9 @@ def models_template_section(period: str) -> None:
 
     def build(fmt: str) -> bytes:
         u = store.units(common.db(), prov)
-        frame = models.template_frame(dict(zip(u["unit_code"], u["name"])), period)
+        frame = model_upload.template_frame(dict(zip(u["unit_code"], u["name"])), period)
         buf = io.BytesIO()
-        models.write_template(frame, buf, fmt)
+        model_upload.write_template(frame, buf, fmt)
         return buf.getvalue()
 
     stem = f"mau-danh-sach-mo-hinh-{period}" + (f"-{prov}" if prov else "")
@@ -214,81 +242,34 @@ def models_template_section(period: str) -> None:
             "điểm chất lượng.\n"
             "- Tệp có bất kỳ lỗi nào sẽ bị từ chối toàn bộ và không ghi gì; báo cáo lỗi chỉ rõ dòng, cột và lý do.\n"
             "- Điểm nhóm mô hình của đơn vị được tính lại ngay từ danh sách; mỗi lần nhập là một lô có thể hoàn tác.")
-        common.table(pd.DataFrame(models.TEMPLATE_HELP, columns=["Cột", "Cách điền"]), key="tplm_help")
-        rubric = models.default_rubric()
-        st.markdown(f"**{rubric.name}** (tổng {rubric.total:g} điểm):")
+        common.table(pd.DataFrame(model_upload.TEMPLATE_HELP, columns=["Cột", "Cách điền"]), key="tplm_help")
+        rb = rubric.default_rubric()
+        st.markdown(f"**{rb.name}** (tổng {rb.total:g} điểm):")
         common.table(pd.DataFrame([{"Cột": it.header, "Tối đa": it.max_points, "Gợi ý": it.hint}
-                                   for it in rubric.items]), key="tplm_rubric")
+                                   for it in rb.items]), key="tplm_rubric")
 
 
-def models_preview(check: dict) -> bool:
-    """Counts and the model list as read; returns True when there is something to import."""
-    res = check["result"]
-    c = st.columns(4)
-    c[0].metric("Mô hình hợp lệ", common.vn_int(res.rows), border=True)
-    c[1].metric("Mô hình mới", common.vn_int(res.new), border=True)
-    c[2].metric("Mô hình thay đổi", common.vn_int(res.changed), border=True)
-    c[3].metric("Không đổi", common.vn_int(res.unchanged), border=True)
-    if res.parsed.ignored_columns:
-        st.caption("Lưu ý: bỏ qua các cột: " + ", ".join(f"“{x}”" for x in res.parsed.ignored_columns) + ".")
-    if res.new + res.changed == 0:
-        st.info("Tệp hợp lệ nhưng không có mô hình nào mới hoặc thay đổi — không có gì để nhập.",
-                icon=":material/check_circle:")
-        return False
-    st.success("Tệp hợp lệ: không có lỗi nào. Kiểm tra phần xem trước rồi bấm **Xác nhận nhập**.",
-               icon=":material/task_alt:")
+def models_table(check: dict, names) -> pd.DataFrame:
     rows = check["rows"]
-    names = store.unit_names(common.db())
-    fields = models.default_fields().labels
-    view = pd.DataFrame({
+    fields = rubric.default_fields().labels
+    return pd.DataFrame({
         "Mã mô hình": rows["model_id"], "Mã đơn vị": rows["unit_code"], "Đơn vị": rows["unit_code"].map(names),
         "Kỳ": rows["period"], "Tên mô hình": rows["name"], "Lĩnh vực": rows["field"].map(fields),
-        "Loại": rows["kind"].map(models.KIND_LABELS), "Trạng thái": rows["status"].map(models.STATUS_LABELS),
-        "Cấp công nhận": rows["level"].map(models.LEVEL_LABELS),
+        "Loại": rows["kind"].map(rubric.KIND_LABELS), "Trạng thái": rows["status"].map(rubric.STATUS_LABELS),
+        "Cấp công nhận": rows["level"].map(rubric.LEVEL_LABELS),
         "Điểm chất lượng": pd.to_numeric(rows["rubric_total"], errors="coerce"), "Minh chứng": rows["evidence"],
     })
-    common.table(view.head(PREVIEW_ROWS), height=360, key="upm_preview",
-                 column_config={"Điểm chất lượng": st.column_config.NumberColumn(format="%.1f")})
-    if len(view) > PREVIEW_ROWS:
-        st.caption(f"Hiển thị {common.vn_int(PREVIEW_ROWS)} dòng đầu trong {common.vn_int(len(view))}.")
-    return True
 
 
-def models_upload_section(period: str) -> None:
-    file = st.file_uploader("Tệp danh sách mô hình (CSV hoặc XLSX)", type=["csv", "xlsx", "txt"], key="upload_models",
-                            help=f"Tối đa {ingest.MAX_BYTES // (1024 * 1024)} MB. Kỳ mặc định: {period} "
-                                 "(khi tệp không có cột kỳ).")
-    if flash := st.session_state.pop("upm_flash", None):
-        st.success(flash, icon=":material/check_circle:")
-    if file is None:
-        return
-    data = file.getvalue()
-    digest = hashlib.sha256(data).hexdigest()
-    if st.session_state.get("upm_imported") == (digest, file.name):
-        st.caption(f"Tệp “{file.name}” đã được nhập. Tải lên tệp khác để nhập tiếp.")
-        return
-    check = check_upload(data, file.name, period, None, kind="models")
-    if not check["ok"]:
-        problems_report(check)
-        return
-    if not models_preview(check):
-        return
-    if st.button(CONFIRM, type="primary", icon=":material/cloud_upload:", key="upm_confirm"):
-        bar, tell = _progress_bar()
-        try:
-            res = models.import_models_file(common.db(), data, file.name, actor=common.actor(), period=period,
-                                            progress=tell)
-        except ingest.UploadRejected as rej:  # the data changed between preview and confirm
-            st.session_state.pop("upm_check", None)
-            st.error(f"Tệp bị từ chối khi nhập: {rej}", icon=":material/report:")
-            return
-        finally:
-            bar.empty()
-        st.session_state["upm_imported"] = (digest, file.name)
-        st.session_state.pop("upm_check", None)
-        st.session_state["upm_flash"] = (res.summary().replace(" dòng —", " mô hình —")
-                                         + ". Điểm nhóm mô hình và bảng xếp hạng đã được tính lại.")
-        st.rerun()
+FLOWS = {
+    "scores": Flow(ingest.SCORES, ingest.import_file, "up", "upload_file", "Tệp bảng điểm (CSV hoặc XLSX)",
+                   ("Dòng hợp lệ", "Giá trị mới", "Giá trị thay đổi", "Không đổi"), scores_table,
+                   "Bảng xếp hạng đã được cập nhật."),
+    "models": Flow(model_upload.MODELS, model_upload.import_models_file, "upm", "upload_models",
+                   "Tệp danh sách mô hình (CSV hoặc XLSX)",
+                   ("Mô hình hợp lệ", "Mô hình mới", "Mô hình thay đổi", "Không đổi"), models_table,
+                   "Điểm nhóm mô hình và bảng xếp hạng đã được tính lại."),
+}
 
 
 def history_section() -> None:
@@ -348,7 +329,7 @@ def main() -> None:
         st.subheader("1. Tải mẫu danh sách mô hình")
         common.guarded(models_template_section)(period)
         st.subheader("2. Tải danh sách mô hình lên")
-        common.guarded(models_upload_section)(period)
+        common.guarded(upload_section)(period, "models")
     else:
         st.subheader("1. Tải mẫu bảng điểm")
         common.guarded(template_section)(period)

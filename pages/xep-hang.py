@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from danvan_scoring import export, models
+from danvan_scoring import export, rubric
 from danvan_scoring.weights import WeightProfile
 from pages import common
 
@@ -20,7 +20,7 @@ TAB_CHART = "Biểu đồ các đơn vị dẫn đầu"
 
 def model_gap_filter(shown, period: str, container):
     """Units with no (active) model in the chosen field, from the model registry."""
-    fl = models.default_fields()
+    fl = rubric.default_fields()
     field = container.selectbox("Chưa có mô hình ở lĩnh vực", [NO_FILTER, *fl.codes], key="rank_nomodel",
                                 format_func=lambda f: "(không lọc)" if f == NO_FILTER else fl.labels.get(f, f),
                                 help="Chỉ hiện các đơn vị chưa có mô hình, điển hình “Dân vận khéo” nào "

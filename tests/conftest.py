@@ -52,3 +52,7 @@ def empty_con(empty_db):
     con = store.connect(empty_db)
     yield con
     con.close()
+
+
+# the model-registry database (two frameworks, a demo registry): tests/models_support.py
+from models_support import mcon, mdb, models_db_template  # noqa: E402,F401

@@ -19,7 +19,7 @@ from apptest_support import danvan_db_env
 from apptest_support import field as _field
 from streamlit.testing.v1 import AppTest
 
-from danvan_scoring import auth, models, publish, results, sensitivity, store, weights
+from danvan_scoring import auth, derived, model_upload, publish, registry, results, rubric, sensitivity, store, weights
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -124,8 +124,8 @@ def test_ranking_shows_interval_stable_mark_and_note(shared_db):
 def test_ranking_filter_units_without_a_model_in_a_field(shared_db):
     at = page(sign_in(shared_db, "lanhdao"), "xep-hang")
     con = store.connect(shared_db)
-    summary = models.models_summary_by_unit(con, "2025")
-    fields = models.default_fields().codes
+    summary = derived.models_summary_by_unit(con, "2025")
+    fields = rubric.default_fields().codes
     field = min(fields, key=lambda f: (summary[f"n_{f}"] > 0).sum())  # the field almost empty
     at.selectbox(key="rank_nomodel").select(field).run()
     ok(at)
@@ -155,13 +155,13 @@ def test_profile_shows_tier_probabilities_swing_and_models(shared_db):
     swing = _frame(at, "Chênh lệch (bậc)")
     assert len(swing) == 5
     # the unit's models beside the derived (model-group) points
-    listed = models.list_models(con, "2025", unit)
+    listed = registry.list_models(con, "2025", unit)
     shown = _frame(at, "Dùng cho tiêu chí")
     assert set(shown["Mã mô hình"]) == set(listed["model_id"])
-    derived = _frame(at, "Tính từ các mô hình")
-    lib = models.derived_breakdown(con, "2025", unit)
-    assert list(derived["Mã"]) == list(lib["criterion_code"])
-    assert list(derived["Tính từ các mô hình"]) == [", ".join(m) for m in lib["models"]]
+    shown_derived = _frame(at, "Tính từ các mô hình")
+    lib = derived.derived_breakdown(con, "2025", unit)
+    assert list(shown_derived["Mã"]) == list(lib["criterion_code"])
+    assert list(shown_derived["Tính từ các mô hình"]) == [", ".join(m) for m in lib["models"]]
 
 
 # --------------------------------------------------------------------------- So sánh
@@ -288,15 +288,15 @@ def test_leader_sees_no_council_buttons(shared_db):
 # --------------------------------------------------------------------------- Nhập dữ liệu: model lists
 def _model_file(con, units: list[str]) -> bytes:
     names = store.unit_names(con)
-    frame = models.template_frame({u: names[u] for u in units}, "2025")
+    frame = model_upload.template_frame({u: names[u] for u in units}, "2025")
     frame["Tên mô hình"] = [f"Mô hình kiểm thử số {i + 1}" for i in range(len(units))]
     frame["Lĩnh vực"] = "Xây dựng Đảng"
     frame["Trạng thái"] = "Được công nhận"
     frame["Cấp công nhận"] = "Cấp tỉnh"
-    for it in models.default_rubric().items:
+    for it in rubric.default_rubric().items:
         frame[it.header] = it.max_points
     buf = io.BytesIO()
-    models.write_template(frame, buf, "csv")
+    model_upload.write_template(frame, buf, "csv")
     return buf.getvalue()
 
 
@@ -304,7 +304,7 @@ def test_model_file_uploads_through_the_page(own_db):
     con = store.connect(own_db)
     res = results.period_results(con, "2025")
     units = res[res["rank"].notna()]["unit_code"].tail(2).tolist()
-    before = {u: len(models.list_models(con, "2025", u)) for u in units}
+    before = {u: len(registry.list_models(con, "2025", u)) for u in units}
     at = page(sign_in(own_db, "canbo"), "nhap-du-lieu")
     at.radio(key="up_kind").set_value("models").run()
     ok(at)
@@ -325,7 +325,7 @@ def test_model_file_uploads_through_the_page(own_db):
     _button(at, "Xác nhận nhập").click().run()
     ok(at)
     assert any("Đã nhập lô số" in s.value for s in at.success)
-    assert {u: len(models.list_models(con, "2025", u)) for u in units} == {u: before[u] + 1 for u in units}
+    assert {u: len(registry.list_models(con, "2025", u)) for u in units} == {u: before[u] + 1 for u in units}
     hist = _frame(at, "Người hoàn tác")
     assert hist.iloc[0]["Loại"] == "Danh sách mô hình"
 
@@ -335,25 +335,25 @@ def test_model_file_uploads_through_the_page(own_db):
     _button(at, "Hoàn tác lô này…").click().run()
     _button(at, "Xác nhận hoàn tác").click().run()
     ok(at)
-    assert {u: len(models.list_models(con, "2025", u)) for u in units} == before
+    assert {u: len(registry.list_models(con, "2025", u)) for u in units} == before
 
 
 def test_staff_changes_a_model_status_on_the_model_page(own_db):
     """The status form writes one batch, says so after the rerun, and the card and the tables
     (cached on the data version) show the new status at once."""
     con = store.connect(own_db)
-    listed = models.list_models(con, "2025")
+    listed = registry.list_models(con, "2025")
     target = listed[listed["status"] == "registered"].iloc[0]
     at = page(sign_in(own_db, "canbo"), "mo-hinh")
     at.selectbox(key="mh_pick").select(target["model_id"]).run()
     ok(at)
-    assert next(m for m in at.metric if m.label == "Trạng thái").value == models.STATUS_LABELS["registered"]
+    assert next(m for m in at.metric if m.label == "Trạng thái").value == rubric.STATUS_LABELS["registered"]
     at.selectbox(key="new_status").select("in_progress").run()
     _button(at, "Ghi trạng thái").click().run()
     ok(at)
     assert any("Đã chuyển sang" in s.value for s in at.success)
-    assert models.get_model(con, "2025", target["model_id"])["status"] == "in_progress"
-    assert next(m for m in at.metric if m.label == "Trạng thái").value == models.STATUS_LABELS["in_progress"]
+    assert registry.get_model(con, "2025", target["model_id"])["status"] == "in_progress"
+    assert next(m for m in at.metric if m.label == "Trạng thái").value == rubric.STATUS_LABELS["in_progress"]
     hist = _frame(at, "Đã hoàn tác")
-    assert list(hist["Trạng thái"].head(2)) == [models.STATUS_LABELS["in_progress"], models.STATUS_LABELS["registered"]]
+    assert list(hist["Trạng thái"].head(2)) == [rubric.STATUS_LABELS["in_progress"], rubric.STATUS_LABELS["registered"]]
     con.close()

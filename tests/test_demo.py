@@ -2,9 +2,10 @@
 
 import pandas as pd
 
-from danvan_scoring import demo, store
+from danvan_scoring import demo, derived, registry, rubric, store
 from danvan_scoring.criteria import default_framework
 from danvan_scoring.results import period_results
+from models_support import PERIOD, PROVINCE
 
 
 def test_deterministic_under_seed():
@@ -36,3 +37,25 @@ def test_demo_has_a_realistic_spread(demo_con):
     assert (r["delta_rank"] > 10).sum() >= 5                 # some improving
     assert r["tier"].nunique() >= 5
     assert r["block"].notna().all()
+
+
+def test_demo_registry_is_realistic_and_deterministic(mcon):
+    m = registry.list_models(mcon, PERIOD)
+    share = m["field"].value_counts(normalize=True)
+    assert share.get("party_building", 0) < 0.03                       # one field almost empty
+    assert share["economy"] > 0.3                                      # Can Lộc: economy leads
+    s = derived.models_summary_by_unit(mcon, PERIOD)
+    many = s[s["models_total"] >= 9]
+    few = s[(s["models_total"] > 0) & (s["models_total"] <= 4)]
+    assert len(many) >= 5 and len(few) >= 5
+    assert many["mean_rubric_recognised"].median() < few["mean_rubric_recognised"].median() - 15
+    assert set(m["status"]) == set(rubric.STATUSES)
+    h = registry.model_history(mcon, PERIOD, m.loc[m["status"] == "recognised", "model_id"].iloc[0])
+    assert len(h) == 2 and h["status"].iloc[-1] == "registered"        # registered, then the review
+    u = store.units(mcon)
+    codes = u.loc[u["province_code"] == PROVINCE, "unit_code"].tolist()
+    a = demo.demo_registry(codes, {}, [PERIOD], seed=5)[1]
+    b = demo.demo_registry(codes, {}, [PERIOD], seed=5)[1]
+    pd.testing.assert_frame_equal(a, b)
+    again = demo.generate_demo_models(mcon, seed=5, periods=[PERIOD], provinces=[PROVINCE])
+    assert again["new"] == 0                                           # idempotent

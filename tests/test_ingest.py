@@ -16,8 +16,10 @@ import pytest
 from danvan_scoring import ingest, store
 from danvan_scoring.auth import CLI_ACTOR, Actor
 from danvan_scoring.criteria import default_framework
-from danvan_scoring.ingest import (Problem, ScoreRow, UploadRejected, import_file, neutralise_formulas,
-                                   read_upload, safe_cell, template_frame, write_template)
+from danvan_scoring.export import neutralise_formulas, safe_cell
+from danvan_scoring.ingest import ScoreRow, import_file, read_upload
+from danvan_scoring.uploads import Problem, UploadRejected
+from danvan_scoring.templates import template_frame, write_template
 
 CORPUS = Path(__file__).parent / "data" / "uploads"
 CASES = json.loads((CORPUS / "expected.json").read_text(encoding="utf-8"))

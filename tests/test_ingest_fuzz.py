@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from danvan_scoring import store
 from danvan_scoring.auth import CLI_ACTOR
-from danvan_scoring.ingest import ParsedUpload, ScoreRow, UploadRejected, import_file, read_upload
+from danvan_scoring.ingest import ScoreRow, import_file, read_upload
+from danvan_scoring.uploads import ParsedUpload, UploadRejected
 
 from test_ingest import FW, UNITS, make_db, snapshot
 

@@ -1,0 +1,80 @@
+"""Rubric, fields and derived-criterion definitions: bad files are refused with clear messages."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+from models_support import ROOT, V1, V2
+
+from danvan_scoring import derived, rubric
+from danvan_scoring.criteria import FrameworkError, load_framework, parse_framework
+
+
+def test_bad_rubric_definitions_are_rejected_with_clear_messages():
+    good = yaml.safe_load((ROOT / "data" / "models" / "rubric.yaml").read_text(encoding="utf-8"))
+    assert rubric.parse_rubric(good).total == 100
+    bad = json.loads(json.dumps(good))
+    bad["items"][0]["max_points"] = 25
+    with pytest.raises(rubric.ModelsError, match="tổng điểm tối đa của các mục phải bằng total = 100, hiện là 105"):
+        rubric.parse_rubric(bad)
+    bad = json.loads(json.dumps(good))
+    bad["items"][1]["code"] = "novelty"
+    with pytest.raises(rubric.ModelsError, match="mã mục 'novelty' bị trùng"):
+        rubric.parse_rubric(bad)
+    bad = json.loads(json.dumps(good))
+    bad["items"][2]["max_points"] = 0
+    with pytest.raises(rubric.ModelsError, match="mục 'forces' › max_points: phải lớn hơn 0"):
+        rubric.parse_rubric(bad)
+    bad = json.loads(json.dumps(good))
+    bad["items"][3]["weight"] = 2
+    with pytest.raises(rubric.ModelsError, match="không được phép"):
+        rubric.parse_rubric(bad)
+    fields = yaml.safe_load((ROOT / "data" / "models" / "fields.yaml").read_text(encoding="utf-8"))
+    assert len(rubric.parse_fields(fields).fields) == 6
+    fields["fields"][1]["aliases"].append("kt")
+    with pytest.raises(rubric.ModelsError, match="'kt' dùng cho cả lĩnh vực 'economy' và 'culture_society'"):
+        rubric.parse_fields(fields)
+
+
+def _v2() -> dict:
+    return yaml.safe_load(V2.read_text(encoding="utf-8"))
+
+
+def _crit(data: dict, code: str) -> dict:
+    return next(c for g in data["groups"] for c in g["criteria"] if c["code"] == code)
+
+
+def test_bad_derived_definitions_are_rejected_naming_the_criterion():
+    data = _v2()
+    _crit(data, "C3")["derived"] = "models_liked"
+    with pytest.raises(FrameworkError) as exc:
+        parse_framework(data, "v2.yaml")
+    msg = str(exc.value)
+    assert "nhóm 'C' › tiêu chí 'C3'" in msg and "chỉ số dẫn xuất 'models_liked' không có" in msg
+    assert "share_recognised" in msg
+    data = _v2()
+    _crit(data, "C2")["derived"] = "share_recognised"
+    with pytest.raises(FrameworkError, match="tiêu chí 'C2': chỉ số dẫn xuất 'share_recognised' .* cần loại 'ratio'"):
+        parse_framework(data, "v2.yaml")
+    data = _v2()
+    _crit(data, "C1")["evidence_required"] = True
+    with pytest.raises(FrameworkError, match="tiêu chí 'C1' được tính từ sổ mô hình nên không nhập minh chứng"):
+        parse_framework(data, "v2.yaml")
+
+
+def test_frameworks_without_derived_serialise_as_before():
+    assert '"derived"' not in load_framework(V1).model_dump_json()
+    fw2 = load_framework(V2)
+    again = parse_framework(json.loads(fw2.model_dump_json()))
+    assert derived.derived_criteria(again) == derived.derived_criteria(fw2)
+    v1 = yaml.safe_load((ROOT / "data" / "criteria" / "dvk-2025.v1.yaml").read_text(encoding="utf-8"))
+    v2 = _v2()
+    for g1, g2 in zip(v1["groups"], v2["groups"]):  # v2 differs only by derived criteria
+        for c1, c2 in zip(g1["criteria"], g2["criteria"]):
+            if "derived" not in c2:
+                assert c1 == c2
+
+
+# --------------------------------------------------------------------------- demo registry

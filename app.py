@@ -142,6 +142,7 @@ def signin_page() -> None:
             password = st.text_input("Mật khẩu", type="password", autocomplete="current-password")
             submitted = st.form_submit_button("Đăng nhập", type="primary", width="stretch")
         if submitted:
+            # TODO(lead): pass client=st.context.ip_address
             actor = auth.authenticate(con, username, password)
             if actor is None:
                 st.error("Tên đăng nhập hoặc mật khẩu không đúng.", icon=":material/lock:")
@@ -222,19 +223,26 @@ def _sidebar(con, actor: auth.Actor) -> None:
             st.rerun()
 
 
+DB_PROBLEM = "Không mở được cơ sở dữ liệu; báo quản trị hệ thống."
+
+
 def _open_or_explain():
+    """The cursor and who is signed in, or an error page. Nothing about the database file (its
+    path, the driver's message) reaches the page: there is no sign-in without a database, so every
+    reader is a possible stranger. The server log has the details under the error id shown."""
     try:
         con = common.open_run()
         return con, current_actor(con)
-    except store.StoreError as exc:
-        st.error(str(exc), icon=":material/database:")
-    except Exception as exc:  # a damaged or unreadable database: say so, never a traceback
-        common.log.exception("database")
+    except common.MissingDatabase as exc:
+        error_id = common.new_error_id()
+        common.log.error("database file %s does not exist; no demo is built for it (error id %s)", exc, error_id)
+    except Exception as exc:  # locked, damaged or unreadable: say so, never a traceback
+        error_id = common.new_error_id()
+        common.log.exception("cannot open the database %s (error id %s)", common.db_path(), error_id)
         if "invalidated" in str(exc) or type(exc).__name__ == "FatalException":
             common._connection.clear()  # the next run opens the file afresh
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        st.error(f"Không mở được cơ sở dữ liệu ({type(exc).__name__}: {first[:200]}). Hãy báo quản trị viên; "
-                 "khởi động lại bảng điều khiển có thể khắc phục.", icon=":material/database:")
+    st.title("Không mở được cơ sở dữ liệu")
+    st.error(f"{DB_PROBLEM} Mã lỗi: {error_id}", icon=":material/database:")
     st.stop()
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import __version__, store
-from .paths import ROOT, default_db_path
+from .paths import DEFAULT_DB, ROOT, default_db_path
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_REJECTED = 0, 1, 2, 3
 
@@ -56,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="điền dữ liệu MINH HỌA (tổng hợp ngẫu nhiên) để dùng thử")
     _db_arg(p)
     p.add_argument("--seed", type=int, default=2025)
+    p.add_argument("--force", action="store_true",
+                   help="điền cả vào cơ sở dữ liệu đã có tài khoản thật (không thêm tài khoản mẫu)")
 
     p = sub.add_parser("criteria", help="liệt kê tiêu chí của một kỳ")
     _db_arg(p)
@@ -164,10 +166,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unit")
     _fmt_arg(p, ("csv", "json"))
 
-    p = sub.add_parser("serve", help="mở bảng điều khiển (tự tạo dữ liệu minh họa nếu chưa có cơ sở dữ liệu)")
+    p = sub.add_parser("serve", help="mở bảng điều khiển (cơ sở dữ liệu phải có sẵn, trừ khi có --demo/--no-demo)")
     _db_arg(p)
     p.add_argument("--port", type=int, default=8501)
-    p.add_argument("--no-demo", action="store_true", help="cơ sở dữ liệu mới thì để trống, không điền dữ liệu minh họa")
+    p.add_argument("--address", default="127.0.0.1",
+                   help="địa chỉ lắng nghe (mặc định 127.0.0.1: chỉ máy này; đặt reverse proxy phía trước)")
+    new = p.add_mutually_exclusive_group()
+    new.add_argument("--demo", action="store_true", help="chưa có cơ sở dữ liệu thì tạo kèm dữ liệu minh họa")
+    new.add_argument("--no-demo", action="store_true", help="chưa có cơ sở dữ liệu thì tạo cơ sở dữ liệu trống")
     return ap
 
 
@@ -216,12 +222,13 @@ def cmd_demo(args) -> int:
     con = store.connect(_db(args), create=True)
     try:
         init_connection(con)
-        info = fill_demo(con, seed=args.seed)
+        info = fill_demo(con, seed=args.seed, force=args.force)
     finally:
         con.close()
+    accounts = ("Tài khoản mẫu: lanhdao, hoidong, canbo, quantri — mật khẩu 'demo'." if info["accounts"] else
+                "Cơ sở dữ liệu đã có tài khoản thật: không thêm tài khoản mẫu.")
     print(f"Đã điền DỮ LIỆU MINH HỌA (tổng hợp ngẫu nhiên, seed {args.seed}): {info['units']} đơn vị, "
-          f"{len(info['periods'])} kỳ ({', '.join(info['periods'])}), {info['new']} giá trị mới. "
-          "Tài khoản mẫu: lanhdao, hoidong, canbo, quantri — mật khẩu 'demo'.")
+          f"{len(info['periods'])} kỳ ({', '.join(info['periods'])}), {info['new']} giá trị mới. {accounts}")
     return EXIT_OK
 
 
@@ -468,16 +475,33 @@ def ensure_database(path: Path, demo: bool = True) -> bool:
     return True
 
 
+BUILD_DEMO_ENV = "DANVAN_BUILD_DEMO"   # set by scripts/start.sh, the README's start command
+
+
+def default_demo_allowed(path: Path) -> bool:
+    """May a missing ``path`` be built as a demo without being asked on the command line? Only for
+    the README's start command (``scripts/start.sh`` sets DANVAN_BUILD_DEMO=1) on the default
+    ``data/danvan.duckdb``: a typo in DANVAN_DB or --db, or an unmounted volume, must never turn
+    into a fresh demo database whose sign-in page lists an admin account."""
+    return os.environ.get(BUILD_DEMO_ENV) == "1" and Path(path).resolve() == DEFAULT_DB.resolve()
+
+
 def cmd_serve(args) -> int:
     import subprocess
 
     path = _db(args).resolve()
-    if ensure_database(path, demo=not args.no_demo):
-        print(f"Đã tạo cơ sở dữ liệu {'minh họa ' if not args.no_demo else ''}{path}")
+    if not path.exists():
+        if not (args.demo or args.no_demo or default_demo_allowed(path)):
+            raise store.StoreMissing(
+                f"Không tìm thấy cơ sở dữ liệu '{path}'. Kiểm tra lại đường dẫn (--db, DANVAN_DB); muốn tạo "
+                "mới thì chạy danvan init (hoặc danvan demo để dùng thử), hoặc thêm --demo / --no-demo.")
+        demo = not args.no_demo
+        ensure_database(path, demo=demo)
+        print(f"Đã tạo cơ sở dữ liệu {'minh họa ' if demo else ''}{path}")
     env = dict(os.environ, DANVAN_DB=str(path))
     cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(args.port),
-           "--server.headless", "true", "--browser.gatherUsageStats", "false"]
-    print(f"Bảng điều khiển: http://localhost:{args.port}")
+           "--server.address", args.address, "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    print(f"Bảng điều khiển: http://{args.address}:{args.port}")
     return subprocess.call(cmd, env=env, cwd=ROOT)
 
 

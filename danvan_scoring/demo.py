@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from . import store
-from .auth import CLI_ACTOR, create_demo_accounts
+from .auth import CLI_ACTOR, DEMO_ACCOUNTS, create_demo_accounts, users
 from .bootstrap import ensure_period, init_connection
 from .criteria import Framework, Kind
 from .registry import ENTRY_COLUMNS, ensure_schema, write_models_batch
@@ -93,10 +93,24 @@ def generate(fw: Framework, unit_codes: list[str], periods: list[str], seed: int
     return out[~drop].reset_index(drop=True)
 
 
+def real_users(con) -> list[str]:
+    """Accounts of the database that are not the demo's own sample accounts."""
+    return sorted(set(users(con)["username"]) - set(DEMO_ACCOUNTS))
+
+
 def fill_demo(con, seed: int = 2025, provinces: list[str] | None = None,
-              periods: list[str] | None = None) -> dict:
-    """Fill synthetic scores into an initialised database (idempotent for the same seed)."""
+              periods: list[str] | None = None, *, force: bool = False) -> dict:
+    """Fill synthetic scores into an initialised database (idempotent for the same seed).
+
+    A database that already has real (non-demo) accounts is refused unless ``force``; even then
+    no demo account (with its known password) is added to it. ``accounts`` in the result says
+    whether they were added."""
     init_connection(con)
+    real = real_users(con)
+    if real and not force:
+        raise store.StoreError(
+            f"Cơ sở dữ liệu đã có {len(real)} tài khoản thật: không điền dữ liệu minh họa vào đó. "
+            "Hãy dùng một tệp mới (--db), hoặc thêm --force nếu thật sự muốn (sẽ không thêm tài khoản mẫu).")
     provinces = provinces or DEMO_PROVINCES
     periods = periods or DEMO_PERIODS
     for p in periods:
@@ -111,9 +125,10 @@ def fill_demo(con, seed: int = 2025, provinces: list[str] | None = None,
     res = store.write_batch(con, rows, actor=CLI_ACTOR, filename=f"demo(seed={seed})",
                             content_hash=f"demo-{seed}", synthetic=True, comment=SYNTHETIC_NOTE)
     generate_demo_models(con, seed=seed, periods=periods, provinces=provinces)
-    create_demo_accounts(con)
+    if not real:
+        create_demo_accounts(con)
     return {"units": len(codes), "rows": len(rows), "periods": periods, "batch": res.batch_id,
-            "new": res.new, "changed": res.changed}
+            "new": res.new, "changed": res.changed, "accounts": not real}
 
 
 # --------------------------------------------------------------------------- demo registry

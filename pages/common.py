@@ -16,6 +16,7 @@ import logging
 import math
 import os
 import threading
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -24,12 +25,18 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from danvan_scoring import auth, derived, insights, oidc, publish, registry, results, sensitivity, store
+from danvan_scoring.cli import default_demo_allowed, ensure_database
 from danvan_scoring.criteria import Framework
 from danvan_scoring.paths import default_db_path
 from danvan_scoring.ranking import rank_change
 from danvan_scoring.weights import WeightProfile, official_profile
 
 log = logging.getLogger("danvan.app")
+
+
+def new_error_id() -> str:
+    """A short id shown to the user with an error and written to the server log with its details."""
+    return uuid.uuid4().hex[:8]
 
 COOKIE = "danvan_session"
 DEMO_BADGE = "Dữ liệu minh họa"
@@ -119,11 +126,16 @@ def db_path() -> str:
     return str(Path(os.environ.get("DANVAN_DB") or default_db_path()).resolve())
 
 
+class MissingDatabase(Exception):
+    """The database file named by DANVAN_DB (or ``danvan serve --db``) does not exist."""
+
+
 @st.cache_resource(show_spinner="Đang mở cơ sở dữ liệu…")
 def _connection(path: str):
-    from danvan_scoring.cli import ensure_database
-
-    ensure_database(Path(path))
+    if not Path(path).exists():
+        if not default_demo_allowed(Path(path)):
+            raise MissingDatabase(path)   # a typo or an unmounted volume: never a fresh demo with an admin
+        ensure_database(Path(path))       # scripts/start.sh on the default data/danvan.duckdb
     con = store.connect(path)
     store.migrate(con)
     return con
@@ -477,10 +489,11 @@ def guarded(fn):
         except store.StoreError as exc:
             st.error(str(exc), icon=":material/error:")
         except Exception:  # the user never sees a traceback; the server log keeps it
-            log.exception("page error")
+            error_id = new_error_id()
+            log.exception("page error (error id %s)", error_id)
             st.error("Đã xảy ra lỗi không mong đợi khi hiển thị trang này. Hãy tải lại trang; nếu lỗi "
-                     "còn lặp lại, xin báo cho quản trị viên (chi tiết đã được ghi vào nhật ký máy chủ).",
-                     icon=":material/error:")
+                     "còn lặp lại, xin báo cho quản trị viên (chi tiết đã được ghi vào nhật ký máy chủ, "
+                     f"mã lỗi {error_id}).", icon=":material/error:")
         return None
 
     return wrapper

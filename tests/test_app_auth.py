@@ -193,3 +193,35 @@ def test_role_claim_name_is_configurable_and_checked(demo_db):
     assert not at.exception
     assert any("danvan_oidc" in e.value and "vai_tro" in e.value for e in at.error)
     assert _field(at, "Tên đăng nhập")          # a wrong provider section leaves local sign-in usable
+
+
+def _all_text(at) -> str:
+    parts = [e.value for kind in ("title", "markdown", "caption", "error", "warning", "info", "exception")
+             for e in getattr(at, kind)]
+    return " ".join(str(p) for p in parts)
+
+
+@pytest.mark.parametrize("build_flag", [None, "1"])
+def test_missing_database_is_an_error_page_not_a_demo(tmp_path, monkeypatch, caplog, build_flag):
+    # a typo in DANVAN_DB (even with start.sh's flag, which holds for the default path only)
+    missing = tmp_path / "khong-co" / "danvan.duckdb"
+    if build_flag:
+        monkeypatch.setenv("DANVAN_BUILD_DEMO", build_flag)
+    with danvan_db_env(missing), caplog.at_level("ERROR", logger="danvan.app"):
+        at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert not missing.exists() and not missing.parent.exists()   # nothing built, no folder made
+    assert [t.value for t in at.title] == ["Không mở được cơ sở dữ liệu"]
+    text = _all_text(at)
+    assert "Không mở được cơ sở dữ liệu; báo quản trị hệ thống." in text and "Mã lỗi:" in text
+    assert str(missing) not in text and "khong-co" not in text and "danvan.duckdb" not in text
+    assert not at.text_input and not at.button   # no sign-in form, no demo accounts listed
+    error_id = at.error[0].value.rsplit("Mã lỗi: ", 1)[1]
+    assert any(str(missing) in r.getMessage() and error_id in r.getMessage() for r in caplog.records)
+
+
+def test_sign_in_page_renders_no_file_uploader(demo_db):
+    # an uploader rendered before sign-in would let any visitor's session post files (issue 11.3)
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert [t.value for t in at.title] == ["Đăng nhập"]
+    assert not at.get("file_uploader")

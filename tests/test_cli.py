@@ -230,3 +230,38 @@ def test_unit_add_agency(tmp_path):
     assert p.returncode == 1 and "đã tồn tại" in p.stderr
     p = run("unit", "add", "CQ9", "--name", "x", "--province", "77", db=db)
     assert p.returncode == 1 and "Không có tỉnh mã '77'" in p.stderr
+
+
+def test_serve_builds_no_demo_for_a_missing_database(tmp_path):
+    missing = tmp_path / "go-nham" / "danvan.duckdb"
+    p = run("serve", "--port", "8639", db=missing)
+    assert p.returncode != 0 and "Không tìm thấy cơ sở dữ liệu" in p.stderr
+    no_traceback(p)
+    assert not missing.exists() and not missing.parent.exists()
+    # start.sh's flag holds for the default data/danvan.duckdb only, not for a typo in --db
+    env_flag = subprocess.run([DANVAN, "serve", "--port", "8639", "--db", str(missing)], capture_output=True,
+                              text=True, timeout=120, env=dict(os.environ, DANVAN_BUILD_DEMO="1"))
+    assert env_flag.returncode != 0 and not missing.exists()
+
+
+def test_serve_listens_on_loopback_by_default():
+    from danvan_scoring.cli import build_parser
+
+    assert build_parser().parse_args(["serve"]).address == "127.0.0.1"
+    assert build_parser().parse_args(["serve", "--address", "0.0.0.0"]).address == "0.0.0.0"
+    assert build_parser().parse_args(["serve", "--no-demo"]).no_demo   # still accepted
+
+
+def test_demo_refuses_a_database_with_real_users(tmp_path):
+    db = tmp_path / "that.duckdb"
+    assert run("init", db=db).returncode == 0
+    assert run("user", "add", "nguyenvana", "--role", "admin", "--password-stdin", db=db,
+               input="mat-khau-that-dai\n").returncode == 0
+    p = run("demo", db=db)
+    assert p.returncode != 0 and "tài khoản thật" in p.stderr
+    no_traceback(p)
+    p = run("demo", "--force", db=db)
+    assert p.returncode == 0, p.stderr
+    assert "không thêm tài khoản mẫu" in p.stdout
+    users = run("user", "list", db=db).stdout
+    assert "nguyenvana" in users and "quantri" not in users

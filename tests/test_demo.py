@@ -1,6 +1,7 @@
 """Synthetic demo data: deterministic, labelled, and with the spread a council sees."""
 
 import pandas as pd
+import pytest
 
 from danvan_scoring import demo, derived, registry, rubric, store
 from danvan_scoring.criteria import default_framework
@@ -59,3 +60,15 @@ def test_demo_registry_is_realistic_and_deterministic(mcon):
     pd.testing.assert_frame_equal(a, b)
     again = demo.generate_demo_models(mcon, seed=5, periods=[PERIOD], provinces=[PROVINCE])
     assert again["new"] == 0                                           # idempotent
+
+
+def test_demo_refuses_a_database_with_real_users(empty_con):
+    from danvan_scoring import auth
+
+    auth.add_user(empty_con, "nguyenvana", "admin", "mat-khau-that-dai", actor=auth.CLI_ACTOR)
+    with pytest.raises(store.StoreError, match="tài khoản thật"):
+        demo.fill_demo(empty_con, provinces=["42"], periods=["2025"])
+    assert not store.is_demo(empty_con) and store.current_scores(empty_con).empty   # refused: nothing written
+    info = demo.fill_demo(empty_con, provinces=["42"], periods=["2025"], force=True)
+    assert not info["accounts"] and store.is_demo(empty_con)
+    assert set(auth.users(empty_con)["username"]) == {"nguyenvana"}   # never a demo account with a known password

@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 import duckdb  # noqa: E402
 
 from danvan_scoring import store  # noqa: E402
-from danvan_scoring.auth import CLI_ACTOR  # noqa: E402
+from danvan_scoring.permissions import CLI_ACTOR  # noqa: E402
 from danvan_scoring.criteria import default_framework  # noqa: E402
 from danvan_scoring.ingest import ScoreRow, import_file  # noqa: E402
 

@@ -1,8 +1,6 @@
-"""Roles, permissions and local accounts.
+"""Local accounts and sessions (roles and permissions live in ``permissions``).
 
-Every write function in the library takes an :class:`Actor` and checks it, so a page
-bug cannot write what its user may not. Passwords are stored as argon2 hashes; failed
-sign-ins are slowed down after a few attempts.
+Passwords are stored as argon2 hashes; failed sign-ins are slowed down after a few attempts.
 """
 
 from __future__ import annotations
@@ -10,66 +8,18 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
-from dataclasses import dataclass
 from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from . import store
-
-ROLES = {
-    "leader": "Lãnh đạo",
-    "council": "Hội đồng thi đua",
-    "staff": "Cán bộ nhập liệu",
-    "admin": "Quản trị",
-}
-
-PERMISSIONS: dict[str, set[str]] = {
-    "leader": {"view"},
-    "council": {"view", "weights"},
-    "staff": {"view", "import", "undo"},
-    "admin": {"view", "weights", "import", "undo", "publish", "users", "blocks", "units"},
-}
-
-ACTION_LABELS = {
-    "weights": "sửa trọng số",
-    "import": "nhập dữ liệu",
-    "undo": "hoàn tác lô nhập",
-    "publish": "công bố kết quả, chọn bộ trọng số chính thức",
-    "users": "quản lý người dùng",
-    "blocks": "sửa khối thi đua",
-    "units": "thêm đơn vị",
-}
+from .permissions import CLI_ACTOR, ROLES, Actor, require
 
 DEMO_ACCOUNTS = {"lanhdao": "leader", "hoidong": "council", "canbo": "staff", "quantri": "admin"}
 DEMO_PASSWORD = "demo"
 
 _hasher = PasswordHasher()
-
-
-@dataclass(frozen=True)
-class Actor:
-    username: str
-    role: str
-    is_chair: bool = False
-
-    def can(self, permission: str) -> bool:
-        if permission == "publish" and self.role == "council" and self.is_chair:
-            return True
-        return permission in PERMISSIONS.get(self.role, set())
-
-
-CLI_ACTOR = Actor("danvan-cli", "admin")
-
-
-def require(actor: Actor, permission: str) -> None:
-    if not isinstance(actor, Actor) or not actor.can(permission):
-        who = getattr(actor, "username", actor)
-        role = ROLES.get(getattr(actor, "role", ""), getattr(actor, "role", "?"))
-        raise store.PermissionDenied(
-            f"Tài khoản '{who}' ({role}) không có quyền {ACTION_LABELS.get(permission, permission)}."
-        )
 
 
 # --------------------------------------------------------------------------- accounts

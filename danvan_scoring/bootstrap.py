@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import blocks, store, units
-from .auth import CLI_ACTOR
+from .permissions import CLI_ACTOR
 from .criteria import default_framework
 from .weights import ensure_default_profile
 

@@ -193,7 +193,7 @@ def _emit(frame: pd.DataFrame, fmt: str, out=None) -> None:
 
 
 def _actor(args):
-    from .auth import Actor
+    from .permissions import Actor
 
     name = getattr(args, "user", None) or os.environ.get("USER") or getpass.getuser() or "cli"
     return Actor(f"cli:{name}", "admin")

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from . import store
-from .auth import Actor, require
+from .permissions import Actor, require
 from .criteria import Framework
 from .weights import WeightProfile, from_budget, load_profile_id, mark_official, official_profile, save_profile
 

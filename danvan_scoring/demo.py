@@ -13,9 +13,10 @@ import numpy as np
 import pandas as pd
 
 from . import store
-from .auth import CLI_ACTOR, create_demo_accounts
+from .auth import create_demo_accounts
 from .bootstrap import ensure_period, init_connection
 from .criteria import Framework, Kind
+from .permissions import CLI_ACTOR
 
 DEMO_PROVINCES = ["42", "91"]   # Hà Tĩnh, An Giang
 DEMO_PERIODS = ["2023", "2024", "2025"]

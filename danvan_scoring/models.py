@@ -390,7 +390,7 @@ def targets(con, period: str, units: Iterable[str]) -> pd.DataFrame:
 
 def set_targets(con, period: str, frame: pd.DataFrame, *, actor) -> int:
     """Set per-unit, per-field targets (columns unit_code, field, target) for a period."""
-    from .auth import require
+    from .permissions import require
 
     require(actor, "import")
     ensure_schema(con)
@@ -690,7 +690,7 @@ def write_models_batch(con, rows: pd.DataFrame, *, actor, filename: str | None, 
                        action: str = "models.import") -> ModelsBatch:
     """Write validated registry rows as one batch (one transaction); only new and changed models
     are stored. Same contract as ``store.write_batch``."""
-    from .auth import require
+    from .permissions import require
 
     require(actor, "import")
     ensure_schema(con)
@@ -734,7 +734,7 @@ def set_status(con, period: str, model_id: str, status: str, *, actor, level: st
 
     Recognised and replicated models need the level that recognised them (default: the level
     they already have, else the commune)."""
-    from .auth import require
+    from .permissions import require
 
     require(actor, "import")
     if status not in STATUSES:
@@ -766,7 +766,7 @@ def set_status(con, period: str, model_id: str, status: str, *, actor, level: st
 def score_model(con, period: str, model_id: str, scores: Mapping[str, Any], *, actor,
                 rubric: Rubric | None = None) -> ModelsBatch:
     """Record the appraiser's rubric scores for a model (a one-row batch)."""
-    from .auth import require
+    from .permissions import require
 
     require(actor, "import")
     rubric = rubric or default_rubric()
@@ -1201,7 +1201,7 @@ def import_models_file(con, data: bytes, filename: str, *, actor, period: str | 
     Same contract as ``ingest.import_file``: raises ``ingest.UploadRejected`` with every problem;
     ``stage`` is accepted for the shared signature and ignored (the registry has no stages).
     """
-    from .auth import require
+    from .permissions import require
 
     require(actor, "import")
 
@@ -1323,7 +1323,7 @@ def generate_demo_models(con, seed: int = 2025, periods: list[str] | None = None
     """Fill a synthetic registry for the demo units (idempotent for the same seed): some communes
     with many weak models, some with few strong ones, Party building almost empty. Two batches,
     so the model cards have a status history: registration, then the year-end review."""
-    from .auth import CLI_ACTOR
+    from .permissions import CLI_ACTOR
 
     ensure_schema(con)
     if provinces is None:

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from . import store
-from .auth import Actor, require
+from .permissions import Actor, require
 from .weights import WeightProfile, official_profile
 
 SNAPSHOT_VERSION = 1

@@ -20,26 +20,12 @@ import duckdb
 import pandas as pd
 
 from .criteria import Framework, parse_framework
+from .errors import StoreError, StoreLocked, StoreMissing
+from .permissions import PermissionDenied, require
 
 STAGES = ("self", "appraised")
 STAGE_LABELS = {"self": "Tự chấm", "appraised": "Thẩm định"}
 UNIT_TYPES = {"xa": "Xã", "phuong": "Phường", "dac_khu": "Đặc khu", "co_quan": "Cơ quan, đơn vị"}
-
-
-class StoreError(RuntimeError):
-    """A database problem told in one Vietnamese line, with the way out."""
-
-
-class StoreMissing(StoreError):
-    pass
-
-
-class StoreLocked(StoreError):
-    pass
-
-
-class PermissionDenied(StoreError):
-    pass
 
 
 def now() -> datetime:
@@ -405,8 +391,6 @@ def provinces(con) -> pd.DataFrame:
 def add_unit(con, code: str, name: str, unit_type: str, province_code: str, *, actor,
              lat: float | None = None, lon: float | None = None) -> None:
     """Add an agency (cơ quan, đơn vị) or another unit that is not in the official list."""
-    from .auth import require
-
     require(actor, "units")
     if unit_type not in UNIT_TYPES:
         raise StoreError(f"Loại đơn vị '{unit_type}' không hợp lệ; chỉ nhận: {', '.join(UNIT_TYPES)}")
@@ -430,8 +414,6 @@ def add_unit(con, code: str, name: str, unit_type: str, province_code: str, *, a
 def set_blocks(con, period: str, blocks: pd.DataFrame, assignments: pd.DataFrame, *, actor) -> None:
     """Replace the emulation blocks of a period: blocks(block_code, name, province_code),
     assignments(unit_code, block_code)."""
-    from .auth import require
-
     require(actor, "blocks")
     unknown = set(assignments["block_code"]) - set(blocks["block_code"])
     if unknown:
@@ -574,8 +556,6 @@ def write_batch(con, rows: pd.DataFrame, *, actor, filename: str | None, content
     ``actor`` is an :class:`auth.Actor` allowed to import. Importing the same content again
     writes nothing (``skipped_duplicate``).
     """
-    from .auth import require
-
     require(actor, "import")
     rows = _normalise_rows(rows)
     with transaction(con) as tx:
@@ -613,8 +593,6 @@ def batches(con) -> pd.DataFrame:
 
 def undo_batch(con, batch_id: int, *, actor) -> dict:
     """Undo one batch: its values stop being current and what they superseded comes back."""
-    from .auth import require
-
     require(actor, "undo")
     row = con.execute("SELECT kind, undone_at, filename FROM batches WHERE batch_id = ?", [batch_id]).fetchone()
     if row is None:

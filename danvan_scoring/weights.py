@@ -13,7 +13,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from . import store
-from .auth import Actor, require
+from .permissions import Actor, require
 from .criteria import Framework
 
 DEFAULT_PROFILE = store.DEFAULT_PROFILE_NAME   # "mac-dinh"
@@ -116,7 +116,7 @@ def ensure_default_profile(con, fw: Framework) -> None:
     if con.execute("SELECT 1 FROM weight_profiles WHERE name = ? AND framework_code = ? AND framework_version = ?",
                    [DEFAULT_PROFILE, fw.code, fw.version]).fetchone():
         return
-    from .auth import CLI_ACTOR
+    from .permissions import CLI_ACTOR
 
     save_profile(con, default_profile(fw), fw, actor=CLI_ACTOR)
 

@@ -19,7 +19,7 @@ from apptest_support import danvan_db_env
 from apptest_support import field as _field
 from streamlit.testing.v1 import AppTest
 
-from danvan_scoring import auth, models, publish, results, sensitivity, store, weights
+from danvan_scoring import auth, models, permissions, publish, results, sensitivity, store, weights
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -188,7 +188,7 @@ def _budget(at, points: dict[str, float]) -> None:
 
 def test_council_submits_chair_adopts_and_publishes(own_db):
     con = store.connect(own_db)
-    auth.add_user(con, "thanhvien", "council", "demo", actor=auth.CLI_ACTOR, display_name="Thành viên B")
+    auth.add_user(con, "thanhvien", "council", "demo", actor=permissions.CLI_ACTOR, display_name="Thành viên B")
     at = page(sign_in(own_db, "hoidong"), "trong-so")
     assert at.radio(key="cw_method").value == "budget"
 
@@ -256,8 +256,8 @@ def test_council_submits_chair_adopts_and_publishes(own_db):
     # a later change of the official profile does not change the published ranking
     off = weights.save_profile(con, weights.from_budget(store.framework_for_period(con, "2025"),
                                                         {"A": 5, "B": 5, "C": 80, "D": 5, "E": 5}, name="thu-doi"),
-                               store.framework_for_period(con, "2025"), actor=auth.CLI_ACTOR)
-    weights.mark_official(con, "2025", off, actor=auth.CLI_ACTOR)
+                               store.framework_for_period(con, "2025"), actor=permissions.CLI_ACTOR)
+    weights.mark_official(con, "2025", off, actor=permissions.CLI_ACTOR)
     live = results.period_results(con, "2025", off)
     assert list(live["unit_code"].head(20)) != list(frozen["unit_code"].head(20))
     rk.run()

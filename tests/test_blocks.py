@@ -19,7 +19,7 @@ def test_default_blocks_group_wards_and_cluster_communes(empty_con):
 
 
 def test_council_block_list_replaces_default(demo_con, tmp_path):
-    from danvan_scoring.auth import CLI_ACTOR
+    from danvan_scoring.permissions import CLI_ACTOR
 
     u = store.units(demo_con, "42")
     f = tmp_path / "khoi.csv"

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from danvan_scoring import council, publish, results, store, weights
-from danvan_scoring.auth import Actor
+from danvan_scoring import council, permissions, publish, results, store, weights
+from danvan_scoring.permissions import Actor
 
 PERIOD = "2025"
 CHAIR = Actor("hoidong", "council", True)          # the demo council account is the chair
@@ -142,19 +142,19 @@ def test_chair_adopts_and_everything_is_audited(con):
 
 def test_non_chair_cannot_adopt_or_publish(con):
     _three_submissions(con)
-    with pytest.raises(store.PermissionDenied):
+    with pytest.raises(permissions.PermissionDenied):
         council.adopt(con, PERIOD, "tv2", actor=MEMBER2)
-    with pytest.raises(store.PermissionDenied):
+    with pytest.raises(permissions.PermissionDenied):
         publish.publish(con, PERIOD, actor=MEMBER2)
 
 
 def test_leader_cannot_submit_or_publish(con):
     for who in (LEADER, STAFF):
-        with pytest.raises(store.PermissionDenied):
+        with pytest.raises(permissions.PermissionDenied):
             council.submit(con, PERIOD, actor=who, points={"A": 20, "B": 20, "C": 20, "D": 20, "E": 20})
-    with pytest.raises(store.PermissionDenied):
+    with pytest.raises(permissions.PermissionDenied):
         publish.publish(con, PERIOD, actor=LEADER)
-    with pytest.raises(store.PermissionDenied):
+    with pytest.raises(permissions.PermissionDenied):
         council.adopt(con, PERIOD, "chinh_thuc", actor=LEADER)
     assert con.execute("SELECT count(*) FROM council_submissions").fetchone()[0] == 0
     assert con.execute("SELECT count(*) FROM published_rankings").fetchone()[0] == 0

@@ -13,8 +13,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from danvan_scoring import ingest, store
-from danvan_scoring.auth import CLI_ACTOR, Actor
+from danvan_scoring import ingest, permissions, store
+from danvan_scoring.permissions import CLI_ACTOR, Actor
 from danvan_scoring.criteria import default_framework
 from danvan_scoring.ingest import (Problem, ScoreRow, UploadRejected, import_file, neutralise_formulas,
                                    read_upload, safe_cell, template_frame, write_template)
@@ -274,7 +274,7 @@ def test_import_reports_progress_and_checks_permission(con):
     data = (CORPUS / "long_utf8.csv").read_bytes()
     import_file(con, data, "a.csv", actor=CLI_ACTOR, progress=lambda f, m: seen.append((f, m)))
     assert seen[0][0] == 0.0 and seen[-1][0] == 1.0 and all(isinstance(m, str) for _, m in seen)
-    with pytest.raises(store.PermissionDenied):
+    with pytest.raises(permissions.PermissionDenied):
         import_file(con, data.replace(b"4.5", b"4"), "a.csv", actor=Actor("lanhdao", "leader"))
 
 

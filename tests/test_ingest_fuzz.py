@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from danvan_scoring import store
-from danvan_scoring.auth import CLI_ACTOR
+from danvan_scoring.permissions import CLI_ACTOR
 from danvan_scoring.ingest import ParsedUpload, ScoreRow, UploadRejected, import_file, read_upload
 
 from test_ingest import FW, UNITS, make_db, snapshot

@@ -37,7 +37,7 @@ def build_db(path: Path) -> None:
                 f"NULL, 'test' FROM range(1, {N_UNITS + 1}) r(i)")
     for p in PERIODS:
         store.add_period(con, p, fw)
-    from danvan_scoring.auth import CLI_ACTOR
+    from danvan_scoring.permissions import CLI_ACTOR
     from danvan_scoring.ingest import import_file
 
     import_file(con, b"unit_code,period,criterion_code,score\n00001,2025,A3,2\n00002,2025,A3,3\n", "truoc.csv",

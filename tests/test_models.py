@@ -15,9 +15,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from danvan_scoring import bootstrap, demo, models, store
+from danvan_scoring import bootstrap, demo, models, permissions, store
 from danvan_scoring import units as official_units
-from danvan_scoring.auth import Actor
+from danvan_scoring.permissions import Actor
 from danvan_scoring.criteria import FrameworkError, load_framework, parse_framework
 from danvan_scoring.ingest import UploadRejected
 from danvan_scoring.results import period_results
@@ -49,7 +49,7 @@ def models_db_template(tmp_path_factory):
     fw2 = load_framework(V2)
     u = store.units(con)
     codes = u.loc[u["province_code"] == PROVINCE, "unit_code"].tolist()
-    from danvan_scoring.auth import CLI_ACTOR
+    from danvan_scoring.permissions import CLI_ACTOR
 
     rows = demo.generate(fw2, codes, ["2025", PERIOD], seed=11)
     rows = rows[~((rows["period"] == PERIOD) & rows["criterion_code"].isin(["C1", "C2", "C3", "C4", "P1"]))]
@@ -222,7 +222,7 @@ def test_status_changes_are_checked(mcon):
         models.set_status(mcon, PERIOD, dropped, "replicated", actor=STAFF)
     with pytest.raises(models.ModelsError, match="Trạng thái 'won' không hợp lệ"):
         models.set_status(mcon, PERIOD, dropped, "won", actor=STAFF)
-    with pytest.raises(store.PermissionDenied):
+    with pytest.raises(permissions.PermissionDenied):
         models.set_status(mcon, PERIOD, dropped, "registered", actor=LEADER)
     with pytest.raises(models.ModelsError, match="Không có mô hình"):
         models.set_status(mcon, PERIOD, "MH-NOPE", "registered", actor=STAFF)
@@ -324,7 +324,7 @@ def test_model_file_header_problems_and_dry_run(mcon):
     data = model_csv([[unit, "2026", "Thử", "Kinh tế", "", "", "", ""] + [""] * 6])
     res = models.import_models_file(mcon, data, "t.csv", actor=STAFF, dry_run=True)
     assert res.dry_run and res.new == 1 and res.batch_id is None
-    with pytest.raises(store.PermissionDenied):
+    with pytest.raises(permissions.PermissionDenied):
         models.import_models_file(mcon, data, "t.csv", actor=LEADER)
     assert snapshot(mcon) == before
 
@@ -513,7 +513,7 @@ def test_page_renders_with_apptest(mdb, monkeypatch):
 import sys
 sys.path.insert(0, {str(ROOT)!r})
 import streamlit as st
-from danvan_scoring.auth import Actor
+from danvan_scoring.permissions import Actor
 import importlib.util
 from pages import common
 spec = importlib.util.spec_from_file_location("mo_hinh", {str(ROOT / "pages" / "mo-hinh.py")!r})

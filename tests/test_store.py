@@ -6,8 +6,8 @@ import sys
 import pandas as pd
 import pytest
 
-from danvan_scoring import bootstrap, store
-from danvan_scoring.auth import CLI_ACTOR, Actor
+from danvan_scoring import bootstrap, permissions, store
+from danvan_scoring.permissions import CLI_ACTOR, Actor
 
 
 def rows(*items):
@@ -84,11 +84,11 @@ def test_dry_run_writes_nothing(empty_con):
 
 def test_a_leader_cannot_write(empty_con):
     leader = Actor("lanhdao", "leader")
-    with pytest.raises(store.PermissionDenied, match="không có quyền nhập dữ liệu"):
+    with pytest.raises(permissions.PermissionDenied, match="không có quyền nhập dữ liệu"):
         store.write_batch(empty_con, rows(("00004", "2025", "A3", "appraised", 3.0, None)),
                           actor=leader, filename="x", content_hash="x")
     assert store.current_scores(empty_con).empty
-    with pytest.raises(store.PermissionDenied):
+    with pytest.raises(permissions.PermissionDenied):
         store.undo_batch(empty_con, 1, actor=leader)
 
 
@@ -166,7 +166,7 @@ def test_results_version_ignores_only_writes_that_cannot_change_a_result(demo_co
     draft = official.model_copy(update={"name": "du-thao-hop", "profile_id": None, "version": None})
     weights.save_profile(con, draft, fw, actor=chair)
     council.submit(con, period, actor=chair, profile=draft.model_copy(update={"name": "y-kien-hoidong"}))
-    auth.add_user(con, "thuky", "leader", "matkhau-dai", actor=auth.CLI_ACTOR)
+    auth.add_user(con, "thuky", "leader", "matkhau-dai", actor=permissions.CLI_ACTOR)
     assert store.results_version(con) == v
     assert store.data_version(con) > v                       # …while every write still moves this one
 

@@ -3,8 +3,8 @@
 import pytest
 from pydantic import ValidationError
 
-from danvan_scoring import store, weights
-from danvan_scoring.auth import Actor
+from danvan_scoring import permissions, store, weights
+from danvan_scoring.permissions import Actor
 from danvan_scoring.results import period_results
 
 
@@ -40,12 +40,12 @@ def test_save_versions_and_official(demo_con):
 def test_leader_cannot_save_or_mark(demo_con):
     fw = store.framework_for_period(demo_con, "2025")
     leader = Actor("lanhdao", "leader")
-    with pytest.raises(store.PermissionDenied):
+    with pytest.raises(permissions.PermissionDenied):
         weights.save_profile(demo_con, weights.default_profile(fw), fw, actor=leader)
-    with pytest.raises(store.PermissionDenied):
+    with pytest.raises(permissions.PermissionDenied):
         weights.mark_official(demo_con, "2025", weights.official_profile(demo_con, "2025"), actor=leader)
     plain_council = Actor("x", "council", False)
-    with pytest.raises(store.PermissionDenied):
+    with pytest.raises(permissions.PermissionDenied):
         weights.mark_official(demo_con, "2025", weights.official_profile(demo_con, "2025"), actor=plain_council)
 
 

@@ -32,9 +32,8 @@ def init_connection(con, periods: list[str] | None = None) -> dict:
     for p in periods or DEFAULT_PERIODS:
         ensure_period(con, p, fw)
     if store.get_meta(con, "created_at") is None:
-        store.set_meta(con, "created_at", store.now().isoformat(timespec="seconds"))
-        store.audit(con, CLI_ACTOR.username, "db.init", None, None,
-                    {"units_added": added, "framework": fw.key})
+        with store.write(con, CLI_ACTOR, "setup", action="db.init", after={"units_added": added, "framework": fw.key}):
+            store.set_meta(con, "created_at", store.now().isoformat(timespec="seconds"))
     return {"units_added": added, "framework": fw.key, "periods": store.periods(con)}
 
 

@@ -409,10 +409,9 @@ def set_targets(con, period: str, frame: pd.DataFrame, *, actor) -> int:
     f["set_by"] = actor.username
     f["set_at"] = store.now()
     f = f[["period", "unit_code", "field", "target", "set_by", "set_at"]]
-    with store.transaction(con):
+    with store.write(con, actor, "import", action="models.targets", target=period, after={"rows": len(f)}):
         with store.registered(con, "_targets", f):
             con.execute("INSERT OR REPLACE INTO model_targets SELECT * FROM _targets")
-        store.audit(con, actor.username, "models.targets", period, None, {"rows": len(f)})
     return len(f)
 
 
@@ -695,7 +694,7 @@ def write_models_batch(con, rows: pd.DataFrame, *, actor, filename: str | None, 
     require(actor, "import")
     ensure_schema(con)
     rows = _normalise_entries(rows)
-    with store.transaction(con) as tx:
+    with store.write(con, actor, "import", action=action) as tx:
         with store.registered(con, "_mrows", rows):
             con.execute(f"""CREATE OR REPLACE TEMP TABLE _mclassified AS
                 SELECT i.*, CASE WHEN c.model_id IS NULL THEN 'new' WHEN {_SAME} THEN 'unchanged'
@@ -710,9 +709,8 @@ def write_models_batch(con, rows: pd.DataFrame, *, actor, filename: str | None, 
         con.execute(f"INSERT INTO model_entries SELECT {int(batch_id)}, {', '.join(ENTRY_COLUMNS)} "
                     "FROM _mclassified WHERE change <> 'unchanged'")
         con.execute("DROP TABLE _mclassified")
-        store.audit(con, actor.username, action, f"batch:{batch_id}", None,
-                    {"filename": filename, "content_hash": content_hash, "new": new, "changed": changed,
-                     "unchanged": unchanged})
+        tx.target, tx.after = f"batch:{batch_id}", {"filename": filename, "content_hash": content_hash,
+                                                    "new": new, "changed": changed, "unchanged": unchanged}
     return ModelsBatch(int(batch_id), new, changed, unchanged)
 
 

@@ -9,8 +9,10 @@ what it superseded.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,7 +23,9 @@ import pandas as pd
 
 from .criteria import Framework, parse_framework
 from .errors import StoreError, StoreLocked, StoreMissing
-from .permissions import PermissionDenied, require
+from .permissions import CLI_ACTOR, PermissionDenied, require
+
+log = logging.getLogger(__name__)
 
 STAGES = ("self", "appraised")
 STAGE_LABELS = {"self": "Tự chấm", "appraised": "Thẩm định"}
@@ -91,9 +95,12 @@ class Transaction:
 
 @contextmanager
 def transaction(con):
-    """BEGIN … COMMIT around the block; on an error ROLLBACK and re-raise it (every write of the
-    library goes through here, so a failed write leaves nothing behind). A ROLLBACK that fails —
-    DuckDB may already have aborted the transaction — does not hide the original error."""
+    """BEGIN … COMMIT around the block; on an error ROLLBACK and re-raise it, so a failed block
+    leaves nothing behind. A ROLLBACK that fails — DuckDB may already have aborted the
+    transaction — does not hide the original error.
+
+    This is the bare transaction: library writes use :func:`write`, which checks the actor's
+    permission and appends the audit entry inside it."""
     con.execute("BEGIN TRANSACTION")
     tx = Transaction(con)
     try:
@@ -107,6 +114,95 @@ def transaction(con):
             except duckdb.Error:
                 pass
         raise
+
+
+# --------------------------------------------------------------------------- the write path
+# The write open in this context (None: none). Set by ``write`` and, as the one named exemption,
+# by ``migrate`` (schema creation is not a user's write); tests/test_write_path.py checks that no
+# INSERT/UPDATE/DELETE runs while it is None.
+_ACTIVE: ContextVar[Write | str | None] = ContextVar("danvan_write", default=None)
+MIGRATION_EXEMPTION = "schema:migrate"
+
+
+def active_write():
+    """The :class:`Write` open in this context, ``MIGRATION_EXEMPTION`` during migrations, else None."""
+    return _ACTIVE.get()
+
+
+class Write:
+    """The open write of a ``with write(...) as w`` block: set ``w.target``, ``w.before``,
+    ``w.after`` to fill in its audit entry, or ``w.rollback()`` to end it writing nothing (no
+    audit entry either)."""
+
+    def __init__(self, con, actor, action: str | None, target, before, after):
+        self.con, self.actor, self.action = con, actor, action
+        self.target, self.before, self.after = target, before, after
+        self.tx: Transaction | None = None
+        self.outer: Write | None = None
+
+    @property
+    def ended(self) -> bool:
+        return self.tx is not None and self.tx.ended
+
+    def rollback(self) -> None:
+        if self.outer is not None:
+            raise StoreError("Một thao tác ghi lồng bên trong không thể tự hủy giao dịch của thao tác ngoài")
+        self.tx.rollback()
+
+    def _audit(self) -> None:
+        if self.action is not None and not self.ended:
+            audit(self.con, self.actor.username, self.action, self.target, self.before, self.after)
+
+
+def _record_denial(con, actor, permission: str, action: str | None, target) -> None:
+    """A refused write is logged in the audit table in its own small transaction (best effort:
+    a read-only connection cannot, and the refusal itself must still reach the caller)."""
+    who = getattr(actor, "username", None) or str(actor)
+    token = _ACTIVE.set(f"denied:{action or permission}")
+    try:
+        with transaction(con):
+            audit(con, who, f"denied:{action or permission}", None if target is None else str(target),
+                  None, {"permission": permission, "role": getattr(actor, "role", None)})
+    except duckdb.Error:
+        log.warning("refused write %s by %s not logged (connection cannot write)", action, who, exc_info=True)
+    finally:
+        _ACTIVE.reset(token)
+
+
+@contextmanager
+def write(con, actor, permission: str | None, *, action: str | None, target=None, before=None, after=None):
+    """The one write path of the library: ``require(actor, permission)``, one transaction, and the
+    audit entry ``action`` appended inside it when the block succeeds.
+
+    A refused write raises PermissionDenied before anything is written (the refusal is logged as
+    ``denied:<action>``). A write opened inside another on the same connection (council.submit →
+    weights.save_profile) joins the outer transaction and appends its own audit entry there.
+    ``permission=None`` is for sign-in bookkeeping only (login attempts, sessions), which any
+    visitor causes; ``action=None`` writes no audit entry of its own.
+    """
+    outer = _ACTIVE.get()
+    joined = isinstance(outer, Write) and outer.con is con
+    if permission is not None:
+        try:
+            require(actor, permission)
+        except PermissionDenied:
+            if not joined:
+                _record_denial(con, actor, permission, action, target)
+            raise
+    w = Write(con, actor, action, target, before, after)
+    if joined:
+        w.outer, w.tx = outer, outer.tx
+        yield w
+        w._audit()
+        return
+    token = _ACTIVE.set(w)
+    try:
+        with transaction(con) as tx:
+            w.tx = tx
+            yield w
+            w._audit()
+    finally:
+        _ACTIVE.reset(token)
 
 
 # --------------------------------------------------------------------------- schema
@@ -221,13 +317,17 @@ def migrate(con) -> list[str]:
     """Apply the named migrations the database does not have yet; returns those applied."""
     have = applied_migrations(con)
     done = []
-    for name, sql in _MIGRATIONS:
-        if name in have:
-            continue
-        with transaction(con):
-            con.execute(sql)
-            con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [f"migration:{name}", now().isoformat()])
-        done.append(name)
+    token = _ACTIVE.set(MIGRATION_EXEMPTION)
+    try:
+        for name, sql in _MIGRATIONS:
+            if name in have:
+                continue
+            with transaction(con):
+                con.execute(sql)
+                con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [f"migration:{name}", now().isoformat()])
+            done.append(name)
+    finally:
+        _ACTIVE.reset(token)
     return done
 
 
@@ -242,6 +342,7 @@ DEFAULT_PROFILE_NAME = "mac-dinh"
 # non-official profiles, and accounts touch no score. Anything else — including an action added
 # later — counts. A new version of the default profile counts too: a period with no official
 # profile is ranked under the default profile's latest version.
+# Refused writes ("denied:…") wrote nothing, so they are neutral too.
 RESULT_NEUTRAL_ACTIONS = ("weights.save", "council.submit", "council.consensus",
                           "user.add", "user.update", "user.demo_accounts")
 
@@ -253,8 +354,8 @@ def results_version(con) -> int:
     during a meeting does not make every leader's next click recompute the national ranking."""
     marks = ", ".join("?" for _ in RESULT_NEUTRAL_ACTIONS)
     return int(con.execute(
-        f"SELECT coalesce(max(audit_id), 0) FROM audit_log WHERE action NOT IN ({marks}) "
-        "OR (action = 'weights.save' AND target LIKE ?)",
+        f"SELECT coalesce(max(audit_id), 0) FROM audit_log WHERE (action NOT IN ({marks}) "
+        "AND action NOT LIKE 'denied:%') OR (action = 'weights.save' AND target LIKE ?)",
         [*RESULT_NEUTRAL_ACTIONS, f"{DEFAULT_PROFILE_NAME}@v%"]).fetchall()[0][0])
 
 
@@ -263,8 +364,9 @@ def get_meta(con, key: str, default: str | None = None) -> str | None:
     return row[0] if row else default
 
 
-def set_meta(con, key: str, value: str) -> None:
-    con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
+def set_meta(con, key: str, value: str, *, actor=CLI_ACTOR) -> None:
+    with write(con, actor, "setup", action="meta.set", target=key, after=value):
+        con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
 
 
 def is_demo(con) -> bool:
@@ -290,20 +392,23 @@ def audit_log(con, limit: int = 500) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- frameworks & periods
-def save_framework(con, fw: Framework) -> None:
-    exists = con.execute(
-        "SELECT definition FROM frameworks WHERE framework_code = ? AND version = ?",
-        [fw.code, fw.version]).fetchone()
+def save_framework(con, fw: Framework, *, actor=CLI_ACTOR) -> None:
+    """Store a framework version once (the same content again is a no-op, other content an error)."""
     definition = fw.model_dump_json()
-    if exists:
-        if json.loads(exists[0]) != json.loads(definition):
-            raise StoreError(
-                f"Bộ tiêu chí {fw.code} phiên bản {fw.version} đã có trong cơ sở dữ liệu với nội dung khác; "
-                "hãy tăng số phiên bản (version) trong tệp."
-            )
-        return
-    con.execute("INSERT INTO frameworks VALUES (?, ?, ?, ?, ?)",
-                [fw.code, fw.version, fw.name, definition, now()])
+    with write(con, actor, "setup", action="framework.save", target=fw.key) as w:
+        exists = con.execute(
+            "SELECT definition FROM frameworks WHERE framework_code = ? AND version = ?",
+            [fw.code, fw.version]).fetchone()
+        if exists:
+            if json.loads(exists[0]) != json.loads(definition):
+                raise StoreError(
+                    f"Bộ tiêu chí {fw.code} phiên bản {fw.version} đã có trong cơ sở dữ liệu với nội dung khác; "
+                    "hãy tăng số phiên bản (version) trong tệp."
+                )
+            w.action = None
+            return
+        con.execute("INSERT INTO frameworks VALUES (?, ?, ?, ?, ?)",
+                    [fw.code, fw.version, fw.name, definition, now()])
 
 
 _FW_CACHE: dict[tuple[str, int, str], Framework] = {}
@@ -340,16 +445,19 @@ def period_sort_key(period: str) -> int:
 
 
 def add_period(con, period: str, fw: Framework, *, label: str | None = None,
-               previous: str | None = None) -> None:
+               previous: str | None = None, actor=CLI_ACTOR) -> None:
     """Register a period using one framework version; previous = the last period of the same kind."""
     if not PERIOD_RE.match(period):
         raise StoreError(f"Kỳ '{period}' không hợp lệ; dùng dạng 2025, 2025-H1 hoặc 2025-Q3")
-    save_framework(con, fw)
-    if con.execute("SELECT 1 FROM periods WHERE period = ?", [period]).fetchone():
-        return
-    con.execute("INSERT INTO periods VALUES (?, ?, ?, ?, ?, ?)",
-                [period, label or f"Năm {period}" if len(period) == 4 else label or period,
-                 fw.code, fw.version, previous, period_sort_key(period)])
+    with write(con, actor, "setup", action="period.add", target=period,
+               after={"framework": fw.key, "previous": previous}) as w:
+        save_framework(con, fw, actor=actor)
+        if con.execute("SELECT 1 FROM periods WHERE period = ?", [period]).fetchone():
+            w.action = None
+            return
+        con.execute("INSERT INTO periods VALUES (?, ?, ?, ?, ?, ?)",
+                    [period, label or f"Năm {period}" if len(period) == 4 else label or period,
+                     fw.code, fw.version, previous, period_sort_key(period)])
 
 
 def periods(con) -> list[str]:
@@ -391,35 +499,33 @@ def provinces(con) -> pd.DataFrame:
 def add_unit(con, code: str, name: str, unit_type: str, province_code: str, *, actor,
              lat: float | None = None, lon: float | None = None) -> None:
     """Add an agency (cơ quan, đơn vị) or another unit that is not in the official list."""
-    require(actor, "units")
-    if unit_type not in UNIT_TYPES:
-        raise StoreError(f"Loại đơn vị '{unit_type}' không hợp lệ; chỉ nhận: {', '.join(UNIT_TYPES)}")
-    if con.execute("SELECT 1 FROM units WHERE unit_code = ?", [code]).fetchone():
-        raise StoreError(f"Mã đơn vị '{code}' đã tồn tại")
-    if not con.execute("SELECT 1 FROM provinces WHERE province_code = ?", [province_code]).fetchone():
-        raise StoreError(f"Không có tỉnh mã '{province_code}'")
-    con.execute("INSERT INTO units VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 'manual')",
-                [code, name, name, unit_type, province_code, lat, lon])
-    # every unit belongs to a block in every period: agencies join their province's agency block
-    if unit_type == "co_quan":
-        block = f"{province_code}-CQ"
-        for period in periods(con):
-            con.execute("INSERT OR IGNORE INTO blocks VALUES (?, ?, 'Khối cơ quan, đơn vị', ?)",
-                        [period, block, province_code])
-            con.execute("INSERT OR IGNORE INTO unit_blocks VALUES (?, ?, ?)", [period, code, block])
-    audit(con, actor.username, "unit.add", code, None,
-          {"name": name, "unit_type": unit_type, "province_code": province_code})
+    with write(con, actor, "units", action="unit.add", target=code,
+               after={"name": name, "unit_type": unit_type, "province_code": province_code}):
+        if unit_type not in UNIT_TYPES:
+            raise StoreError(f"Loại đơn vị '{unit_type}' không hợp lệ; chỉ nhận: {', '.join(UNIT_TYPES)}")
+        if con.execute("SELECT 1 FROM units WHERE unit_code = ?", [code]).fetchone():
+            raise StoreError(f"Mã đơn vị '{code}' đã tồn tại")
+        if not con.execute("SELECT 1 FROM provinces WHERE province_code = ?", [province_code]).fetchone():
+            raise StoreError(f"Không có tỉnh mã '{province_code}'")
+        con.execute("INSERT INTO units VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 'manual')",
+                    [code, name, name, unit_type, province_code, lat, lon])
+        # every unit belongs to a block in every period: agencies join their province's agency block
+        if unit_type == "co_quan":
+            block = f"{province_code}-CQ"
+            for period in periods(con):
+                con.execute("INSERT OR IGNORE INTO blocks VALUES (?, ?, 'Khối cơ quan, đơn vị', ?)",
+                            [period, block, province_code])
+                con.execute("INSERT OR IGNORE INTO unit_blocks VALUES (?, ?, ?)", [period, code, block])
 
 
 def set_blocks(con, period: str, blocks: pd.DataFrame, assignments: pd.DataFrame, *, actor) -> None:
     """Replace the emulation blocks of a period: blocks(block_code, name, province_code),
     assignments(unit_code, block_code)."""
-    require(actor, "blocks")
-    unknown = set(assignments["block_code"]) - set(blocks["block_code"])
-    if unknown:
-        raise StoreError(f"Khối thi đua chưa được khai báo: {', '.join(sorted(unknown))}")
-    before = con.execute("SELECT count(*) FROM unit_blocks WHERE period = ?", [period]).fetchone()[0]
-    with transaction(con):
+    with write(con, actor, "blocks", action="blocks.set", target=period) as w:
+        unknown = set(assignments["block_code"]) - set(blocks["block_code"])
+        if unknown:
+            raise StoreError(f"Khối thi đua chưa được khai báo: {', '.join(sorted(unknown))}")
+        before = con.execute("SELECT count(*) FROM unit_blocks WHERE period = ?", [period]).fetchone()[0]
         con.execute("DELETE FROM unit_blocks WHERE period = ?", [period])
         con.execute("DELETE FROM blocks WHERE period = ?", [period])
         b = blocks.assign(period=period)[["period", "block_code", "name", "province_code"]]
@@ -427,8 +533,7 @@ def set_blocks(con, period: str, blocks: pd.DataFrame, assignments: pd.DataFrame
         with registered(con, "_b", b), registered(con, "_a", a):
             con.execute("INSERT INTO blocks SELECT * FROM _b")
             con.execute("INSERT INTO unit_blocks SELECT * FROM _a")
-        audit(con, actor.username, "blocks.set", period, {"assigned": before},
-              {"blocks": len(b), "assigned": len(a)})
+        w.before, w.after = {"assigned": before}, {"blocks": len(b), "assigned": len(a)}
 
 
 def unit_blocks(con, period: str) -> pd.DataFrame:
@@ -556,9 +661,8 @@ def write_batch(con, rows: pd.DataFrame, *, actor, filename: str | None, content
     ``actor`` is an :class:`auth.Actor` allowed to import. Importing the same content again
     writes nothing (``skipped_duplicate``).
     """
-    require(actor, "import")
-    rows = _normalise_rows(rows)
-    with transaction(con) as tx:
+    with write(con, actor, "import", action="scores.import") as tx:
+        rows = _normalise_rows(rows)
         with registered(con, "_rows", rows):
             con.execute(
             """CREATE OR REPLACE TEMP TABLE _classified AS
@@ -579,9 +683,9 @@ def write_batch(con, rows: pd.DataFrame, *, actor, filename: str | None, content
             f"""INSERT INTO score_entries SELECT {batch_id}, unit_code, period, criterion_code, stage, value,
                        evidence, note FROM _classified WHERE status <> 'unchanged'""")
         con.execute("DROP TABLE _classified")
-        audit(con, actor.username, "scores.import", f"batch:{batch_id}", None,
-              {"filename": filename, "content_hash": content_hash, "new": new, "changed": changed,
-               "unchanged": unchanged})
+        tx.target = f"batch:{batch_id}"
+        tx.after = {"filename": filename, "content_hash": content_hash, "new": new, "changed": changed,
+                    "unchanged": unchanged}
     return BatchResult(int(batch_id), new, changed, unchanged)
 
 
@@ -593,17 +697,16 @@ def batches(con) -> pd.DataFrame:
 
 def undo_batch(con, batch_id: int, *, actor) -> dict:
     """Undo one batch: its values stop being current and what they superseded comes back."""
-    require(actor, "undo")
-    row = con.execute("SELECT kind, undone_at, filename FROM batches WHERE batch_id = ?", [batch_id]).fetchone()
-    if row is None:
-        raise StoreError(f"Không có lô nhập số {batch_id}")
-    if row[1] is not None:
-        raise StoreError(f"Lô nhập số {batch_id} đã được hoàn tác lúc {row[1]:%d/%m/%Y %H:%M}")
-    with transaction(con):
+    with write(con, actor, "undo", action="batch.undo", target=f"batch:{batch_id}", after={"undone": True}) as w:
+        row = con.execute("SELECT kind, undone_at, filename FROM batches WHERE batch_id = ?",
+                          [batch_id]).fetchone()
+        if row is None:
+            raise StoreError(f"Không có lô nhập số {batch_id}")
+        if row[1] is not None:
+            raise StoreError(f"Lô nhập số {batch_id} đã được hoàn tác lúc {row[1]:%d/%m/%Y %H:%M}")
         n = con.execute("SELECT (SELECT count(*) FROM score_entries WHERE batch_id = $1) + "
                         "(SELECT count(*) FROM model_entries WHERE batch_id = $1)", [batch_id]).fetchone()[0]
         con.execute("UPDATE batches SET undone_at = ?, undone_by = ? WHERE batch_id = ?",
                     [now(), actor.username, batch_id])
-        audit(con, actor.username, "batch.undo", f"batch:{batch_id}", {"filename": row[2], "entries": n},
-              {"undone": True})
+        w.before = {"filename": row[2], "entries": n}
     return {"batch_id": batch_id, "entries": int(n)}

@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import store
+from .permissions import CLI_ACTOR, Actor
+
 SOURCE = "vietnamadminunits (MIT), bảng admin_units sau sáp nhập 01/07/2025"
 _TYPES = {"Xã": "xa", "Phường": "phuong", "Đặc khu": "dac_khu"}
 
@@ -56,15 +59,17 @@ def official_units() -> tuple[pd.DataFrame, pd.DataFrame]:
     return prov.sort_values("province_code").reset_index(drop=True), units.sort_values("unit_code").reset_index(drop=True)
 
 
-def load_into(con) -> int:
+def load_into(con, *, actor: Actor = CLI_ACTOR) -> int:
     """Insert the official list where missing; returns how many units were added."""
     prov, units = official_units()
-    from .store import registered
-
-    with registered(con, "_prov", prov), registered(con, "_units", units):
+    with store.write(con, actor, "setup", action="units.load") as w, \
+            store.registered(con, "_prov", prov), store.registered(con, "_units", units):
         con.execute("INSERT INTO provinces SELECT * FROM _prov "
                     "WHERE province_code NOT IN (SELECT province_code FROM provinces)")
         before = con.execute("SELECT count(*) FROM units").fetchall()[0][0]
         con.execute("INSERT INTO units SELECT * FROM _units WHERE unit_code NOT IN (SELECT unit_code FROM units)")
         after = con.execute("SELECT count(*) FROM units").fetchall()[0][0]
+        w.after = {"units_added": after - before}
+        if after == before:
+            w.action = None
     return after - before

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import store
+from . import periods, store
 from .permissions import Actor
 from .criteria import Framework
 from .weights import WeightProfile, from_budget, load_profile_id, mark_official, official_profile, save_profile
@@ -48,7 +48,7 @@ def submit(con, period: str, *, actor: Actor, profile: WeightProfile | None = No
     with store.write(con, actor, "weights", action="council.submit", target=period) as w:
         if (profile is None) == (points is None):
             raise store.StoreError("Hãy gửi hoặc bộ trọng số, hoặc cách phân bổ 100 điểm cho các nhóm (một trong hai)")
-        fw = store.framework_for_period(con, period)
+        fw = periods.framework_for_period(con, period)
         method, prof = _member_profile(fw, period, actor, profile, points, comment)
         saved = save_profile(con, prof, fw, actor=actor)
         sid = con.execute("SELECT nextval('submission_seq')").fetchone()[0]
@@ -108,7 +108,7 @@ def criterion_shares(profile: WeightProfile, fw: Framework) -> dict[str, float]:
 def submissions(con, period: str) -> pd.DataFrame:
     """One row per member (latest submission): member, display name, method, when, profile,
     then ``share_<group>`` — the group's share of 100 — for every scored group."""
-    fw = store.framework_for_period(con, period)
+    fw = periods.framework_for_period(con, period)
     latest = _latest(con, period)
     cols = ["member", "display_name", "method", "method_label", "submitted_at", "profile_id", "profile"] + \
         [f"share_{g.code}" for g in fw.scored_groups]
@@ -128,7 +128,7 @@ def submissions(con, period: str) -> pd.DataFrame:
 
 def submission_weights(con, period: str) -> pd.DataFrame:
     """Long form, every level: member, level (group/criterion), code, group, weight, share."""
-    fw = store.framework_for_period(con, period)
+    fw = periods.framework_for_period(con, period)
     rows = []
     for member, p in member_profiles(con, period).items():
         gs, cs = group_shares(p, fw), criterion_shares(p, fw)
@@ -144,7 +144,7 @@ def submission_weights(con, period: str) -> pd.DataFrame:
 
 def spread(con, period: str) -> pd.DataFrame:
     """Per group: how far the members' shares (of 100) differ — min, max, mean, median, std."""
-    fw = store.framework_for_period(con, period)
+    fw = periods.framework_for_period(con, period)
     sub = submissions(con, period)
     rows = []
     for g in fw.scored_groups:
@@ -161,7 +161,7 @@ def consensus_profile(con, period: str, how: str = "median") -> WeightProfile:
     """The median (or mean) of the members' shares as an unsaved profile."""
     if how not in CONSENSUS:
         raise store.StoreError(f"Cách lấy đồng thuận '{how}' không hợp lệ; chỉ nhận: {', '.join(CONSENSUS)}")
-    fw = store.framework_for_period(con, period)
+    fw = periods.framework_for_period(con, period)
     profs = member_profiles(con, period)
     if not profs:
         raise store.StoreError(f"Chưa có thành viên hội đồng nào gửi trọng số cho kỳ {period}")
@@ -186,7 +186,7 @@ def consensus_profile(con, period: str, how: str = "median") -> WeightProfile:
 
 def save_consensus(con, period: str, how: str = "median", *, actor: Actor) -> WeightProfile:
     with store.write(con, actor, "weights", action="council.consensus", target=period) as w:
-        fw = store.framework_for_period(con, period)
+        fw = periods.framework_for_period(con, period)
         saved = save_profile(con, consensus_profile(con, period, how), fw, actor=actor)
         w.after = {"profile": saved.label, "how": how, "groups": saved.groups}
     return saved
@@ -249,7 +249,7 @@ def adopt(con, period: str, profile: WeightProfile | str, *, actor: Actor, note:
                 raise store.StoreError(f"Không có phương án trọng số '{profile}' cho kỳ {period}")
             kind, profile = match[0].kind, match[0].profile
         if profile.profile_id is None:
-            fw = store.framework_for_period(con, period)
+            fw = periods.framework_for_period(con, period)
             profile = save_profile(con, profile, fw, actor=actor)
         w.before = {"profile": official_profile(con, period).label}
         mark_official(con, period, profile, actor=actor)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import store
+from . import batches, store, units
+from . import periods as period_store
 from .auth import create_demo_accounts
 from .bootstrap import ensure_period, init_connection
 from .criteria import Framework, Kind
@@ -98,14 +99,14 @@ def fill_demo(con, seed: int = 2025, provinces: list[str] | None = None,
     periods = periods or DEMO_PERIODS
     for p in periods:
         ensure_period(con, p)
-    fw = store.framework_for_period(con, periods[-1])
-    u = store.units(con)
+    fw = period_store.framework_for_period(con, periods[-1])
+    u = units.units(con)
     codes = u.loc[u["province_code"].isin(provinces), "unit_code"].tolist()
     rows = generate(fw, codes, periods, seed)
     store.set_meta(con, "synthetic_demo", "true")
     store.set_meta(con, "demo_seed", str(seed))
     store.set_meta(con, "demo_provinces", ",".join(provinces))
-    res = store.write_batch(con, rows, actor=CLI_ACTOR, filename=f"demo(seed={seed})",
+    res = batches.write_batch(con, rows, actor=CLI_ACTOR, filename=f"demo(seed={seed})",
                             content_hash=f"demo-{seed}", synthetic=True, comment=SYNTHETIC_NOTE)
     from .models import generate_demo_models
 

@@ -30,13 +30,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .export import neutralise_formulas, safe_cell  # noqa: F401 — part of this module's contract
 from .criteria import Framework, Kind
+from . import batches, periods
+from . import units as unit_store
+from .periods import PERIOD_RE
 
 MAX_BYTES = 50 * 1024 * 1024
 MAX_LISTED = 1000  # problems listed one by one; the rest are counted
 HEADER_SCAN_ROWS = 30  # title rows above the header that we look through
 LONG_COLUMNS = ["unit_code", "period", "criterion_code", "score", "stage", "evidence", "note"]
 ROW_COLUMNS = ["unit_code", "period", "criterion_code", "stage", "value", "evidence", "note"]
-PERIOD_RE = re.compile(r"^\d{4}(-(H[12]|Q[1-4]))?$")
 
 
 # =========================================================================== contract
@@ -306,19 +308,19 @@ def import_file(
             progress(fraction, message)
 
     tell(0.0, "Đang đọc tệp")
-    units = store.unit_names(con)
+    units = unit_store.unit_names(con)
     cache: dict[str, Framework | str] = {}
 
     def framework_for(p: str) -> Framework | str:
         if p not in cache:
             try:
-                cache[p] = store.framework_for_period(con, p)
+                cache[p] = periods.framework_for_period(con, p)
             except store.StoreError as exc:
                 cache[p] = str(exc)
         return cache[p]
 
     codes: dict[str, None] = {}
-    for p in store.periods(con):
+    for p in periods.periods(con):
         fw = framework_for(p)
         if isinstance(fw, Framework):
             codes.update(dict.fromkeys(fw.criteria))
@@ -327,7 +329,7 @@ def import_file(
     if not parsed.ok:
         raise UploadRejected(parsed.problems, parsed)
     tell(0.6, f"Đã kiểm tra {len(parsed.rows)} dòng; đang ghi")
-    result = explain_write_errors(store.write_batch, con, parsed.rows, actor=actor, filename=filename,
+    result = explain_write_errors(batches.write_batch, con, parsed.rows, actor=actor, filename=filename,
                                   content_hash=parsed.content_hash, dry_run=dry_run)
     tell(1.0, "Xong")
     return ImportResult(result.batch_id, result.new, result.changed, result.unchanged,

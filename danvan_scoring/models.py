@@ -11,7 +11,7 @@ or dropped), the level that recognised it, evidence, and the appraiser's rubric 
 Storage mirrors scores: every import, status change or rubric scoring is a batch in the
 shared ``batches`` table (kind ``'models'``); ``model_entries`` is append-only and the view
 ``current_models`` holds the newest entry of each (period, model_id) whose batch is not
-undone, so ``store.undo_batch`` brings back exactly what a batch superseded and a model's
+undone, so ``batches.undo_batch`` brings back exactly what a batch superseded and a model's
 status history is the list of its entries.
 
 A framework criterion may declare ``derived: <metric>`` (see ``criteria.DERIVED_METRICS``);
@@ -36,7 +36,9 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from . import ingest, store
+from . import batches, ingest, store
+from . import periods as period_store
+from . import units as unit_store
 from .criteria import DERIVED_METRICS, Framework, nfc
 from .ingest import ImportResult, ParsedUpload, Problem, UploadRejected, fold
 from .messages import validate_file
@@ -278,7 +280,7 @@ def current_models(con, period: str | None = None, unit_code: str | None = None,
     """The current registry (one row per period × model), raw codes, rubric as a JSON string."""
     if not _has_registry(con):
         return pd.DataFrame(columns=ENTRY_COLUMNS + ["batch_id"])
-    return store.select_current(con, "current_models", period=period, periods_=periods_, unit_code=unit_code,
+    return batches.select_current(con, "current_models", period=period, periods_=periods_, unit_code=unit_code,
                                 order_by="period, unit_code, model_id")
 
 
@@ -292,7 +294,7 @@ def list_models(con, period: str, unit_code: str | None = None, *, rubric: Rubri
     rubric = rubric or default_rubric()
     m = current_models(con, period, unit_code)
     fields = default_fields().labels
-    names = store.unit_names(con)
+    names = unit_store.unit_names(con)
     out = m.reindex(columns=ENTRY_COLUMNS).copy()
     out["unit_name"] = out["unit_code"].map(names)
     out["field_name"] = out["field"].map(fields)
@@ -399,7 +401,7 @@ def set_targets(con, period: str, frame: pd.DataFrame, *, actor) -> int:
     bad_field = set(f["field"]) - set(fl.codes)
     if bad_field:
         raise ModelsError(f"Lĩnh vực không có: {', '.join(map(str, sorted(bad_field)))}; chỉ nhận: {', '.join(fl.codes)}")
-    bad_unit = set(f["unit_code"]) - set(store.unit_names(con))
+    bad_unit = set(f["unit_code"]) - set(unit_store.unit_names(con))
     if bad_unit:
         raise ModelsError(f"Không có đơn vị mã: {', '.join(sorted(map(str, bad_unit))[:10])}")
     f["target"] = pd.to_numeric(f["target"], errors="coerce")
@@ -506,15 +508,15 @@ def derived_scores(con, period: str, fw: Framework | None = None,
                    units: Iterable[str] | None = None, *, detail: bool = True) -> pd.DataFrame:
     """Values of the framework's derived criteria, computed from the registry.
 
-    Columns as ``store.current_scores`` (unit_code, period, criterion_code, stage, value,
+    Columns as ``batches.current_scores`` (unit_code, period, criterion_code, stage, value,
     evidence, note): one row per unit × derived criterion × stage (the same value for the
     self and the appraised stage: neither is typed in). ``evidence`` lists the model ids the
     value came from; ``note`` says how it was computed (both None when ``detail`` is False, the
     fast path scoring uses). Units without models get 0.
     """
-    fw = fw or store.framework_for_period(con, period)
+    fw = fw or period_store.framework_for_period(con, period)
     derived = derived_criteria(fw)
-    cols = store.SCORE_COLUMNS
+    cols = batches.SCORE_COLUMNS
     if not derived:
         return pd.DataFrame(columns=cols)
     m = current_models(con, period)
@@ -577,7 +579,7 @@ def derived_breakdown(con, period: str, unit_code: str, fw: Framework | None = N
     """For a unit's profile: each derived criterion, its value, points, and the models behind it."""
     from .scoring import points_of
 
-    fw = fw or store.framework_for_period(con, period)
+    fw = fw or period_store.framework_for_period(con, period)
     d = derived_scores(con, period, fw, [unit_code])
     d = d[d["stage"] == "appraised"].reset_index(drop=True)
     if d.empty:
@@ -688,7 +690,7 @@ def write_models_batch(con, rows: pd.DataFrame, *, actor, filename: str | None, 
                        dry_run: bool = False, synthetic: bool = False, comment: str | None = None,
                        action: str = "models.import") -> ModelsBatch:
     """Write validated registry rows as one batch (one transaction); only new and changed models
-    are stored. Same contract as ``store.write_batch``."""
+    are stored. Same contract as ``batches.write_batch``."""
     from .permissions import require
 
     require(actor, "import")
@@ -700,11 +702,11 @@ def write_models_batch(con, rows: pd.DataFrame, *, actor, filename: str | None, 
                 SELECT i.*, CASE WHEN c.model_id IS NULL THEN 'new' WHEN {_SAME} THEN 'unchanged'
                                  ELSE 'changed' END AS change
                 FROM _mrows i LEFT JOIN current_models c ON c.period = i.period AND c.model_id = i.model_id""")
-        new, changed, unchanged = store.classified_counts(con, "_mclassified", "change")
+        new, changed, unchanged = batches.classified_counts(con, "_mclassified", "change")
         if dry_run or new + changed == 0:
             tx.rollback()
             return ModelsBatch(None, new, changed, unchanged, skipped_duplicate=not dry_run)
-        batch_id = store.record_batch(con, BATCH_KIND, actor, filename, content_hash, (new, changed, unchanged),
+        batch_id = batches.record_batch(con, BATCH_KIND, actor, filename, content_hash, (new, changed, unchanged),
                                       synthetic=synthetic, comment=comment)
         con.execute(f"INSERT INTO model_entries SELECT {int(batch_id)}, {', '.join(ENTRY_COLUMNS)} "
                     "FROM _mclassified WHERE change <> 'unchanged'")
@@ -1210,8 +1212,8 @@ def import_models_file(con, data: bytes, filename: str, *, actor, period: str | 
     tell(0.0, "Đang đọc tệp")
     ensure_schema(con)
     owners = dict(con.execute("SELECT DISTINCT model_id, unit_code FROM current_models").fetchall())
-    parsed = read_models_upload(data, filename, unit_codes=store.unit_names(con), owners=owners, period=period,
-                                sheet=sheet, max_bytes=max_bytes, known_periods=store.periods(con))
+    parsed = read_models_upload(data, filename, unit_codes=unit_store.unit_names(con), owners=owners, period=period,
+                                sheet=sheet, max_bytes=max_bytes, known_periods=period_store.periods(con))
     if not parsed.ok:
         raise UploadRejected(parsed.problems, parsed)
     tell(0.6, f"Đã kiểm tra {len(parsed.rows)} mô hình; đang ghi")
@@ -1327,8 +1329,8 @@ def generate_demo_models(con, seed: int = 2025, periods: list[str] | None = None
     if provinces is None:
         meta = store.get_meta(con, "demo_provinces")
         provinces = meta.split(",") if meta else ["42", "91"]
-    periods = periods or store.periods(con)
-    u = store.units(con)
+    periods = periods or period_store.periods(con)
+    u = unit_store.units(con)
     u = u[u["province_code"].isin(provinces)]
     reg, fin = demo_registry(u["unit_code"].tolist(), dict(zip(u["unit_code"], u["unit_type"])), periods, seed)
     a = write_models_batch(con, reg, actor=CLI_ACTOR, filename=f"demo-mo-hinh-dang-ky(seed={seed})",

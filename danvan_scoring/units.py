@@ -1,4 +1,4 @@
-"""The official list of provinces and commune-level units after 1 July 2025.
+"""Units: the official list of provinces and commune-level units after 1 July 2025, and the stored units.
 
 Read from the SQLite file bundled in the MIT-licensed ``vietnamadminunits`` package
 (34 provinces, 3,321 units with 5-digit codes, centroids and areas). The file is read
@@ -15,9 +15,11 @@ from pathlib import Path
 import pandas as pd
 
 from . import store
+from .errors import StoreError
+from .periods import periods
 from .permissions import CLI_ACTOR, Actor
 
-SOURCE = "vietnamadminunits (MIT), bảng admin_units sau sáp nhập 01/07/2025"
+UNIT_TYPES = {"xa": "Xã", "phuong": "Phường", "dac_khu": "Đặc khu", "co_quan": "Cơ quan, đơn vị"}
 _TYPES = {"Xã": "xa", "Phường": "phuong", "Đặc khu": "dac_khu"}
 
 
@@ -73,3 +75,44 @@ def load_into(con, *, actor: Actor = CLI_ACTOR) -> int:
         if after == before:
             w.action = None
     return after - before
+
+
+# --------------------------------------------------------------------------- stored units
+def units(con, province: str | None = None) -> pd.DataFrame:
+    sql = ("SELECT u.unit_code, u.name, u.short_name, u.unit_type, u.province_code, p.name AS province_name, "
+           "u.lat, u.lon, u.area_km2 FROM units u LEFT JOIN provinces p USING (province_code)")
+    params: list = []
+    if province:
+        sql += " WHERE u.province_code = ?"
+        params.append(province)
+    return con.execute(sql + " ORDER BY u.unit_code", params).df()
+
+
+def unit_names(con) -> dict[str, str]:
+    return dict(con.execute("SELECT unit_code, name FROM units").fetchall())
+
+
+def provinces(con) -> pd.DataFrame:
+    return con.execute("SELECT * FROM provinces ORDER BY province_code").df()
+
+
+def add_unit(con, code: str, name: str, unit_type: str, province_code: str, *, actor,
+             lat: float | None = None, lon: float | None = None) -> None:
+    """Add an agency (cơ quan, đơn vị) or another unit that is not in the official list."""
+    with store.write(con, actor, "units", action="unit.add", target=code,
+               after={"name": name, "unit_type": unit_type, "province_code": province_code}):
+        if unit_type not in UNIT_TYPES:
+            raise StoreError(f"Loại đơn vị '{unit_type}' không hợp lệ; chỉ nhận: {', '.join(UNIT_TYPES)}")
+        if con.execute("SELECT 1 FROM units WHERE unit_code = ?", [code]).fetchone():
+            raise StoreError(f"Mã đơn vị '{code}' đã tồn tại")
+        if not con.execute("SELECT 1 FROM provinces WHERE province_code = ?", [province_code]).fetchone():
+            raise StoreError(f"Không có tỉnh mã '{province_code}'")
+        con.execute("INSERT INTO units VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 'manual')",
+                    [code, name, name, unit_type, province_code, lat, lon])
+        # every unit belongs to a block in every period: agencies join their province's agency block
+        if unit_type == "co_quan":
+            block = f"{province_code}-CQ"
+            for period in periods(con):
+                con.execute("INSERT OR IGNORE INTO blocks VALUES (?, ?, 'Khối cơ quan, đơn vị', ?)",
+                            [period, block, province_code])
+                con.execute("INSERT OR IGNORE INTO unit_blocks VALUES (?, ?, ?)", [period, code, block])

@@ -12,7 +12,7 @@ import math
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from . import store
+from . import periods, store
 from .permissions import CLI_ACTOR, Actor
 from .criteria import Framework
 
@@ -167,7 +167,7 @@ def official_profile(con, period: str) -> WeightProfile:
                       "rowid DESC LIMIT 1", [period]).fetchone()
     if row:
         return load_profile_id(con, row[0])
-    fw = store.framework_for_period(con, period)
+    fw = periods.framework_for_period(con, period)
     row = con.execute(f"SELECT {_COLS} FROM weight_profiles WHERE name = ? AND framework_code = ? AND "
                       "framework_version = ? ORDER BY version DESC LIMIT 1",
                       [DEFAULT_PROFILE, fw.code, fw.version]).fetchone()
@@ -177,7 +177,7 @@ def official_profile(con, period: str) -> WeightProfile:
 def mark_official(con, period: str, profile: WeightProfile, *, actor: Actor) -> None:
     with store.write(con, actor, "publish", action="weights.official", target=period,
                      after={"profile": profile.label}) as w:
-        fw = store.framework_for_period(con, period)
+        fw = periods.framework_for_period(con, period)
         if (profile.framework_code, profile.framework_version) != (fw.code, fw.version):
             raise store.StoreError(f"Bộ trọng số '{profile.label}' dùng bộ tiêu chí khác với kỳ {period}")
         if profile.profile_id is None:

@@ -14,7 +14,7 @@ import io
 import pandas as pd
 import streamlit as st
 
-from danvan_scoring import export, ingest, models, store
+from danvan_scoring import batches, export, ingest, models, store, units
 from pages import common
 
 CONFIRM = "Xác nhận nhập"
@@ -45,7 +45,7 @@ def template_section(period: str) -> None:
                         format_func=lambda p: "Tất cả đơn vị" if p is None else provinces.get(p, p))
 
     def build(fmt: str) -> bytes:
-        codes = store.units(common.db(), prov)["unit_code"].tolist()
+        codes = units.units(common.db(), prov)["unit_code"].tolist()
         frame = ingest.template_frame(fw, codes, period, layout)
         buf = io.BytesIO()
         ingest.write_template(frame, buf, fmt)
@@ -138,8 +138,8 @@ def preview_report(check: dict, name: str) -> bool:
         return False
     st.success("Tệp hợp lệ: không có lỗi nào. Kiểm tra phần xem trước rồi bấm **Xác nhận nhập**.",
                icon=":material/task_alt:")
-    pv = store.preview_batch(common.db(), check["rows"])
-    names = store.unit_names(common.db())
+    pv = batches.preview_batch(common.db(), check["rows"])
+    names = units.unit_names(common.db())
     show = st.segmented_control("Hiển thị", ["changed", "new", "unchanged"], default="changed" if res.changed else "new",
                                 format_func=lambda s: STATUS[s], key="up_show")
     sub = pv[pv["status"] == show] if show else pv
@@ -199,7 +199,7 @@ def models_template_section(period: str) -> None:
                         format_func=lambda p: "Tất cả đơn vị" if p is None else provinces.get(p, p))
 
     def build(fmt: str) -> bytes:
-        u = store.units(common.db(), prov)
+        u = units.units(common.db(), prov)
         frame = models.template_frame(dict(zip(u["unit_code"], u["name"])), period)
         buf = io.BytesIO()
         models.write_template(frame, buf, fmt)
@@ -238,7 +238,7 @@ def models_preview(check: dict) -> bool:
     st.success("Tệp hợp lệ: không có lỗi nào. Kiểm tra phần xem trước rồi bấm **Xác nhận nhập**.",
                icon=":material/task_alt:")
     rows = check["rows"]
-    names = store.unit_names(common.db())
+    names = units.unit_names(common.db())
     fields = models.default_fields().labels
     view = pd.DataFrame({
         "Mã mô hình": rows["model_id"], "Mã đơn vị": rows["unit_code"], "Đơn vị": rows["unit_code"].map(names),
@@ -293,7 +293,7 @@ def models_upload_section(period: str) -> None:
 
 def history_section() -> None:
     con = common.db()
-    b = store.batches(con)
+    b = batches.batches(con)
     if b.empty:
         st.caption("Chưa có lô nhập nào.")
         return
@@ -323,7 +323,7 @@ def history_section() -> None:
                "Việc hoàn tác được ghi vào nhật ký.", icon=":material/undo:")
     a, bcol, _ = st.columns([1, 1, 3])
     if a.button("Xác nhận hoàn tác", type="primary", key="undo_yes"):
-        info = store.undo_batch(con, int(pick), actor=common.actor())
+        info = batches.undo_batch(con, int(pick), actor=common.actor())
         st.session_state.pop("undo_confirm", None)
         st.session_state.pop("up_imported", None)
         st.session_state.pop("upm_imported", None)

@@ -12,7 +12,7 @@ from apptest_support import danvan_db_env
 from apptest_support import field as _field
 from streamlit.testing.v1 import AppTest
 
-from danvan_scoring import auth, permissions, store
+from danvan_scoring import auth, batches, periods, permissions, store
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -106,7 +106,7 @@ def test_library_refuses_a_leaders_writes(demo_db):
 
     con = store.connect(demo_db)
     leader = permissions.Actor("lanhdao", "leader")
-    fw = store.framework_for_period(con, "2025")
+    fw = periods.framework_for_period(con, "2025")
     with pytest.raises(permissions.PermissionDenied):
         permissions.require(leader, "weights")
     with pytest.raises(permissions.PermissionDenied):
@@ -115,7 +115,7 @@ def test_library_refuses_a_leaders_writes(demo_db):
         import_file(con, b"unit_code,period,criterion_code,score,stage\n18304,2025,A3,1,appraised\n", "a.csv",
                     actor=leader)
     with pytest.raises(permissions.PermissionDenied):
-        store.undo_batch(con, 1, actor=leader)
+        batches.undo_batch(con, 1, actor=leader)
 
 
 def test_council_member_without_chair_cannot_mark_official(demo_db):

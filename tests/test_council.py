@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from danvan_scoring import council, permissions, publish, results, store, weights
+from danvan_scoring import council, periods, permissions, publish, results, store, weights
 from danvan_scoring.permissions import Actor
 
 PERIOD = "2025"
@@ -38,7 +38,7 @@ def con(council_template, tmp_path):
 
 
 def _three_submissions(con):
-    fw = store.framework_for_period(con, PERIOD)
+    fw = periods.framework_for_period(con, PERIOD)
     council.submit(con, PERIOD, actor=CHAIR, points={"A": 30, "B": 20, "C": 20, "D": 20, "E": 10})
     council.submit(con, PERIOD, actor=MEMBER2, points={"A": 10, "B": 30, "C": 30, "D": 20, "E": 10})
     p = weights.default_profile(fw)
@@ -180,7 +180,7 @@ def test_published_snapshot_survives_weight_edits(con):
     # edit weights: a new version of the adopted profile, and a different official profile
     edited = adopted.model_copy(update={"groups": {**adopted.groups, "A": 60.0}, "version": None,
                                         "profile_id": None})
-    edited = weights.save_profile(con, edited, store.framework_for_period(con, PERIOD), actor=CHAIR)
+    edited = weights.save_profile(con, edited, periods.framework_for_period(con, PERIOD), actor=CHAIR)
     weights.mark_official(con, PERIOD, edited, actor=CHAIR)
     live = results.period_results(con, PERIOD)
     assert not live["total"].equals(frozen["total"])

@@ -2,7 +2,8 @@
 
 import pandas as pd
 
-from danvan_scoring import demo, store
+from danvan_scoring import batches, demo
+from danvan_scoring import units as unit_store
 from danvan_scoring.criteria import default_framework
 from danvan_scoring.results import period_results
 
@@ -18,8 +19,8 @@ def test_deterministic_under_seed():
 
 
 def test_demo_covers_two_whole_provinces(demo_con):
-    s = store.current_scores(demo_con)
-    units = store.units(demo_con)
+    s = batches.current_scores(demo_con)
+    units = unit_store.units(demo_con)
     for prov in demo.DEMO_PROVINCES:
         codes = set(units.loc[units["province_code"] == prov, "unit_code"])
         assert codes <= set(s["unit_code"])

@@ -13,7 +13,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from danvan_scoring import ingest, permissions, store
+from danvan_scoring import batches, ingest, periods, permissions, store
 from danvan_scoring.permissions import CLI_ACTOR, Actor
 from danvan_scoring.criteria import default_framework
 from danvan_scoring.ingest import (Problem, ScoreRow, UploadRejected, import_file, neutralise_formulas,
@@ -40,7 +40,7 @@ def make_db(con=None):
     for code, name in UNITS.items():
         con.execute("INSERT INTO units VALUES (?, ?, ?, 'xa', '01', NULL, NULL, NULL, 'test')", [code, name, name])
     for p in PERIODS:
-        store.add_period(con, p, FW)
+        periods.add_period(con, p, FW)
     return con
 
 
@@ -111,7 +111,7 @@ def test_good_file_imports_exactly_once(con, c):
     args = {k: v for k, v in c["args"].items()}
     res = import_file(con, data, c["file"], actor=CLI_ACTOR, **args)
     assert res.batch_id is not None and res.new == len(c["rows"]) and res.changed == 0
-    cur = store.current_scores(con)
+    cur = batches.current_scores(con)
     assert as_tuples(cur) == sorted((tuple(r) for r in c["rows"]), key=repr)
     before = snapshot(con)
     again = import_file(con, data, c["file"], actor=CLI_ACTOR, **args)
@@ -266,7 +266,7 @@ def test_import_dry_run_counts_and_writes_nothing(con):
     assert snapshot(con) == before
     real = import_file(con, changed, "b.csv", actor=CLI_ACTOR)
     assert real.changed == 1 and real.batch_id is not None
-    assert store.current_scores(con).set_index("criterion_code").loc["A3", "value"] == 4.0
+    assert batches.current_scores(con).set_index("criterion_code").loc["A3", "value"] == 4.0
 
 
 def test_import_reports_progress_and_checks_permission(con):

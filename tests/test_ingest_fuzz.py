@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from danvan_scoring import store
+from danvan_scoring import batches
 from danvan_scoring.permissions import CLI_ACTOR
 from danvan_scoring.ingest import ParsedUpload, ScoreRow, UploadRejected, import_file, read_upload
 
@@ -133,7 +133,7 @@ def test_random_row_edits_import_all_or_nothing(fuzz_con, edits, delimiter, enco
     assert parsed.ok and res.new + res.changed + res.unchanged == len(parsed.rows)
     entries_after = len(snapshot(con)[0])
     assert entries_after - entries_before == res.new + res.changed
-    cur = store.current_scores(con).set_index(["unit_code", "period", "criterion_code", "stage"])["value"]
+    cur = batches.current_scores(con).set_index(["unit_code", "period", "criterion_code", "stage"])["value"]
     for r in parsed.rows.itertuples():
         assert cur.loc[(r.unit_code, r.period, r.criterion_code, r.stage)] == r.value
 

@@ -15,7 +15,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from danvan_scoring import bootstrap, demo, models, permissions, store
+from danvan_scoring import batches, bootstrap, demo, models, periods, permissions, store
+from danvan_scoring import units as unit_store
 from danvan_scoring import units as official_units
 from danvan_scoring.permissions import Actor
 from danvan_scoring.criteria import FrameworkError, load_framework, parse_framework
@@ -43,11 +44,11 @@ def models_db_template(tmp_path_factory):
     store.migrate(con)
     official_units.load_into(con)
     for period, fw in (("2025", load_framework(V1)), (PERIOD, load_framework(V2))):  # whatever the default
-        store.save_framework(con, fw)
+        periods.save_framework(con, fw)
         ensure_default_profile(con, fw)
         bootstrap.ensure_period(con, period, fw)
     fw2 = load_framework(V2)
-    u = store.units(con)
+    u = unit_store.units(con)
     codes = u.loc[u["province_code"] == PROVINCE, "unit_code"].tolist()
     from danvan_scoring.permissions import CLI_ACTOR
 
@@ -56,7 +57,7 @@ def models_db_template(tmp_path_factory):
     stale = pd.DataFrame({"unit_code": codes, "period": PERIOD, "criterion_code": "C1", "stage": "appraised",
                           "value": 100.0, "evidence": None, "note": "typed before v2"})
     rows = pd.concat([rows, stale], ignore_index=True)  # a stale typed value the registry must override
-    store.write_batch(con, rows, actor=CLI_ACTOR, filename="demo", content_hash="demo-test", synthetic=True)
+    batches.write_batch(con, rows, actor=CLI_ACTOR, filename="demo", content_hash="demo-test", synthetic=True)
     models.generate_demo_models(con, seed=5, periods=[PERIOD], provinces=[PROVINCE])
     con.execute("CHECKPOINT")
     con.close()
@@ -119,7 +120,7 @@ def points(fw, code: str, value: float) -> float:
 
 
 def test_derived_points_equal_an_independent_recomputation(mcon):
-    fw = store.framework_for_period(mcon, PERIOD)
+    fw = periods.framework_for_period(mcon, PERIOD)
     derived = models.derived_criteria(fw)
     assert derived == {"C1": "models_registered_ratio", "C2": "fields_covered", "C3": "share_recognised",
                        "C4": "mean_rubric_recognised", "P1": "replicated_bonus"}
@@ -134,7 +135,7 @@ def test_derived_points_equal_an_independent_recomputation(mcon):
         np.testing.assert_allclose(got.loc[units, code].to_numpy(), exp.loc[units, metric].to_numpy(), atol=1e-3)
 
     # group C under the default profile is the sum of its points; the bonus holds P1
-    scores = store.current_scores(mcon, PERIOD, stage="appraised")
+    scores = batches.current_scores(mcon, PERIOD, stage="appraised")
     p2 = scores[scores["criterion_code"] == "P2"].set_index("unit_code")["value"]
     for u in units:
         c_points = sum(points(fw, c, exp.loc[u, derived[c]]) for c in ("C1", "C2", "C3", "C4"))
@@ -150,7 +151,7 @@ def test_derived_points_equal_an_independent_recomputation(mcon):
 
 
 def test_unit_without_models_gets_zero_not_missing(mcon):
-    fw = store.framework_for_period(mcon, PERIOD)
+    fw = periods.framework_for_period(mcon, PERIOD)
     s = models.models_summary_by_unit(mcon, PERIOD)
     unit = s.loc[s["models_total"] > 0, "unit_code"].iloc[0]
     mine = models.current_models(mcon, PERIOD, unit)
@@ -168,7 +169,7 @@ def test_unit_without_models_gets_zero_not_missing(mcon):
 
 
 def test_status_change_moves_the_units_points_and_undo_restores_them(mcon):
-    fw = store.framework_for_period(mcon, PERIOD)
+    fw = periods.framework_for_period(mcon, PERIOD)
     before = period_results(mcon, PERIOD, with_previous=False).set_index("unit_code")
     summ = models.models_summary_by_unit(mcon, PERIOD).set_index("unit_code")
     m = models.current_models(mcon, PERIOD)
@@ -191,7 +192,7 @@ def test_status_change_moves_the_units_points_and_undo_restores_them(mcon):
     # history keeps both states; undo brings the points back exactly
     h = models.model_history(mcon, PERIOD, mid)
     assert h["status"].tolist()[:2] == ["recognised", "in_progress"]
-    store.undo_batch(mcon, res.batch_id, actor=STAFF)
+    batches.undo_batch(mcon, res.batch_id, actor=STAFF)
     again = period_results(mcon, PERIOD, with_previous=False).set_index("unit_code")
     assert again.loc[unit, "total"] == pytest.approx(before.loc[unit, "total"], abs=1e-12)
     assert models.get_model(mcon, PERIOD, mid)["status"] == "in_progress"
@@ -199,7 +200,7 @@ def test_status_change_moves_the_units_points_and_undo_restores_them(mcon):
 
 def test_status_change_exact_step_for_a_model_without_rubric(mcon):
     """Recognising a model with no rubric score changes C3 only (C4 averages scored models)."""
-    fw = store.framework_for_period(mcon, PERIOD)
+    fw = periods.framework_for_period(mcon, PERIOD)
     summ = models.models_summary_by_unit(mcon, PERIOD).set_index("unit_code")
     m = models.current_models(mcon, PERIOD)
     pick = m[(m["status"] == "registered") & m["rubric_total"].isna()
@@ -250,7 +251,7 @@ def model_csv(rows: list[list], header=None, sep: str = ",") -> bytes:
 
 
 def a_unit(con) -> str:
-    u = store.units(con)
+    u = unit_store.units(con)
     return u.loc[u["province_code"] == PROVINCE, "unit_code"].iloc[3]
 
 
@@ -278,7 +279,7 @@ def test_good_model_file_imports_once_and_undoes(mcon):
     again = models.import_models_file(mcon, data, "mo-hinh.csv", actor=STAFF)
     assert again.skipped_duplicate and again.batch_id is None
     assert mcon.execute("SELECT kind FROM batches WHERE batch_id = ?", [res.batch_id]).fetchone()[0] == "models"
-    store.undo_batch(mcon, res.batch_id, actor=STAFF)
+    batches.undo_batch(mcon, res.batch_id, actor=STAFF)
     assert "Camera an ninh tự quản" not in set(models.list_models(mcon, PERIOD, unit)["name"])
 
 
@@ -331,7 +332,7 @@ def test_model_file_header_problems_and_dry_run(mcon):
 
 def test_model_id_cannot_move_to_another_unit(mcon):
     m = models.current_models(mcon, PERIOD).iloc[0]
-    other = [u for u in store.units(mcon)["unit_code"] if u != m["unit_code"]][0]
+    other = [u for u in unit_store.units(mcon)["unit_code"] if u != m["unit_code"]][0]
     header = ["Mã mô hình", "Mã đơn vị", "Kỳ", "Tên mô hình", "Lĩnh vực"]
     data = model_csv([[m["model_id"], other, PERIOD, "Chuyển", "Kinh tế"]], header)
     with pytest.raises(UploadRejected) as exc:
@@ -357,8 +358,8 @@ def test_template_round_trips_through_xlsx(mcon, tmp_path):
 
 # --------------------------------------------------------------------------- typed-in points refused
 def test_typed_points_for_a_derived_criterion_are_refused(mcon):
-    fw2 = store.framework_for_period(mcon, PERIOD)
-    fw1 = store.framework_for_period(mcon, "2025")
+    fw2 = periods.framework_for_period(mcon, PERIOD)
+    fw1 = periods.framework_for_period(mcon, "2025")
     rows = pd.DataFrame({"unit_code": ["18073", "18073", "18073"], "period": [PERIOD, PERIOD, "2025"],
                          "criterion_code": ["C1", "A3", "C1"], "_row": [2, 3, 4]})
     frameworks = {PERIOD: fw2, "2025": fw1}
@@ -450,7 +451,7 @@ def test_demo_registry_is_realistic_and_deterministic(mcon):
     assert set(m["status"]) == set(models.STATUSES)
     h = models.model_history(mcon, PERIOD, m.loc[m["status"] == "recognised", "model_id"].iloc[0])
     assert len(h) == 2 and h["status"].iloc[-1] == "registered"        # registered, then the review
-    u = store.units(mcon)
+    u = unit_store.units(mcon)
     codes = u.loc[u["province_code"] == PROVINCE, "unit_code"].tolist()
     a = models.demo_registry(codes, {}, [PERIOD], seed=5)[1]
     b = models.demo_registry(codes, {}, [PERIOD], seed=5)[1]

@@ -17,6 +17,9 @@ import pytest
 from danvan_scoring import (auth, bootstrap, council, ingest, models, permissions, publish, store,
                             weights)
 from danvan_scoring.permissions import CLI_ACTOR, Actor
+from danvan_scoring import batches
+from danvan_scoring import periods
+from danvan_scoring import units
 
 MUTATING = re.compile(r"^\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
 PERIOD = "2025"
@@ -73,7 +76,7 @@ def test_the_same_insert_inside_the_write_context_is_not(con, violations):
 
 
 def _scores_csv(con) -> bytes:
-    cur = store.current_scores(con, PERIOD).query("value > 0").head(20)
+    cur = batches.current_scores(con, PERIOD).query("value > 0").head(20)
     cur = cur.assign(score=0)
     return cur[["unit_code", "period", "criterion_code", "score", "stage", "evidence", "note"]] \
         .to_csv(index=False).encode()
@@ -83,10 +86,10 @@ def test_every_public_write_goes_through_the_write_path(con, violations, tmp_pat
     """Imports, undo, units, periods, frameworks, blocks, profiles, council, publish, users, models."""
     res = ingest.import_file(con, _scores_csv(con), "sua.csv", actor=CLI_ACTOR)
     assert res.batch_id is not None
-    store.undo_batch(con, res.batch_id, actor=CLI_ACTOR)
-    prov = store.provinces(con)["province_code"].iloc[0]
-    store.add_unit(con, "CQ001", "Ban Dân vận tỉnh", "co_quan", prov, actor=CLI_ACTOR)
-    fw = store.framework_for_period(con, PERIOD)
+    batches.undo_batch(con, res.batch_id, actor=CLI_ACTOR)
+    prov = units.provinces(con)["province_code"].iloc[0]
+    units.add_unit(con, "CQ001", "Ban Dân vận tỉnh", "co_quan", prov, actor=CLI_ACTOR)
+    fw = periods.framework_for_period(con, PERIOD)
     bootstrap.ensure_period(con, "2026", fw)
     prof = weights.save_profile(con, weights.default_profile(fw).model_copy(update={"name": "thu"}), fw,
                                 actor=CLI_ACTOR)
@@ -105,7 +108,7 @@ def test_every_public_write_goes_through_the_write_path(con, violations, tmp_pat
     mperiod = models.current_models(con)["period"].iloc[0]
     row = models.current_models(con, mperiod).head(1)[models.ENTRY_COLUMNS].assign(note="ghi chú mới")
     mres = models.write_models_batch(con, row, actor=CLI_ACTOR, filename=None, content_hash=None)
-    store.undo_batch(con, mres.batch_id, actor=CLI_ACTOR)
+    batches.undo_batch(con, mres.batch_id, actor=CLI_ACTOR)
     store.set_meta(con, "ghi_chu", "thử")
     assert violations == []
 
@@ -115,7 +118,7 @@ def test_a_refused_write_writes_nothing_but_its_refusal(con, violations):
     audit_before = int(con.execute("SELECT max(audit_id) FROM audit_log").fetchone()[0])
     results_before = store.results_version(con)
     with pytest.raises(permissions.PermissionDenied, match="không có quyền thêm đơn vị"):
-        store.add_unit(con, "CQ002", "Ban X", "co_quan", "01", actor=Actor("lanhdao", "leader"))
+        units.add_unit(con, "CQ002", "Ban X", "co_quan", "01", actor=Actor("lanhdao", "leader"))
     assert con.execute("SELECT count(*) FROM units").fetchone()[0] == before
     log = store.audit_log(con, 5)
     assert log.iloc[0]["action"] == "denied:unit.add" and log.iloc[0]["actor"] == "lanhdao"
@@ -125,7 +128,7 @@ def test_a_refused_write_writes_nothing_but_its_refusal(con, violations):
 
 
 def test_a_failed_write_leaves_nothing_and_no_audit_entry(con):
-    fw = store.framework_for_period(con, PERIOD)
+    fw = periods.framework_for_period(con, PERIOD)
     n = con.execute("SELECT count(*) FROM audit_log").fetchone()[0]
     profiles = con.execute("SELECT count(*) FROM weight_profiles").fetchone()[0]
     with pytest.raises(store.StoreError):
@@ -141,7 +144,7 @@ def test_a_failed_write_leaves_nothing_and_no_audit_entry(con):
 
 def test_a_nested_write_joins_the_outer_transaction(con, monkeypatch):
     """council.submit saves the member's profile inside its own write: one transaction, two entries."""
-    fw = store.framework_for_period(con, PERIOD)
+    fw = periods.framework_for_period(con, PERIOD)
     seen = []
     real = store.transaction
 

@@ -124,7 +124,7 @@ def write_batch(con, rows: pd.DataFrame, *, actor, filename: str | None, content
                 dry_run: bool = False, synthetic: bool = False, comment: str | None = None) -> BatchResult:
     """Write validated rows as one batch in one transaction; only new and changed values are stored.
 
-    ``actor`` is an :class:`auth.Actor` allowed to import. Importing the same content again
+    ``actor`` is a :class:`permissions.Actor` allowed to import. Importing the same content again
     writes nothing (``skipped_duplicate``).
     """
     with write(con, actor, "import", action="scores.import") as tx:

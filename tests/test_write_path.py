@@ -173,3 +173,14 @@ def test_migrations_are_the_named_exemption(tmp_path, violations):
     assert violations == []
     assert store.active_write() is None
     c.close()
+
+
+def test_a_refusal_on_a_read_only_connection_is_still_a_refusal(demo_db):
+    """The refusal cannot be logged there (best effort), but the caller still gets PermissionDenied."""
+    c = store.connect(demo_db, read_only=True)
+    try:
+        with pytest.raises(permissions.PermissionDenied):
+            weights.mark_official(c, PERIOD, weights.official_profile(c, PERIOD), actor=Actor("lanhdao", "leader"))
+        assert store.active_write() is None
+    finally:
+        c.close()

@@ -37,8 +37,9 @@ sys.path.insert(0, str(ROOT))
 
 import duckdb  # noqa: E402
 
-from danvan_scoring import store  # noqa: E402
-from danvan_scoring.auth import CLI_ACTOR  # noqa: E402
+from danvan_scoring import periods, store  # noqa: E402
+from danvan_scoring import units as unit_store
+from danvan_scoring.permissions import CLI_ACTOR  # noqa: E402
 from danvan_scoring.criteria import default_framework  # noqa: E402
 from danvan_scoring.ingest import ScoreRow, import_file  # noqa: E402
 
@@ -79,7 +80,7 @@ def make_db(path: Path) -> None:
     con.execute(f"INSERT INTO units SELECT lpad(i::VARCHAR, 5, '0'), 'Xã ' || i, NULL, 'xa', '01', NULL, NULL, "
                 f"NULL, 'bench' FROM range(1, {N_UNITS + 1}) r(i)")
     for p in PERIODS:
-        store.add_period(con, p, fw)
+        periods.add_period(con, p, fw)
     con.execute("CHECKPOINT")
     con.close()
 
@@ -132,7 +133,7 @@ def time_baseline(csv_path: Path, base_db: Path, tmp: Path, sample: int) -> tupl
     shutil.copy(base_db, db)
     con = duckdb.connect(str(db))
     t = time.perf_counter()
-    units = set(store.unit_names(con))
+    units = set(unit_store.unit_names(con))
     rows = []
     with open(csv_path, encoding="utf-8", newline="") as fh:
         for i, rec in enumerate(csv.DictReader(fh)):

@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT / "tests" / "browser"))
 import cases  # noqa: E402
 import st_harness as h  # noqa: E402
 from bench_ui import pct  # noqa: E402  (one percentile rule for both benchmarks)
+from danvan_scoring import batches
 
 BROWSE_PAGES = ["tong-quan", "xep-hang", "so-sanh", "ho-so"]
 PROFILE_NAME = "tai-thu-nghiem"
@@ -245,11 +246,11 @@ def verify(db: Path, case: cases.UploadCase, writes: dict) -> list[str]:
     lost = []
     con = store.connect(db, read_only=True)
     try:
-        b = store.batches(con)
+        b = batches.batches(con)
         mine = b[b["filename"].astype(str) == case.filename]
         if mine.empty:
             lost.append(f"no batch for {case.filename}")
-        cur = store.current_scores(con, case.period, stage="appraised")
+        cur = batches.current_scores(con, case.period, stage="appraised")
         cur = cur[cur["unit_code"] == case.unit_code]
         import io
 

@@ -1,8 +1,6 @@
-"""Roles, permissions and local accounts.
+"""Local accounts and sessions (roles and permissions live in ``permissions``).
 
-Every write function in the library takes an :class:`Actor` and checks it, so a page
-bug cannot write what its user may not. Passwords are stored as argon2 hashes; failed
-sign-ins are slowed down after a few attempts.
+Passwords are stored as argon2 hashes; failed sign-ins are slowed down after a few attempts.
 """
 
 from __future__ import annotations
@@ -10,66 +8,18 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
-from dataclasses import dataclass
 from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from . import store
-
-ROLES = {
-    "leader": "Lãnh đạo",
-    "council": "Hội đồng thi đua",
-    "staff": "Cán bộ nhập liệu",
-    "admin": "Quản trị",
-}
-
-PERMISSIONS: dict[str, set[str]] = {
-    "leader": {"view"},
-    "council": {"view", "weights"},
-    "staff": {"view", "import", "undo"},
-    "admin": {"view", "weights", "import", "undo", "publish", "users", "blocks", "units"},
-}
-
-ACTION_LABELS = {
-    "weights": "sửa trọng số",
-    "import": "nhập dữ liệu",
-    "undo": "hoàn tác lô nhập",
-    "publish": "công bố kết quả, chọn bộ trọng số chính thức",
-    "users": "quản lý người dùng",
-    "blocks": "sửa khối thi đua",
-    "units": "thêm đơn vị",
-}
+from .permissions import CLI_ACTOR, ROLES, Actor, require
 
 DEMO_ACCOUNTS = {"lanhdao": "leader", "hoidong": "council", "canbo": "staff", "quantri": "admin"}
 DEMO_PASSWORD = "demo"
 
 _hasher = PasswordHasher()
-
-
-@dataclass(frozen=True)
-class Actor:
-    username: str
-    role: str
-    is_chair: bool = False
-
-    def can(self, permission: str) -> bool:
-        if permission == "publish" and self.role == "council" and self.is_chair:
-            return True
-        return permission in PERMISSIONS.get(self.role, set())
-
-
-CLI_ACTOR = Actor("danvan-cli", "admin")
-
-
-def require(actor: Actor, permission: str) -> None:
-    if not isinstance(actor, Actor) or not actor.can(permission):
-        who = getattr(actor, "username", actor)
-        role = ROLES.get(getattr(actor, "role", ""), getattr(actor, "role", "?"))
-        raise store.PermissionDenied(
-            f"Tài khoản '{who}' ({role}) không có quyền {ACTION_LABELS.get(permission, permission)}."
-        )
 
 
 # --------------------------------------------------------------------------- accounts
@@ -86,27 +36,27 @@ def add_user(con, username: str, role: str, password: str, *, actor: Actor,
         raise store.StoreError("Tên đăng nhập chỉ gồm chữ, số, dấu chấm và gạch dưới")
     if len(password) < 4:
         raise store.StoreError("Mật khẩu phải có ít nhất 4 ký tự")
-    if con.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
-        raise store.StoreError(f"Tài khoản '{username}' đã tồn tại")
-    con.execute("INSERT INTO users VALUES (?, ?, ?, ?, ?, TRUE, ?)",
-                [username, role, hash_password(password), display_name or username, is_chair, store.now()])
-    store.audit(con, actor.username, "user.add", username, None, {"role": role, "is_chair": is_chair})
+    with store.write(con, actor, "users", action="user.add", target=username,
+                     after={"role": role, "is_chair": is_chair}):
+        if con.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
+            raise store.StoreError(f"Tài khoản '{username}' đã tồn tại")
+        con.execute("INSERT INTO users VALUES (?, ?, ?, ?, ?, TRUE, ?)",
+                    [username, role, hash_password(password), display_name or username, is_chair, store.now()])
 
 
 def set_role(con, username: str, role: str, *, actor: Actor, is_chair: bool | None = None,
              active: bool | None = None) -> None:
-    require(actor, "users")
-    row = con.execute("SELECT role, is_chair, active FROM users WHERE username = ?", [username]).fetchone()
-    if row is None:
-        raise store.StoreError(f"Không có tài khoản '{username}'")
-    if role not in ROLES:
-        raise store.StoreError(f"Vai trò '{role}' không hợp lệ")
-    new = {"role": role, "is_chair": row[1] if is_chair is None else is_chair,
-           "active": row[2] if active is None else active}
-    con.execute("UPDATE users SET role = ?, is_chair = ?, active = ? WHERE username = ?",
-                [new["role"], new["is_chair"], new["active"], username])
-    store.audit(con, actor.username, "user.update", username,
-                {"role": row[0], "is_chair": row[1], "active": row[2]}, new)
+    with store.write(con, actor, "users", action="user.update", target=username) as w:
+        row = con.execute("SELECT role, is_chair, active FROM users WHERE username = ?", [username]).fetchone()
+        if row is None:
+            raise store.StoreError(f"Không có tài khoản '{username}'")
+        if role not in ROLES:
+            raise store.StoreError(f"Vai trò '{role}' không hợp lệ")
+        new = {"role": role, "is_chair": row[1] if is_chair is None else is_chair,
+               "active": row[2] if active is None else active}
+        con.execute("UPDATE users SET role = ?, is_chair = ?, active = ? WHERE username = ?",
+                    [new["role"], new["is_chair"], new["active"], username])
+        w.before, w.after = {"role": row[0], "is_chair": row[1], "active": row[2]}, new
 
 
 def users(con):
@@ -147,7 +97,8 @@ def authenticate(con, username: str, password: str, *, sleep=time.sleep) -> Acto
             ok = _hasher.verify(row[0], password or "")
         except (VerificationError, InvalidHashError):
             ok = False
-    con.execute("INSERT INTO login_attempts VALUES (?, ?, ?)", [username, store.now(), ok])
+    with store.write(con, None, None, action=None):  # sign-in bookkeeping: no permission, not audited
+        con.execute("INSERT INTO login_attempts VALUES (?, ?, ?)", [username, store.now(), ok])
     return Actor(username, row[1], bool(row[2])) if ok else None
 
 
@@ -161,8 +112,9 @@ def _token_hash(token: str) -> str:
 
 def create_session(con, actor: Actor) -> str:
     token = secrets.token_urlsafe(32)
-    con.execute("INSERT INTO sessions VALUES (?, ?, ?, ?)",
-                [_token_hash(token), actor.username, store.now(), store.now() + SESSION_TTL])
+    with store.write(con, actor, None, action=None):
+        con.execute("INSERT INTO sessions VALUES (?, ?, ?, ?)",
+                    [_token_hash(token), actor.username, store.now(), store.now() + SESSION_TTL])
     return token
 
 
@@ -177,16 +129,17 @@ def resume_session(con, token: str | None) -> Actor | None:
 
 def end_session(con, token: str | None) -> None:
     if token:
-        con.execute("DELETE FROM sessions WHERE token_hash = ?", [_token_hash(token)])
+        with store.write(con, None, None, action=None):
+            con.execute("DELETE FROM sessions WHERE token_hash = ?", [_token_hash(token)])
 
 
 def create_demo_accounts(con) -> None:
     """Only for a synthetic demo database: the four accounts the sign-in page names."""
     if not store.is_demo(con):
         raise store.StoreError("Tài khoản mẫu chỉ được tạo trong cơ sở dữ liệu minh họa")
-    for username, role in DEMO_ACCOUNTS.items():
-        if not con.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
-            con.execute("INSERT INTO users VALUES (?, ?, ?, ?, ?, TRUE, ?)",
-                        [username, role, hash_password(DEMO_PASSWORD), f"{ROLES[role]} (minh họa)",
-                         role == "council", store.now()])
-    store.audit(con, CLI_ACTOR.username, "user.demo_accounts", None, None, sorted(DEMO_ACCOUNTS))
+    with store.write(con, CLI_ACTOR, "users", action="user.demo_accounts", after=sorted(DEMO_ACCOUNTS)):
+        for username, role in DEMO_ACCOUNTS.items():
+            if not con.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
+                con.execute("INSERT INTO users VALUES (?, ?, ?, ?, ?, TRUE, ?)",
+                            [username, role, hash_password(DEMO_PASSWORD), f"{ROLES[role]} (minh họa)",
+                             role == "council", store.now()])

@@ -14,8 +14,10 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .errors import StoreError
 from .messages import vi_error
 from .paths import DATA_DIR
+from .store import registered, write
 
 DEFAULT_RULES = DATA_DIR / "blocks" / "default.yaml"
 
@@ -106,3 +108,35 @@ def read_assignments(path: Path, units: pd.DataFrame) -> tuple[pd.DataFrame, pd.
               .agg(name=("block_name", "first"), province_code=("province_code", "first")))
     blocks["name"] = blocks["name"].where(blocks["name"] != "", blocks["block_code"])
     return blocks[["block_code", "name", "province_code"]], df[["unit_code", "block_code"]]
+
+
+# --------------------------------------------------------------------------- stored blocks
+def set_blocks(con, period: str, blocks: pd.DataFrame, assignments: pd.DataFrame, *, actor) -> None:
+    """Replace the emulation blocks of a period: blocks(block_code, name, province_code),
+    assignments(unit_code, block_code)."""
+    with write(con, actor, "blocks", action="blocks.set", target=period) as w:
+        unknown = set(assignments["block_code"]) - set(blocks["block_code"])
+        if unknown:
+            raise StoreError(f"Khối thi đua chưa được khai báo: {', '.join(sorted(unknown))}")
+        before = con.execute("SELECT count(*) FROM unit_blocks WHERE period = ?", [period]).fetchone()[0]
+        con.execute("DELETE FROM unit_blocks WHERE period = ?", [period])
+        con.execute("DELETE FROM blocks WHERE period = ?", [period])
+        b = blocks.assign(period=period)[["period", "block_code", "name", "province_code"]]
+        a = assignments.assign(period=period)[["period", "unit_code", "block_code"]]
+        with registered(con, "_b", b), registered(con, "_a", a):
+            con.execute("INSERT INTO blocks SELECT * FROM _b")
+            con.execute("INSERT INTO unit_blocks SELECT * FROM _a")
+        w.before, w.after = {"assigned": before}, {"blocks": len(b), "assigned": len(a)}
+
+
+def unit_blocks(con, period: str) -> pd.DataFrame:
+    return con.execute(
+        "SELECT ub.unit_code, ub.block_code, b.name AS block_name FROM unit_blocks ub "
+        "JOIN blocks b USING (period, block_code) WHERE ub.period = ?", [period]).df()
+
+
+def blocks(con, period: str) -> pd.DataFrame:
+    return con.execute(
+        "SELECT b.block_code, b.name, b.province_code, count(ub.unit_code) AS units FROM blocks b "
+        "LEFT JOIN unit_blocks ub USING (period, block_code) WHERE b.period = ? "
+        "GROUP BY ALL ORDER BY b.block_code", [period]).df()

@@ -8,7 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import blocks, store, units
-from .auth import CLI_ACTOR
+from . import periods as period_store
+from .permissions import CLI_ACTOR
 from .criteria import default_framework
 from .weights import ensure_default_profile
 
@@ -27,21 +28,20 @@ def init_connection(con, periods: list[str] | None = None) -> dict:
     store.migrate(con)
     added = units.load_into(con)
     fw = default_framework()
-    store.save_framework(con, fw)
+    period_store.save_framework(con, fw)
     ensure_default_profile(con, fw)
     for p in periods or DEFAULT_PERIODS:
         ensure_period(con, p, fw)
     if store.get_meta(con, "created_at") is None:
-        store.set_meta(con, "created_at", store.now().isoformat(timespec="seconds"))
-        store.audit(con, CLI_ACTOR.username, "db.init", None, None,
-                    {"units_added": added, "framework": fw.key})
-    return {"units_added": added, "framework": fw.key, "periods": store.periods(con)}
+        with store.write(con, CLI_ACTOR, "setup", action="db.init", after={"units_added": added, "framework": fw.key}):
+            store.set_meta(con, "created_at", store.now().isoformat(timespec="seconds"))
+    return {"units_added": added, "framework": fw.key, "periods": period_store.periods(con)}
 
 
 def ensure_period(con, period: str, fw=None) -> None:
     """Register the period (if new) and give it the default blocks (if it has none)."""
     fw = fw or default_framework()
-    store.add_period(con, period, fw)
+    period_store.add_period(con, period, fw)
     if con.execute("SELECT count(*) FROM unit_blocks WHERE period = ?", [period]).fetchone()[0] == 0:
-        b, a = blocks.default_blocks(store.units(con))
-        store.set_blocks(con, period, b, a, actor=CLI_ACTOR)
+        b, a = blocks.default_blocks(units.units(con))
+        blocks.set_blocks(con, period, b, a, actor=CLI_ACTOR)

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import __version__, store
+from . import __version__, batches, periods, store, units
+from . import blocks as block_store
 from .paths import DEFAULT_DB, ROOT, default_db_path
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_REJECTED = 0, 1, 2, 3
@@ -127,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     pa.add_argument("code", help="mã đơn vị, ví dụ CQ4201")
     pa.add_argument("--name", required=True)
     pa.add_argument("--province", required=True, help="mã tỉnh 2 chữ số")
-    pa.add_argument("--type", default="co_quan", choices=tuple(store.UNIT_TYPES))
+    pa.add_argument("--type", default="co_quan", choices=tuple(units.UNIT_TYPES))
     _db_arg(pa)
 
     p = sub.add_parser("period", help="kỳ đánh giá")
@@ -199,7 +200,7 @@ def _emit(frame: pd.DataFrame, fmt: str, out=None) -> None:
 
 
 def _actor(args):
-    from .auth import Actor
+    from .permissions import Actor
 
     name = getattr(args, "user", None) or os.environ.get("USER") or getpass.getuser() or "cli"
     return Actor(f"cli:{name}", "admin")
@@ -234,7 +235,7 @@ def cmd_demo(args) -> int:
 
 def cmd_criteria(args) -> int:
     con = _open(args, read_only=True)
-    fw = store.framework_for_period(con, args.period)
+    fw = periods.framework_for_period(con, args.period)
     rows = [{"criterion_code": c.code, "group_code": g.code, "name": c.name, "max_points": c.max_points,
              "kind": c.kind.value, "name_en": c.name_en, "target": c.target, "per_unit": c.per_unit,
              "required": c.is_required, "evidence_required": c.evidence_required,
@@ -246,12 +247,12 @@ def cmd_criteria(args) -> int:
 
 def cmd_units(args) -> int:
     con = _open(args, read_only=True)
-    u = store.units(con, args.province)
+    u = units.units(con, args.province)
     if args.province and u.empty:
         raise store.StoreError(f"Không có tỉnh mã '{args.province}' (mã tỉnh gồm 2 chữ số, ví dụ 42)")
-    period = args.period or (store.periods(con) or [None])[-1]
+    period = args.period or (periods.periods(con) or [None])[-1]
     if period:
-        b = store.unit_blocks(con, period)[["unit_code", "block_code"]].rename(columns={"block_code": "block"})
+        b = block_store.unit_blocks(con, period)[["unit_code", "block_code"]].rename(columns={"block_code": "block"})
         u = u.merge(b, on="unit_code", how="left")
     else:
         u["block"] = None
@@ -264,8 +265,8 @@ def cmd_template(args) -> int:
     from .templates import template_frame, write_template
 
     con = _open(args, read_only=True)
-    fw = store.framework_for_period(con, args.period)
-    codes = store.units(con, args.province)["unit_code"].tolist()
+    fw = periods.framework_for_period(con, args.period)
+    codes = units.units(con, args.province)["unit_code"].tolist()
     frame = template_frame(fw, codes, args.period, args.layout)
     write_template(frame, args.output, args.format)
     print(f"Đã tạo mẫu {args.layout} ({args.format}) cho kỳ {args.period}: {args.output}")
@@ -346,13 +347,13 @@ def cmd_rank(args) -> int:
 
 def cmd_batches(args) -> int:
     con = _open(args, read_only=True)
-    _emit(store.batches(con), args.format)
+    _emit(batches.batches(con), args.format)
     return EXIT_OK
 
 
 def cmd_undo(args) -> int:
     con = _open(args)
-    info = store.undo_batch(con, args.batch, actor=_actor(args))
+    info = batches.undo_batch(con, args.batch, actor=_actor(args))
     print(f"Đã hoàn tác lô số {info['batch_id']} ({info['entries']} giá trị); các giá trị trước đó được khôi phục.")
     return EXIT_OK
 
@@ -383,8 +384,8 @@ def cmd_unit(args) -> int:
     if args.unit_command != "add":
         raise store.StoreError("Dùng: danvan unit add MÃ --name TÊN --province MÃ_TỈNH")
     con = _open(args)
-    store.add_unit(con, args.code.strip(), args.name.strip(), args.type, args.province, actor=_actor(args))
-    print(f"Đã thêm đơn vị {args.code} — {args.name} ({store.UNIT_TYPES[args.type]}, tỉnh {args.province}).")
+    units.add_unit(con, args.code.strip(), args.name.strip(), args.type, args.province, actor=_actor(args))
+    print(f"Đã thêm đơn vị {args.code} — {args.name} ({units.UNIT_TYPES[args.type]}, tỉnh {args.province}).")
     return EXIT_OK
 
 
@@ -401,7 +402,7 @@ def cmd_period(args) -> int:
         raise store.StoreError("Dùng: danvan period add KỲ [--framework TỆP]")
     fw = load_framework(args.framework) if args.framework else default_framework()
     con = _open(args)
-    store.save_framework(con, fw)
+    periods.save_framework(con, fw)
     from .weights import ensure_default_profile
 
     ensure_default_profile(con, fw)
@@ -415,18 +416,18 @@ def cmd_blocks(args) -> int:
 
     if args.blocks_command == "list":
         con = _open(args, read_only=True)
-        store.framework_for_period(con, args.period)
-        _emit(store.blocks(con, args.period), args.format)
+        periods.framework_for_period(con, args.period)
+        _emit(block_store.blocks(con, args.period), args.format)
         return EXIT_OK
     if args.blocks_command != "import":
         raise store.StoreError("Dùng: danvan blocks list|import --period KỲ")
     con = _open(args)
-    store.framework_for_period(con, args.period)
+    periods.framework_for_period(con, args.period)
     try:
-        blocks, assign = read_assignments(args.file, store.units(con))
+        blocks, assign = read_assignments(args.file, units.units(con))
     except ValueError as exc:
         raise store.StoreError(str(exc)) from None
-    store.set_blocks(con, args.period, blocks, assign, actor=_actor(args))
+    block_store.set_blocks(con, args.period, blocks, assign, actor=_actor(args))
     print(f"Kỳ {args.period}: {len(blocks)} khối thi đua, {len(assign)} đơn vị.")
     return EXIT_OK
 
@@ -449,7 +450,7 @@ def cmd_models(args) -> int:
     from .registry import list_models
 
     con = _open(args, read_only=True)
-    store.framework_for_period(con, args.period)
+    periods.framework_for_period(con, args.period)
     _emit(list_models(con, args.period, unit_code=args.unit), args.format)
     return EXIT_OK
 

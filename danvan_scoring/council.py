@@ -23,8 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import store
-from .auth import Actor, require
+from . import periods, store
+from .permissions import Actor
 from .criteria import Framework
 from .weights import WeightProfile, from_budget, load_profile_id, mark_official, official_profile, save_profile
 
@@ -43,36 +43,37 @@ def consensus_profile_name(period: str, how: str) -> str:
 # --------------------------------------------------------------------------- submit
 def submit(con, period: str, *, actor: Actor, profile: WeightProfile | None = None,
            points: dict[str, float] | None = None, comment: str | None = None) -> WeightProfile:
-    """Record a council member's weights for a period (exactly one of ``profile``, ``points``)."""
-    require(actor, "weights")
-    if (profile is None) == (points is None):
-        raise store.StoreError("Hãy gửi hoặc bộ trọng số, hoặc cách phân bổ 100 điểm cho các nhóm (một trong hai)")
-    fw = store.framework_for_period(con, period)
+    """Record a council member's weights for a period (exactly one of ``profile``, ``points``):
+    the profile, the submission and their audit entries in one transaction."""
+    with store.write(con, actor, "weights", action="council.submit", target=period) as w:
+        if (profile is None) == (points is None):
+            raise store.StoreError("Hãy gửi hoặc bộ trọng số, hoặc cách phân bổ 100 điểm cho các nhóm (một trong hai)")
+        fw = periods.framework_for_period(con, period)
+        method, prof = _member_profile(fw, period, actor, profile, points, comment)
+        saved = save_profile(con, prof, fw, actor=actor)
+        sid = con.execute("SELECT nextval('submission_seq')").fetchone()[0]
+        con.execute("INSERT INTO council_submissions VALUES (?, ?, ?, ?, ?, ?)",
+                    [sid, period, actor.username, saved.profile_id, method, store.now()])
+        w.after = {"submission_id": int(sid), "profile": saved.label, "method": method, "groups": saved.groups}
+    return saved
+
+
+def _member_profile(fw: Framework, period: str, actor: Actor, profile: WeightProfile | None,
+                    points: dict[str, float] | None, comment: str | None) -> tuple[str, WeightProfile]:
+    """(method, the member's profile to save) from a submitted profile or a 100-point budget."""
     name = member_profile_name(period, actor.username)
     if points is not None:
-        method = "budget"
         unknown = set(points) - {g.code for g in fw.scored_groups}
         if unknown:
             raise store.StoreError(f"Nhóm không thuộc bộ tiêu chí: {', '.join(sorted(unknown))}")
         full = {g.code: float(points.get(g.code, 0.0)) for g in fw.scored_groups}
-        prof = from_budget(fw, full, name=name, member=actor.username,
-                           comment=comment or f"Phân bổ 100 điểm của {actor.username} cho kỳ {period}")
-    else:
-        method = "weights"
-        if (profile.framework_code, profile.framework_version) != (fw.code, fw.version):
-            raise store.StoreError(f"Bộ trọng số '{profile.label}' dùng bộ tiêu chí khác với kỳ {period}")
-        prof = profile.model_copy(update={"name": name, "member": actor.username, "version": None,
-                                          "profile_id": None,
-                                          "comment": comment or profile.comment or
-                                          f"Trọng số của {actor.username} cho kỳ {period}"})
-    saved = save_profile(con, prof, fw, actor=actor)
-    sid = con.execute("SELECT nextval('submission_seq')").fetchone()[0]
-    con.execute("INSERT INTO council_submissions VALUES (?, ?, ?, ?, ?, ?)",
-                [sid, period, actor.username, saved.profile_id, method, store.now()])
-    store.audit(con, actor.username, "council.submit", period, None,
-                {"submission_id": int(sid), "profile": saved.label, "method": method,
-                 "groups": saved.groups})
-    return saved
+        return "budget", from_budget(fw, full, name=name, member=actor.username,
+                                     comment=comment or f"Phân bổ 100 điểm của {actor.username} cho kỳ {period}")
+    if (profile.framework_code, profile.framework_version) != (fw.code, fw.version):
+        raise store.StoreError(f"Bộ trọng số '{profile.label}' dùng bộ tiêu chí khác với kỳ {period}")
+    return "weights", profile.model_copy(update={
+        "name": name, "member": actor.username, "version": None, "profile_id": None,
+        "comment": comment or profile.comment or f"Trọng số của {actor.username} cho kỳ {period}"})
 
 
 # --------------------------------------------------------------------------- read
@@ -107,7 +108,7 @@ def criterion_shares(profile: WeightProfile, fw: Framework) -> dict[str, float]:
 def submissions(con, period: str) -> pd.DataFrame:
     """One row per member (latest submission): member, display name, method, when, profile,
     then ``share_<group>`` — the group's share of 100 — for every scored group."""
-    fw = store.framework_for_period(con, period)
+    fw = periods.framework_for_period(con, period)
     latest = _latest(con, period)
     cols = ["member", "display_name", "method", "method_label", "submitted_at", "profile_id", "profile"] + \
         [f"share_{g.code}" for g in fw.scored_groups]
@@ -127,7 +128,7 @@ def submissions(con, period: str) -> pd.DataFrame:
 
 def submission_weights(con, period: str) -> pd.DataFrame:
     """Long form, every level: member, level (group/criterion), code, group, weight, share."""
-    fw = store.framework_for_period(con, period)
+    fw = periods.framework_for_period(con, period)
     rows = []
     for member, p in member_profiles(con, period).items():
         gs, cs = group_shares(p, fw), criterion_shares(p, fw)
@@ -143,7 +144,7 @@ def submission_weights(con, period: str) -> pd.DataFrame:
 
 def spread(con, period: str) -> pd.DataFrame:
     """Per group: how far the members' shares (of 100) differ — min, max, mean, median, std."""
-    fw = store.framework_for_period(con, period)
+    fw = periods.framework_for_period(con, period)
     sub = submissions(con, period)
     rows = []
     for g in fw.scored_groups:
@@ -160,7 +161,7 @@ def consensus_profile(con, period: str, how: str = "median") -> WeightProfile:
     """The median (or mean) of the members' shares as an unsaved profile."""
     if how not in CONSENSUS:
         raise store.StoreError(f"Cách lấy đồng thuận '{how}' không hợp lệ; chỉ nhận: {', '.join(CONSENSUS)}")
-    fw = store.framework_for_period(con, period)
+    fw = periods.framework_for_period(con, period)
     profs = member_profiles(con, period)
     if not profs:
         raise store.StoreError(f"Chưa có thành viên hội đồng nào gửi trọng số cho kỳ {period}")
@@ -184,11 +185,10 @@ def consensus_profile(con, period: str, how: str = "median") -> WeightProfile:
 
 
 def save_consensus(con, period: str, how: str = "median", *, actor: Actor) -> WeightProfile:
-    require(actor, "weights")
-    fw = store.framework_for_period(con, period)
-    saved = save_profile(con, consensus_profile(con, period, how), fw, actor=actor)
-    store.audit(con, actor.username, "council.consensus", period, None,
-                {"profile": saved.label, "how": how, "groups": saved.groups})
+    with store.write(con, actor, "weights", action="council.consensus", target=period) as w:
+        fw = periods.framework_for_period(con, period)
+        saved = save_profile(con, consensus_profile(con, period, how), fw, actor=actor)
+        w.after = {"profile": saved.label, "how": how, "groups": saved.groups}
     return saved
 
 
@@ -241,18 +241,17 @@ def adopt(con, period: str, profile: WeightProfile | str, *, actor: Actor, note:
 
     An unsaved profile (a consensus) is saved first. Only admin or a chair may adopt.
     """
-    require(actor, "publish")
-    kind = "profile"
-    if isinstance(profile, str):
-        match = [c for c in candidates(con, period) if c.key == profile]
-        if not match:
-            raise store.StoreError(f"Không có phương án trọng số '{profile}' cho kỳ {period}")
-        kind, profile = match[0].kind, match[0].profile
-    if profile.profile_id is None:
-        fw = store.framework_for_period(con, period)
-        profile = save_profile(con, profile, fw, actor=actor)
-    before = official_profile(con, period)
-    mark_official(con, period, profile, actor=actor)
-    store.audit(con, actor.username, "council.adopt", period, {"profile": before.label},
-                {"profile": profile.label, "profile_id": profile.profile_id, "source": kind, "note": note})
+    with store.write(con, actor, "publish", action="council.adopt", target=period) as w:
+        kind = "profile"
+        if isinstance(profile, str):
+            match = [c for c in candidates(con, period) if c.key == profile]
+            if not match:
+                raise store.StoreError(f"Không có phương án trọng số '{profile}' cho kỳ {period}")
+            kind, profile = match[0].kind, match[0].profile
+        if profile.profile_id is None:
+            fw = periods.framework_for_period(con, period)
+            profile = save_profile(con, profile, fw, actor=actor)
+        w.before = {"profile": official_profile(con, period).label}
+        mark_official(con, period, profile, actor=actor)
+        w.after = {"profile": profile.label, "profile_id": profile.profile_id, "source": kind, "note": note}
     return profile

@@ -15,7 +15,12 @@ import numpy as np
 import pandas as pd
 
 from . import store
-from .auth import CLI_ACTOR, DEMO_ACCOUNTS, create_demo_accounts, users
+from . import batches
+from . import units
+from . import periods as period_store
+from . import units as unit_store
+from .auth import DEMO_ACCOUNTS, create_demo_accounts, users
+from .permissions import CLI_ACTOR
 from .bootstrap import ensure_period, init_connection
 from .criteria import Framework, Kind
 from .registry import ENTRY_COLUMNS, ensure_schema, write_models_batch
@@ -115,14 +120,14 @@ def fill_demo(con, seed: int = 2025, provinces: list[str] | None = None,
     periods = periods or DEMO_PERIODS
     for p in periods:
         ensure_period(con, p)
-    fw = store.framework_for_period(con, periods[-1])
-    u = store.units(con)
+    fw = period_store.framework_for_period(con, periods[-1])
+    u = units.units(con)
     codes = u.loc[u["province_code"].isin(provinces), "unit_code"].tolist()
     rows = generate(fw, codes, periods, seed)
     store.set_meta(con, "synthetic_demo", "true")
     store.set_meta(con, "demo_seed", str(seed))
     store.set_meta(con, "demo_provinces", ",".join(provinces))
-    res = store.write_batch(con, rows, actor=CLI_ACTOR, filename=f"demo(seed={seed})",
+    res = batches.write_batch(con, rows, actor=CLI_ACTOR, filename=f"demo(seed={seed})",
                             content_hash=f"demo-{seed}", synthetic=True, comment=SYNTHETIC_NOTE)
     generate_demo_models(con, seed=seed, periods=periods, provinces=provinces)
     if not real:
@@ -236,8 +241,8 @@ def generate_demo_models(con, seed: int = 2025, periods: list[str] | None = None
     if provinces is None:
         meta = store.get_meta(con, "demo_provinces")
         provinces = meta.split(",") if meta else ["42", "91"]
-    periods = periods or store.periods(con)
-    u = store.units(con)
+    periods = periods or period_store.periods(con)
+    u = unit_store.units(con)
     u = u[u["province_code"].isin(provinces)]
     reg, fin = demo_registry(u["unit_code"].tolist(), dict(zip(u["unit_code"], u["unit_type"])), periods, seed)
     a = write_models_batch(con, reg, actor=CLI_ACTOR, filename=f"demo-mo-hinh-dang-ky(seed={seed})",

@@ -14,7 +14,8 @@ from typing import Any, Callable, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from . import store
+from . import batches as batch_store
+from . import periods as period_store
 from .criteria import DERIVED_METRICS, Framework
 from .registry import current_models, targets
 from .rubric import ACTIVE, RECOGNISED, default_fields
@@ -177,15 +178,15 @@ def derived_scores(con, period: str, fw: Framework | None = None,
                    units: Iterable[str] | None = None, *, detail: bool = True) -> pd.DataFrame:
     """Values of the framework's derived criteria, computed from the registry.
 
-    Columns as ``store.current_scores`` (unit_code, period, criterion_code, stage, value,
+    Columns as ``batch_store.current_scores`` (unit_code, period, criterion_code, stage, value,
     evidence, note): one row per unit × derived criterion × stage (the same value for the
     self and the appraised stage: neither is typed in). ``evidence`` lists the model ids the
     value came from; ``note`` says how it was computed (both None when ``detail`` is False, the
     fast path scoring uses). Units without models get 0.
     """
-    fw = fw or store.framework_for_period(con, period)
+    fw = fw or period_store.framework_for_period(con, period)
     derived = derived_criteria(fw)
-    cols = store.SCORE_COLUMNS
+    cols = batch_store.SCORE_COLUMNS
     if not derived:
         return pd.DataFrame(columns=cols)
     m = current_models(con, period)
@@ -246,7 +247,7 @@ def with_derived(con, period: str, fw: Framework, scores: pd.DataFrame) -> pd.Da
 
 def derived_breakdown(con, period: str, unit_code: str, fw: Framework | None = None) -> pd.DataFrame:
     """For a unit's profile: each derived criterion, its value, points, and the models behind it."""
-    fw = fw or store.framework_for_period(con, period)
+    fw = fw or period_store.framework_for_period(con, period)
     d = derived_scores(con, period, fw, [unit_code])
     d = d[d["stage"] == "appraised"].reset_index(drop=True)
     if d.empty:

@@ -24,6 +24,9 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import store
+from . import batches as batch_store
+from . import periods as period_store
+from . import units as unit_store
 from .columns import Column, clean_text, repeated, take_text
 from .values import PERIOD_BAD, closest_code, number_of, period_of, unit_code_of
 from .criteria import Framework, Kind, default_framework
@@ -64,7 +67,7 @@ class ScoreRow(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     unit_code: str = Field(pattern=r"^\d{5}$|^[A-Za-z0-9_.-]{1,32}$")
-    period: str = Field(pattern=store.PERIOD_RE.pattern)
+    period: str = Field(pattern=period_store.PERIOD_RE.pattern)
     criterion_code: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]{0,31}$")
     stage: str = Field(pattern=r"^(self|appraised)$")
     value: float = Field(ge=0, allow_inf_nan=False)
@@ -152,7 +155,7 @@ class PeriodFrameworks:
         self.con = con
         self.cache: dict[str, Framework | str] = {}
         codes: dict[str, None] = {}
-        for p in store.periods(con):
+        for p in period_store.periods(con):
             fw = self(p)
             if isinstance(fw, Framework):
                 codes.update(dict.fromkeys(fw.criteria))
@@ -161,7 +164,7 @@ class PeriodFrameworks:
     def __call__(self, period: str) -> Framework | str:
         if period not in self.cache:
             try:
-                self.cache[period] = store.framework_for_period(self.con, period)
+                self.cache[period] = period_store.framework_for_period(self.con, period)
             except store.StoreError as exc:
                 self.cache[period] = str(exc)
         return self.cache[period]
@@ -170,11 +173,11 @@ class PeriodFrameworks:
 def read_for_import(con, data: bytes, filename: str, *, period: str | None = None, stage: str | None = None,
                     sheet: str | None = None, max_bytes: int = MAX_BYTES) -> ParsedUpload:
     """``read_upload`` against a database: its units and each period's framework."""
-    return _read_safely(data, filename, PeriodFrameworks(con), store.unit_names(con), period, stage, sheet,
+    return _read_safely(data, filename, PeriodFrameworks(con), unit_store.unit_names(con), period, stage, sheet,
                         max_bytes)
 
 
-SCORES = Importer(kind="scores", label="bảng điểm", noun="dòng", read=read_for_import, write=store.write_batch,
+SCORES = Importer(kind="scores", label="bảng điểm", noun="dòng", read=read_for_import, write=batch_store.write_batch,
                   uses_stage=True)
 
 

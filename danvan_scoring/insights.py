@@ -1,6 +1,6 @@
 """Read-only analysis the dashboard pages show: cards, movers, block comparisons, points lost.
 
-Pure functions on the frames :func:`results.period_results` and :func:`store.current_scores`
+Pure functions on the frames :func:`results.period_results` and :func:`batches.current_scores`
 return (no database, no Streamlit), so the pages hold no scoring logic and these are
 tested on their own.
 

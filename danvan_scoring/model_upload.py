@@ -13,8 +13,10 @@ from typing import Any, Callable, Iterable, Mapping
 
 import pandas as pd
 
-from . import ingest, store, templates, values
-from .auth import require
+from . import ingest, templates, values
+from . import periods as period_store
+from . import units as unit_store
+from .permissions import require
 from .registry import ENTRY_COLUMNS, ensure_schema, write_models_batch
 from .rubric import (KIND_WORDS, LEVEL_WORDS, STATUS_WORDS, RECOGNISED, STATUS_LABELS, STATUSES, FieldList,
                      Rubric, default_fields, default_rubric, rubric_json, rubric_total)
@@ -358,8 +360,8 @@ def read_for_import(con, data: bytes, filename: str, *, period: str | None = Non
     ``stage`` is accepted for the shared signature and ignored (the registry has no stages)."""
     ensure_schema(con)
     owners = dict(con.execute("SELECT DISTINCT model_id, unit_code FROM current_models").fetchall())
-    return read_models_upload(data, filename, unit_codes=store.unit_names(con), owners=owners, period=period,
-                              sheet=sheet, max_bytes=max_bytes, known_periods=store.periods(con))
+    return read_models_upload(data, filename, unit_codes=unit_store.unit_names(con), owners=owners, period=period,
+                              sheet=sheet, max_bytes=max_bytes, known_periods=period_store.periods(con))
 
 
 MODELS = Importer(kind="models", label="danh sách mô hình", noun="mô hình", read=read_for_import,

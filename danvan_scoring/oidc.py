@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from . import store
-from .auth import ROLES, Actor
+from .permissions import ROLES, Actor, PermissionDenied
 
 TRUE_WORDS = {"1", "true", "yes", "y", "co", "có", "x"}
 
@@ -79,18 +79,18 @@ def actor_from_claims(claims: Mapping[str, Any], settings: OidcSettings | None =
     settings = settings or OidcSettings()
     who = username_of(claims, settings)
     if who is None:
-        raise store.PermissionDenied(
+        raise PermissionDenied(
             "Nhà cung cấp định danh không gửi tên người dùng (một trong các trường "
             f"{', '.join(settings.username_claims)}); không đăng nhập được.")
     roles = _roles_in(claims.get(settings.role_claim))
     if not roles:
-        raise store.PermissionDenied(
+        raise PermissionDenied(
             f"Tài khoản {who} chưa được cấp vai trò trên bảng điều khiển (trường '{settings.role_claim}' "
             f"phải là một trong: {', '.join(ROLES)}). Hãy đề nghị quản trị viên cấp quyền.")
     if "admin" in roles:
         role = "admin"
     elif len(roles) > 1:
-        raise store.PermissionDenied(
+        raise PermissionDenied(
             f"Tài khoản {who} có nhiều vai trò ({', '.join(ROLES[r] for r in roles)}); bảng điều khiển cần "
             "đúng một vai trò. Hãy đề nghị quản trị viên chỉ cấp một vai trò.")
     else:

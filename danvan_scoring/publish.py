@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from . import store
-from .auth import Actor, require
+from .permissions import Actor
 from .weights import WeightProfile, official_profile
 
 SNAPSHOT_VERSION = 1
@@ -120,9 +120,13 @@ class Publication:
 
 def publish(con, period: str, *, actor: Actor, note: str | None = None) -> Publication:
     """Freeze the period's ranking under its official profile (admin or chair only)."""
+    with store.write(con, actor, "publish", action="ranking.publish", target=period) as w:
+        return _publish(con, period, actor, note, w)
+
+
+def _publish(con, period: str, actor: Actor, note: str | None, w: store.Write) -> Publication:
     from .results import period_results
 
-    require(actor, "publish")
     profile = official_profile(con, period)
     if profile.profile_id is None:
         raise store.StoreError("Bộ trọng số chính thức chưa được lưu; hãy lưu và chọn làm chính thức trước khi công bố")
@@ -133,14 +137,12 @@ def publish(con, period: str, *, actor: Actor, note: str | None = None) -> Publi
             "table": frame_to_snapshot(table)}
     digest = content_hash(snap)
     at = store.now()
-    with store.transaction(con):
-        pid = con.execute("SELECT nextval('publication_seq')").fetchone()[0]
-        con.execute("INSERT INTO published_rankings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [pid, period, profile.profile_id, actor.username, at, digest, canonical(snap), note])
-        store.audit(con, actor.username, "ranking.publish", period, None,
-                    {"publication_id": int(pid), "profile": profile.label, "profile_id": profile.profile_id,
-                     "content_hash": digest, "units": len(table),
-                     "ranked": int(table["rank"].notna().sum()), "note": note})
+    pid = con.execute("SELECT nextval('publication_seq')").fetchone()[0]
+    con.execute("INSERT INTO published_rankings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [pid, period, profile.profile_id, actor.username, at, digest, canonical(snap), note])
+    w.after = {"publication_id": int(pid), "profile": profile.label, "profile_id": profile.profile_id,
+               "content_hash": digest, "units": len(table), "ranked": int(table["rank"].notna().sum()),
+               "note": note}
     return Publication(int(pid), period, int(profile.profile_id), profile.label, actor.username, at, digest, note,
                        snapshot_to_frame(snap["table"]), snap)
 

@@ -9,7 +9,7 @@ it, evidence, and the appraiser's rubric scores (vocabulary and rubric: ``rubric
 Storage mirrors scores: every import, status change or rubric scoring is a batch in the
 shared ``batches`` table (kind ``'models'``); ``model_entries`` is append-only and the view
 ``current_models`` holds the newest entry of each (period, model_id) whose batch is not
-undone, so ``store.undo_batch`` brings back exactly what a batch superseded and a model's
+undone, so ``batch_store.undo_batch`` brings back exactly what a batch superseded and a model's
 status history is the list of its entries.
 """
 
@@ -23,7 +23,9 @@ from typing import Any, Iterable, Mapping
 import pandas as pd
 
 from . import store
-from .auth import require
+from . import batches as batch_store
+from . import units as unit_store
+from .permissions import require
 from .rubric import (LEVEL_LABELS, LEVELS, RECOGNISED, STATUS_LABELS, STATUSES, TRANSITIONS, ModelsError, Rubric,
                      check_rubric_scores, default_fields, default_rubric, rubric_json, rubric_total)
 
@@ -55,7 +57,7 @@ def current_models(con, period: str | None = None, unit_code: str | None = None,
     """The current registry (one row per period × model), raw codes, rubric as a JSON string."""
     if not _has_registry(con):
         return pd.DataFrame(columns=ENTRY_COLUMNS + ["batch_id"])
-    return store.select_current(con, "current_models", period=period, periods_=periods_, unit_code=unit_code,
+    return batch_store.select_current(con, "current_models", period=period, periods_=periods_, unit_code=unit_code,
                                 order_by="period, unit_code, model_id")
 
 
@@ -69,7 +71,7 @@ def list_models(con, period: str, unit_code: str | None = None, *, rubric: Rubri
     rubric = rubric or default_rubric()
     m = current_models(con, period, unit_code)
     fields = default_fields().labels
-    names = store.unit_names(con)
+    names = unit_store.unit_names(con)
     out = m.reindex(columns=ENTRY_COLUMNS).copy()
     out["unit_name"] = out["unit_code"].map(names)
     out["field_name"] = out["field"].map(fields)
@@ -185,28 +187,26 @@ def write_models_batch(con, rows: pd.DataFrame, *, actor, filename: str | None, 
                        dry_run: bool = False, synthetic: bool = False, comment: str | None = None,
                        action: str = "models.import") -> ModelsBatch:
     """Write validated registry rows as one batch (one transaction); only new and changed models
-    are stored. Same contract as ``store.write_batch``."""
-    require(actor, "import")
+    are stored. Same contract as ``batch_store.write_batch``."""
     ensure_schema(con)
     rows = _normalise_entries(rows)
-    with store.transaction(con) as tx:
+    with store.write(con, actor, "import", action=action) as tx:
         with store.registered(con, "_mrows", rows):
             con.execute(f"""CREATE OR REPLACE TEMP TABLE _mclassified AS
                 SELECT i.*, CASE WHEN c.model_id IS NULL THEN 'new' WHEN {_SAME} THEN 'unchanged'
                                  ELSE 'changed' END AS change
                 FROM _mrows i LEFT JOIN current_models c ON c.period = i.period AND c.model_id = i.model_id""")
-        new, changed, unchanged = store.classified_counts(con, "_mclassified", "change")
+        new, changed, unchanged = batch_store.classified_counts(con, "_mclassified", "change")
         if dry_run or new + changed == 0:
             tx.rollback()
             return ModelsBatch(None, new, changed, unchanged, skipped_duplicate=not dry_run)
-        batch_id = store.record_batch(con, BATCH_KIND, actor, filename, content_hash, (new, changed, unchanged),
+        batch_id = batch_store.record_batch(con, BATCH_KIND, actor, filename, content_hash, (new, changed, unchanged),
                                       synthetic=synthetic, comment=comment)
         con.execute(f"INSERT INTO model_entries SELECT {int(batch_id)}, {', '.join(ENTRY_COLUMNS)} "
                     "FROM _mclassified WHERE change <> 'unchanged'")
         con.execute("DROP TABLE _mclassified")
-        store.audit(con, actor.username, action, f"batch:{batch_id}", None,
-                    {"filename": filename, "content_hash": content_hash, "new": new, "changed": changed,
-                     "unchanged": unchanged})
+        tx.target, tx.after = f"batch:{batch_id}", {"filename": filename, "content_hash": content_hash,
+                                                    "new": new, "changed": changed, "unchanged": unchanged}
     return ModelsBatch(int(batch_id), new, changed, unchanged)
 
 

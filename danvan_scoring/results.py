@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import store
+from . import batches, blocks, periods
+from . import units as unit_store
 from .awards import award_standing
 from .ranking import add_ranks, rank_change
 from .scoring import score_units
@@ -29,8 +30,8 @@ def period_scores(con, period: str, fw=None) -> pd.DataFrame:
     (pages, uncertainty, council, CLI) reads scores through here."""
     from .derived import with_derived
 
-    fw = fw or store.framework_for_period(con, period)
-    return with_derived(con, period, fw, store.current_scores(con, period, ordered=False))
+    fw = fw or periods.framework_for_period(con, period)
+    return with_derived(con, period, fw, batches.current_scores(con, period, ordered=False))
 
 
 def self_stage_rows(scores: pd.DataFrame, fw) -> pd.DataFrame:
@@ -51,7 +52,7 @@ def period_results(con, period: str, profile: WeightProfile | None = None, *,
     ``scores``, when given, must come from :func:`period_scores` (a caller ranking the same
     period under many profiles reads it once).
     """
-    fw = store.framework_for_period(con, period)
+    fw = periods.framework_for_period(con, period)
     profile = profile or official_profile(con, period)
     profile.check_against(fw)
     if scores is None:
@@ -68,16 +69,16 @@ def period_results(con, period: str, profile: WeightProfile | None = None, *,
     has_appr = appr["unit_code"].unique()
     res.loc[~res["unit_code"].isin(has_appr), "missing"] = "chưa thẩm định"
 
-    info = store.units(con)[["unit_code", "name", "unit_type", "province_code", "province_name", "lat", "lon"]]
+    info = unit_store.units(con)[["unit_code", "name", "unit_type", "province_code", "province_name", "lat", "lon"]]
     info = info.rename(columns={"name": "unit_name"})
     res = res.merge(info, on="unit_code", how="left")
-    blk = store.unit_blocks(con, period).rename(columns={"block_code": "block"})
+    blk = blocks.unit_blocks(con, period).rename(columns={"block_code": "block"})
     res = res.merge(blk, on="unit_code", how="left")
     res = award_standing(add_ranks(res, "block"), fw)
     res["period"] = period
     res["profile"] = profile.label
     if with_previous:
-        prev_period = store.previous_period(con, period)
+        prev_period = periods.previous_period(con, period)
         prev = period_results(con, prev_period, with_previous=False) if prev_period else None
         res = rank_change(res, prev)
     group_cols = [c for c in res.columns if c.startswith("group_")]
@@ -88,7 +89,7 @@ def period_results(con, period: str, profile: WeightProfile | None = None, *,
 def trend(con, unit_codes: list[str]) -> pd.DataFrame:
     """Total and rank of some units over every period (each under its official profile)."""
     frames = []
-    for p in store.periods(con):
+    for p in periods.periods(con):
         r = period_results(con, p, with_previous=False)
         frames.append(r[r["unit_code"].isin(unit_codes)])
     if not frames:

@@ -36,7 +36,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from . import scoring, store
+from . import periods, scoring, store
 from .criteria import Framework
 from .ranking import competition_ranks, rounded_cents
 from .results import period_results, period_scores, self_stage_rows
@@ -423,7 +423,7 @@ def period_inputs(con, period: str, profile: WeightProfile | None = None, *, sco
     ``results.period_scores``) and ``results`` (``results.period_results(…, with_previous=False)``
     under the same profile) may be passed by a caller that already holds them — the dashboard
     keeps both cached — so they are not read and ranked again."""
-    fw = store.framework_for_period(con, period)
+    fw = periods.framework_for_period(con, period)
     profile = profile or official_profile(con, period)
     profile.check_against(fw)
     if scores is None:

@@ -1,45 +1,31 @@
-"""The DuckDB store: schema and migrations, units, periods, blocks, frameworks, score batches.
+"""The DuckDB store: connection, schema and migrations, the one write path, audit, meta.
 
-Scores are append-only. Every import is a batch; the current value of a key
-(unit × period × criterion × stage) is the newest entry of a batch that is not undone,
-so a correction supersedes without overwriting and undoing a batch brings back exactly
-what it superseded.
+What is stored lives in modules named for it: ``periods`` (periods and frameworks),
+``batches`` (append-only score batches), ``units`` and ``blocks``. Every write of the
+library goes through :func:`write` (permission check, one transaction, audit entry).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 from contextlib import contextmanager
-from dataclasses import dataclass
+from contextvars import ContextVar
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable
 
 import duckdb
 import pandas as pd
 
-from .criteria import Framework, parse_framework
+from . import faults
+from .errors import StoreError, StoreLocked, StoreMissing
+from .permissions import CLI_ACTOR, PermissionDenied, require
+
+log = logging.getLogger(__name__)
 
 STAGES = ("self", "appraised")
 STAGE_LABELS = {"self": "Tự chấm", "appraised": "Thẩm định"}
-UNIT_TYPES = {"xa": "Xã", "phuong": "Phường", "dac_khu": "Đặc khu", "co_quan": "Cơ quan, đơn vị"}
-
-
-class StoreError(RuntimeError):
-    """A database problem told in one Vietnamese line, with the way out."""
-
-
-class StoreMissing(StoreError):
-    pass
-
-
-class StoreLocked(StoreError):
-    pass
-
-
-class PermissionDenied(StoreError):
-    pass
 
 
 def now() -> datetime:
@@ -105,9 +91,12 @@ class Transaction:
 
 @contextmanager
 def transaction(con):
-    """BEGIN … COMMIT around the block; on an error ROLLBACK and re-raise it (every write of the
-    library goes through here, so a failed write leaves nothing behind). A ROLLBACK that fails —
-    DuckDB may already have aborted the transaction — does not hide the original error."""
+    """BEGIN … COMMIT around the block; on an error ROLLBACK and re-raise it, so a failed block
+    leaves nothing behind. A ROLLBACK that fails — DuckDB may already have aborted the
+    transaction — does not hide the original error.
+
+    This is the bare transaction: library writes use :func:`write`, which checks the actor's
+    permission and appends the audit entry inside it."""
     con.execute("BEGIN TRANSACTION")
     tx = Transaction(con)
     try:
@@ -121,6 +110,96 @@ def transaction(con):
             except duckdb.Error:
                 pass
         raise
+
+
+# --------------------------------------------------------------------------- the write path
+# The write open in this context (None: none). Set by ``write`` and, as the one named exemption,
+# by ``migrate`` (schema creation is not a user's write); tests/test_write_path.py checks that no
+# INSERT/UPDATE/DELETE runs while it is None.
+_ACTIVE: ContextVar[Write | str | None] = ContextVar("danvan_write", default=None)
+MIGRATION_EXEMPTION = "schema:migrate"
+
+
+def active_write():
+    """The :class:`Write` open in this context, ``MIGRATION_EXEMPTION`` during migrations, else None."""
+    return _ACTIVE.get()
+
+
+class Write:
+    """The open write of a ``with write(...) as w`` block: set ``w.target``, ``w.before``,
+    ``w.after`` to fill in its audit entry, or ``w.rollback()`` to end it writing nothing (no
+    audit entry either)."""
+
+    def __init__(self, con, actor, action: str | None, target, before, after):
+        self.con, self.actor, self.action = con, actor, action
+        self.target, self.before, self.after = target, before, after
+        self.tx: Transaction | None = None
+        self.outer: Write | None = None
+
+    @property
+    def ended(self) -> bool:
+        return self.tx is not None and self.tx.ended
+
+    def rollback(self) -> None:
+        if self.outer is not None:
+            raise StoreError("Một thao tác ghi lồng bên trong không thể tự hủy giao dịch của thao tác ngoài")
+        self.tx.rollback()
+
+    def _audit(self) -> None:
+        if self.action is not None and not self.ended:
+            audit(self.con, self.actor.username, self.action, self.target, self.before, self.after)
+
+
+def _record_denial(con, actor, permission: str, action: str | None, target) -> None:
+    """A refused write is logged in the audit table in its own small transaction (best effort:
+    a read-only connection cannot, and the refusal itself must still reach the caller)."""
+    who = getattr(actor, "username", None) or str(actor)
+    token = _ACTIVE.set(f"denied:{action or permission}")
+    try:
+        with transaction(con):
+            audit(con, who, f"denied:{action or permission}", None if target is None else str(target),
+                  None, {"permission": permission, "role": getattr(actor, "role", None)})
+    except duckdb.Error:
+        log.warning("refused write %s by %s not logged (connection cannot write)", action, who, exc_info=True)
+    finally:
+        _ACTIVE.reset(token)
+
+
+@contextmanager
+def write(con, actor, permission: str | None, *, action: str | None, target=None, before=None, after=None):
+    """The one write path of the library: ``require(actor, permission)``, one transaction, and the
+    audit entry ``action`` appended inside it when the block succeeds.
+
+    A refused write raises PermissionDenied before anything is written (the refusal is logged as
+    ``denied:<action>``). A write opened inside another on the same connection (council.submit →
+    weights.save_profile) joins the outer transaction and appends its own audit entry there.
+    ``permission=None`` is for sign-in bookkeeping only (login attempts, sessions), which any
+    visitor causes; ``action=None`` writes no audit entry of its own.
+    """
+    outer = _ACTIVE.get()
+    joined = isinstance(outer, Write) and outer.con is con
+    if permission is not None:
+        try:
+            require(actor, permission)
+        except PermissionDenied:
+            if not joined:
+                _record_denial(con, actor, permission, action, target)
+            raise
+    w = Write(con, actor, action, target, before, after)
+    if joined:
+        w.outer, w.tx = outer, outer.tx
+        yield w
+        w._audit()
+        return
+    token = _ACTIVE.set(w)
+    try:
+        with transaction(con) as tx:
+            w.tx = tx
+            yield w
+            w._audit()
+            faults.point(f"write.before_commit:{w.action}")
+    finally:
+        _ACTIVE.reset(token)
 
 
 # --------------------------------------------------------------------------- schema
@@ -235,13 +314,17 @@ def migrate(con) -> list[str]:
     """Apply the named migrations the database does not have yet; returns those applied."""
     have = applied_migrations(con)
     done = []
-    for name, sql in _MIGRATIONS:
-        if name in have:
-            continue
-        with transaction(con):
-            con.execute(sql)
-            con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [f"migration:{name}", now().isoformat()])
-        done.append(name)
+    token = _ACTIVE.set(MIGRATION_EXEMPTION)
+    try:
+        for name, sql in _MIGRATIONS:
+            if name in have:
+                continue
+            with transaction(con):
+                con.execute(sql)
+                con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [f"migration:{name}", now().isoformat()])
+            done.append(name)
+    finally:
+        _ACTIVE.reset(token)
     return done
 
 
@@ -256,6 +339,7 @@ DEFAULT_PROFILE_NAME = "mac-dinh"
 # non-official profiles, and accounts touch no score. Anything else — including an action added
 # later — counts. A new version of the default profile counts too: a period with no official
 # profile is ranked under the default profile's latest version.
+# Refused writes ("denied:…") wrote nothing, so they are neutral too.
 RESULT_NEUTRAL_ACTIONS = ("weights.save", "council.submit", "council.consensus",
                           "user.add", "user.update", "user.demo_accounts")
 
@@ -267,8 +351,8 @@ def results_version(con) -> int:
     during a meeting does not make every leader's next click recompute the national ranking."""
     marks = ", ".join("?" for _ in RESULT_NEUTRAL_ACTIONS)
     return int(con.execute(
-        f"SELECT coalesce(max(audit_id), 0) FROM audit_log WHERE action NOT IN ({marks}) "
-        "OR (action = 'weights.save' AND target LIKE ?)",
+        f"SELECT coalesce(max(audit_id), 0) FROM audit_log WHERE (action NOT IN ({marks}) "
+        "AND action NOT LIKE 'denied:%') OR (action = 'weights.save' AND target LIKE ?)",
         [*RESULT_NEUTRAL_ACTIONS, f"{DEFAULT_PROFILE_NAME}@v%"]).fetchall()[0][0])
 
 
@@ -277,8 +361,9 @@ def get_meta(con, key: str, default: str | None = None) -> str | None:
     return row[0] if row else default
 
 
-def set_meta(con, key: str, value: str) -> None:
-    con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
+def set_meta(con, key: str, value: str, *, actor=CLI_ACTOR) -> None:
+    with write(con, actor, "setup", action="meta.set", target=key, after=value):
+        con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
 
 
 def is_demo(con) -> bool:
@@ -301,331 +386,3 @@ def audit_log(con, limit: int = 500) -> pd.DataFrame:
     return con.execute(
         "SELECT audit_id, logged_at, actor, action, target, before, after FROM audit_log "
         "ORDER BY audit_id DESC LIMIT ?", [limit]).df()
-
-
-# --------------------------------------------------------------------------- frameworks & periods
-def save_framework(con, fw: Framework) -> None:
-    exists = con.execute(
-        "SELECT definition FROM frameworks WHERE framework_code = ? AND version = ?",
-        [fw.code, fw.version]).fetchone()
-    definition = fw.model_dump_json()
-    if exists:
-        if json.loads(exists[0]) != json.loads(definition):
-            raise StoreError(
-                f"Bộ tiêu chí {fw.code} phiên bản {fw.version} đã có trong cơ sở dữ liệu với nội dung khác; "
-                "hãy tăng số phiên bản (version) trong tệp."
-            )
-        return
-    con.execute("INSERT INTO frameworks VALUES (?, ?, ?, ?, ?)",
-                [fw.code, fw.version, fw.name, definition, now()])
-
-
-_FW_CACHE: dict[tuple[str, int, str], Framework] = {}
-
-
-def load_framework_version(con, code: str, version: int) -> Framework:
-    row = con.execute("SELECT definition FROM frameworks WHERE framework_code = ? AND version = ?",
-                      [code, version]).fetchone()
-    if row is None:
-        raise StoreError(f"Không có bộ tiêu chí {code} phiên bản {version}")
-    key = (code, version, row[0])
-    if key not in _FW_CACHE:
-        _FW_CACHE[key] = parse_framework(json.loads(row[0]), f"{code}@{version}")
-    return _FW_CACHE[key]
-
-
-def framework_for_period(con, period: str) -> Framework:
-    row = con.execute("SELECT framework_code, framework_version FROM periods WHERE period = ?",
-                      [period]).fetchone()
-    if row is None:
-        raise StoreError(f"Không có kỳ đánh giá '{period}'. Các kỳ hiện có: {', '.join(periods(con)) or '(chưa có)'}")
-    return load_framework_version(con, row[0], row[1])
-
-
-PERIOD_RE = re.compile(r"^\d{4}(-(H[12]|Q[1-4]))?$")
-
-
-def period_sort_key(period: str) -> int:
-    """2025-H1 < 2025 (the year-end review comes after the mid-year one)."""
-    year = int(period[:4])
-    suffix = period[5:]
-    sub = {"Q1": 1, "H1": 2, "Q2": 2, "Q3": 3, "H2": 4, "Q4": 4}.get(suffix, 5)
-    return year * 10 + sub
-
-
-def add_period(con, period: str, fw: Framework, *, label: str | None = None,
-               previous: str | None = None) -> None:
-    """Register a period using one framework version; previous = the last period of the same kind."""
-    if not PERIOD_RE.match(period):
-        raise StoreError(f"Kỳ '{period}' không hợp lệ; dùng dạng 2025, 2025-H1 hoặc 2025-Q3")
-    save_framework(con, fw)
-    if con.execute("SELECT 1 FROM periods WHERE period = ?", [period]).fetchone():
-        return
-    con.execute("INSERT INTO periods VALUES (?, ?, ?, ?, ?, ?)",
-                [period, label or f"Năm {period}" if len(period) == 4 else label or period,
-                 fw.code, fw.version, previous, period_sort_key(period)])
-
-
-def periods(con) -> list[str]:
-    return [r[0] for r in con.execute("SELECT period FROM periods ORDER BY sort_key").fetchall()]
-
-
-def previous_period(con, period: str) -> str | None:
-    """The period set explicitly as previous, else the latest earlier period of the same kind
-    (2024 before 2025, 2025-H1 before 2026-H1)."""
-    row = con.execute("SELECT previous_period FROM periods WHERE period = ?", [period]).fetchone()
-    if row is None:
-        return None
-    if row[0]:
-        return row[0]
-    kind = period[4:]
-    earlier = [p for p in periods(con) if p[4:] == kind and p < period]
-    return max(earlier) if earlier else None
-
-
-# --------------------------------------------------------------------------- units & blocks
-def units(con, province: str | None = None) -> pd.DataFrame:
-    sql = ("SELECT u.unit_code, u.name, u.short_name, u.unit_type, u.province_code, p.name AS province_name, "
-           "u.lat, u.lon, u.area_km2 FROM units u LEFT JOIN provinces p USING (province_code)")
-    params: list = []
-    if province:
-        sql += " WHERE u.province_code = ?"
-        params.append(province)
-    return con.execute(sql + " ORDER BY u.unit_code", params).df()
-
-
-def unit_names(con) -> dict[str, str]:
-    return dict(con.execute("SELECT unit_code, name FROM units").fetchall())
-
-
-def provinces(con) -> pd.DataFrame:
-    return con.execute("SELECT * FROM provinces ORDER BY province_code").df()
-
-
-def add_unit(con, code: str, name: str, unit_type: str, province_code: str, *, actor,
-             lat: float | None = None, lon: float | None = None) -> None:
-    """Add an agency (cơ quan, đơn vị) or another unit that is not in the official list."""
-    from .auth import require
-
-    require(actor, "units")
-    if unit_type not in UNIT_TYPES:
-        raise StoreError(f"Loại đơn vị '{unit_type}' không hợp lệ; chỉ nhận: {', '.join(UNIT_TYPES)}")
-    if con.execute("SELECT 1 FROM units WHERE unit_code = ?", [code]).fetchone():
-        raise StoreError(f"Mã đơn vị '{code}' đã tồn tại")
-    if not con.execute("SELECT 1 FROM provinces WHERE province_code = ?", [province_code]).fetchone():
-        raise StoreError(f"Không có tỉnh mã '{province_code}'")
-    con.execute("INSERT INTO units VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 'manual')",
-                [code, name, name, unit_type, province_code, lat, lon])
-    # every unit belongs to a block in every period: agencies join their province's agency block
-    if unit_type == "co_quan":
-        block = f"{province_code}-CQ"
-        for period in periods(con):
-            con.execute("INSERT OR IGNORE INTO blocks VALUES (?, ?, 'Khối cơ quan, đơn vị', ?)",
-                        [period, block, province_code])
-            con.execute("INSERT OR IGNORE INTO unit_blocks VALUES (?, ?, ?)", [period, code, block])
-    audit(con, actor.username, "unit.add", code, None,
-          {"name": name, "unit_type": unit_type, "province_code": province_code})
-
-
-def set_blocks(con, period: str, blocks: pd.DataFrame, assignments: pd.DataFrame, *, actor) -> None:
-    """Replace the emulation blocks of a period: blocks(block_code, name, province_code),
-    assignments(unit_code, block_code)."""
-    from .auth import require
-
-    require(actor, "blocks")
-    unknown = set(assignments["block_code"]) - set(blocks["block_code"])
-    if unknown:
-        raise StoreError(f"Khối thi đua chưa được khai báo: {', '.join(sorted(unknown))}")
-    before = con.execute("SELECT count(*) FROM unit_blocks WHERE period = ?", [period]).fetchone()[0]
-    with transaction(con):
-        con.execute("DELETE FROM unit_blocks WHERE period = ?", [period])
-        con.execute("DELETE FROM blocks WHERE period = ?", [period])
-        b = blocks.assign(period=period)[["period", "block_code", "name", "province_code"]]
-        a = assignments.assign(period=period)[["period", "unit_code", "block_code"]]
-        with registered(con, "_b", b), registered(con, "_a", a):
-            con.execute("INSERT INTO blocks SELECT * FROM _b")
-            con.execute("INSERT INTO unit_blocks SELECT * FROM _a")
-        audit(con, actor.username, "blocks.set", period, {"assigned": before},
-              {"blocks": len(b), "assigned": len(a)})
-
-
-def unit_blocks(con, period: str) -> pd.DataFrame:
-    return con.execute(
-        "SELECT ub.unit_code, ub.block_code, b.name AS block_name FROM unit_blocks ub "
-        "JOIN blocks b USING (period, block_code) WHERE ub.period = ?", [period]).df()
-
-
-def blocks(con, period: str) -> pd.DataFrame:
-    return con.execute(
-        "SELECT b.block_code, b.name, b.province_code, count(ub.unit_code) AS units FROM blocks b "
-        "LEFT JOIN unit_blocks ub USING (period, block_code) WHERE b.period = ? "
-        "GROUP BY ALL ORDER BY b.block_code", [period]).df()
-
-
-# --------------------------------------------------------------------------- scores & batches
-SCORE_COLUMNS = ["unit_code", "period", "criterion_code", "stage", "value", "evidence", "note"]
-
-
-@dataclass
-class BatchResult:
-    batch_id: int | None
-    new: int
-    changed: int
-    unchanged: int
-    skipped_duplicate: bool = False
-
-    @property
-    def written(self) -> int:
-        return self.new + self.changed
-
-
-def select_current(con, view: str, *, period: str | None = None, periods_: Iterable[str] | None = None,
-                   order_by: str | None = None, **equals) -> pd.DataFrame:
-    """Rows of a 'current' view (current_scores, current_models) filtered by period(s) and
-    column = value pairs (None values are ignored)."""
-    sql = f"SELECT * FROM {view} WHERE 1=1"
-    params: list = []
-    if period is not None:
-        sql += " AND period = ?"
-        params.append(period)
-    if periods_ is not None:
-        plist = list(periods_)
-        sql += f" AND period IN ({','.join('?' * len(plist)) or 'NULL'})"
-        params.extend(plist)
-    for column, value in equals.items():
-        if value is not None:
-            sql += f" AND {column} = ?"
-            params.append(value)
-    if order_by:
-        sql += f" ORDER BY {order_by}"
-    return con.execute(sql, params).df()
-
-
-def current_scores(con, period: str | None = None, stage: str | None = None,
-                   periods_: Iterable[str] | None = None, ordered: bool = True) -> pd.DataFrame:
-    return select_current(con, "current_scores", period=period, periods_=periods_, stage=stage,
-                          order_by="period, unit_code, criterion_code, stage" if ordered else None)
-
-
-def score_history(con, unit_code: str, period: str) -> pd.DataFrame:
-    """Every value a unit ever had in a period, newest first, with its batch and whether it is current."""
-    return con.execute(
-        """SELECT e.criterion_code, e.stage, e.value, e.evidence, e.note, e.batch_id, b.actor,
-                  b.created_at, b.filename, b.undone_at IS NOT NULL AS undone
-           FROM score_entries e JOIN batches b USING (batch_id)
-           WHERE e.unit_code = ? AND e.period = ? AND b.kind = 'scores'
-           ORDER BY e.criterion_code, e.stage, e.batch_id DESC""", [unit_code, period]).df()
-
-
-def _diff(con, rows: pd.DataFrame) -> pd.DataFrame:
-    """Classify each incoming row against the current value: new, changed or unchanged."""
-    with registered(con, "_incoming", rows):
-        return con.execute(
-            """SELECT i.*, CASE WHEN c.value IS NULL THEN 'new'
-                               WHEN c.value = i.value AND c.evidence IS NOT DISTINCT FROM i.evidence
-                                    AND c.note IS NOT DISTINCT FROM i.note THEN 'unchanged'
-                               ELSE 'changed' END AS status,
-                      c.value AS old_value
-               FROM _incoming i LEFT JOIN current_scores c
-                 ON c.unit_code = i.unit_code AND c.period = i.period
-                AND c.criterion_code = i.criterion_code AND c.stage = i.stage""").df()
-
-
-def preview_batch(con, rows: pd.DataFrame) -> pd.DataFrame:
-    """What an import would do, row by row (status new/changed/unchanged, old_value)."""
-    return _diff(con, _normalise_rows(rows))
-
-
-def _normalise_rows(rows: pd.DataFrame) -> pd.DataFrame:
-    missing = [c for c in SCORE_COLUMNS if c not in rows.columns]
-    if missing:
-        raise StoreError(f"Thiếu cột: {', '.join(missing)}")
-    out = rows[SCORE_COLUMNS].copy()
-    for c in ("unit_code", "period", "criterion_code", "stage"):
-        out[c] = out[c].astype(str)
-    out["value"] = out["value"].astype("float64")
-    for c in ("evidence", "note"):
-        # DuckDB reads missing values of a string column as NULL; only non-text columns
-        # (an all-empty column read as float) need converting
-        if not (out[c].dtype == object or pd.api.types.is_string_dtype(out[c])):
-            out[c] = out[c].astype("string")
-    return out
-
-
-def classified_counts(con, table: str, column: str) -> tuple[int, int, int]:
-    """(new, changed, unchanged) of a temp table whose ``column`` classifies incoming rows."""
-    counts = dict(con.execute(f"SELECT {column}, count(*) FROM {table} GROUP BY 1").fetchall())
-    return tuple(int(counts.get(k, 0)) for k in ("new", "changed", "unchanged"))
-
-
-def record_batch(con, kind: str, actor, filename: str | None, content_hash: str | None,
-                 counts: tuple[int, int, int], *, synthetic: bool = False, comment: str | None = None) -> int:
-    """Allocate a batch id and record who imported what (inside the caller's transaction)."""
-    batch_id = int(con.execute("SELECT nextval('batch_seq')").fetchone()[0])
-    con.execute("INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?)",
-                [batch_id, kind, actor.username, now(), filename, content_hash, *counts, synthetic, comment])
-    return batch_id
-
-
-def write_batch(con, rows: pd.DataFrame, *, actor, filename: str | None, content_hash: str | None,
-                dry_run: bool = False, synthetic: bool = False, comment: str | None = None) -> BatchResult:
-    """Write validated rows as one batch in one transaction; only new and changed values are stored.
-
-    ``actor`` is an :class:`auth.Actor` allowed to import. Importing the same content again
-    writes nothing (``skipped_duplicate``).
-    """
-    from .auth import require
-
-    require(actor, "import")
-    rows = _normalise_rows(rows)
-    with transaction(con) as tx:
-        with registered(con, "_rows", rows):
-            con.execute(
-            """CREATE OR REPLACE TEMP TABLE _classified AS
-               SELECT i.*, CASE WHEN c.value IS NULL THEN 'new'
-                                WHEN c.value = i.value AND c.evidence IS NOT DISTINCT FROM i.evidence
-                                     AND c.note IS NOT DISTINCT FROM i.note THEN 'unchanged'
-                                ELSE 'changed' END AS status
-               FROM _rows i LEFT JOIN current_scores c
-                 ON c.unit_code = i.unit_code AND c.period = i.period
-                AND c.criterion_code = i.criterion_code AND c.stage = i.stage""")
-        new, changed, unchanged = classified_counts(con, "_classified", "status")
-        if dry_run or new + changed == 0:
-            tx.rollback()
-            return BatchResult(None, new, changed, unchanged, skipped_duplicate=not dry_run)
-        batch_id = record_batch(con, "scores", actor, filename, content_hash, (new, changed, unchanged),
-                                synthetic=synthetic, comment=comment)
-        con.execute(
-            f"""INSERT INTO score_entries SELECT {batch_id}, unit_code, period, criterion_code, stage, value,
-                       evidence, note FROM _classified WHERE status <> 'unchanged'""")
-        con.execute("DROP TABLE _classified")
-        audit(con, actor.username, "scores.import", f"batch:{batch_id}", None,
-              {"filename": filename, "content_hash": content_hash, "new": new, "changed": changed,
-               "unchanged": unchanged})
-    return BatchResult(int(batch_id), new, changed, unchanged)
-
-
-def batches(con) -> pd.DataFrame:
-    return con.execute(
-        "SELECT batch_id, kind, actor, created_at, filename, content_hash, rows_new, rows_changed, "
-        "rows_unchanged, synthetic, undone_at, undone_by FROM batches ORDER BY batch_id DESC").df()
-
-
-def undo_batch(con, batch_id: int, *, actor) -> dict:
-    """Undo one batch: its values stop being current and what they superseded comes back."""
-    from .auth import require
-
-    require(actor, "undo")
-    row = con.execute("SELECT kind, undone_at, filename FROM batches WHERE batch_id = ?", [batch_id]).fetchone()
-    if row is None:
-        raise StoreError(f"Không có lô nhập số {batch_id}")
-    if row[1] is not None:
-        raise StoreError(f"Lô nhập số {batch_id} đã được hoàn tác lúc {row[1]:%d/%m/%Y %H:%M}")
-    with transaction(con):
-        n = con.execute("SELECT (SELECT count(*) FROM score_entries WHERE batch_id = $1) + "
-                        "(SELECT count(*) FROM model_entries WHERE batch_id = $1)", [batch_id]).fetchone()[0]
-        con.execute("UPDATE batches SET undone_at = ?, undone_by = ? WHERE batch_id = ?",
-                    [now(), actor.username, batch_id])
-        audit(con, actor.username, "batch.undo", f"batch:{batch_id}", {"filename": row[2], "entries": n},
-              {"undone": True})
-    return {"batch_id": batch_id, "entries": int(n)}

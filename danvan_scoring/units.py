@@ -1,4 +1,4 @@
-"""The official list of provinces and commune-level units after 1 July 2025.
+"""Units: the official list of provinces and commune-level units after 1 July 2025, and the stored units.
 
 Read from the SQLite file bundled in the MIT-licensed ``vietnamadminunits`` package
 (34 provinces, 3,321 units with 5-digit codes, centroids and areas). The file is read
@@ -14,7 +14,12 @@ from pathlib import Path
 
 import pandas as pd
 
-SOURCE = "vietnamadminunits (MIT), bảng admin_units sau sáp nhập 01/07/2025"
+from . import store
+from .errors import StoreError
+from .periods import periods
+from .permissions import CLI_ACTOR, Actor
+
+UNIT_TYPES = {"xa": "Xã", "phuong": "Phường", "dac_khu": "Đặc khu", "co_quan": "Cơ quan, đơn vị"}
 _TYPES = {"Xã": "xa", "Phường": "phuong", "Đặc khu": "dac_khu"}
 
 
@@ -56,15 +61,58 @@ def official_units() -> tuple[pd.DataFrame, pd.DataFrame]:
     return prov.sort_values("province_code").reset_index(drop=True), units.sort_values("unit_code").reset_index(drop=True)
 
 
-def load_into(con) -> int:
+def load_into(con, *, actor: Actor = CLI_ACTOR) -> int:
     """Insert the official list where missing; returns how many units were added."""
     prov, units = official_units()
-    from .store import registered
-
-    with registered(con, "_prov", prov), registered(con, "_units", units):
+    with store.write(con, actor, "setup", action="units.load") as w, \
+            store.registered(con, "_prov", prov), store.registered(con, "_units", units):
         con.execute("INSERT INTO provinces SELECT * FROM _prov "
                     "WHERE province_code NOT IN (SELECT province_code FROM provinces)")
         before = con.execute("SELECT count(*) FROM units").fetchall()[0][0]
         con.execute("INSERT INTO units SELECT * FROM _units WHERE unit_code NOT IN (SELECT unit_code FROM units)")
         after = con.execute("SELECT count(*) FROM units").fetchall()[0][0]
+        w.after = {"units_added": after - before}
+        if after == before:
+            w.action = None
     return after - before
+
+
+# --------------------------------------------------------------------------- stored units
+def units(con, province: str | None = None) -> pd.DataFrame:
+    sql = ("SELECT u.unit_code, u.name, u.short_name, u.unit_type, u.province_code, p.name AS province_name, "
+           "u.lat, u.lon, u.area_km2 FROM units u LEFT JOIN provinces p USING (province_code)")
+    params: list = []
+    if province:
+        sql += " WHERE u.province_code = ?"
+        params.append(province)
+    return con.execute(sql + " ORDER BY u.unit_code", params).df()
+
+
+def unit_names(con) -> dict[str, str]:
+    return dict(con.execute("SELECT unit_code, name FROM units").fetchall())
+
+
+def provinces(con) -> pd.DataFrame:
+    return con.execute("SELECT * FROM provinces ORDER BY province_code").df()
+
+
+def add_unit(con, code: str, name: str, unit_type: str, province_code: str, *, actor,
+             lat: float | None = None, lon: float | None = None) -> None:
+    """Add an agency (cơ quan, đơn vị) or another unit that is not in the official list."""
+    with store.write(con, actor, "units", action="unit.add", target=code,
+               after={"name": name, "unit_type": unit_type, "province_code": province_code}):
+        if unit_type not in UNIT_TYPES:
+            raise StoreError(f"Loại đơn vị '{unit_type}' không hợp lệ; chỉ nhận: {', '.join(UNIT_TYPES)}")
+        if con.execute("SELECT 1 FROM units WHERE unit_code = ?", [code]).fetchone():
+            raise StoreError(f"Mã đơn vị '{code}' đã tồn tại")
+        if not con.execute("SELECT 1 FROM provinces WHERE province_code = ?", [province_code]).fetchone():
+            raise StoreError(f"Không có tỉnh mã '{province_code}'")
+        con.execute("INSERT INTO units VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 'manual')",
+                    [code, name, name, unit_type, province_code, lat, lon])
+        # every unit belongs to a block in every period: agencies join their province's agency block
+        if unit_type == "co_quan":
+            block = f"{province_code}-CQ"
+            for period in periods(con):
+                con.execute("INSERT OR IGNORE INTO blocks VALUES (?, ?, 'Khối cơ quan, đơn vị', ?)",
+                            [period, block, province_code])
+                con.execute("INSERT OR IGNORE INTO unit_blocks VALUES (?, ?, ?)", [period, code, block])

@@ -1,5 +1,5 @@
 """Cell values shared by the score and the model-list readers: unit codes (Excel strips their
-leading zeros), periods (the one ``store.PERIOD_RE``), numbers (decimal commas, 'đạt'), and the
+leading zeros), periods (the one ``period_store.PERIOD_RE``), numbers (decimal commas, 'đạt'), and the
 closest known code for a "did you mean"."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import math
 import re
 from typing import Any
 
-from .store import PERIOD_RE
+from .periods import PERIOD_RE
 from .text import fold, nfc
 
 PERIOD_BAD = "kỳ đánh giá không hợp lệ; dùng dạng 2025, 2025-H1 (6 tháng) hoặc 2025-Q3 (quý)"

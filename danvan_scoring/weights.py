@@ -12,8 +12,8 @@ import math
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from . import store
-from .auth import Actor, require
+from . import periods, store
+from .permissions import CLI_ACTOR, Actor
 from .criteria import Framework
 
 DEFAULT_PROFILE = store.DEFAULT_PROFILE_NAME   # "mac-dinh"
@@ -89,11 +89,10 @@ def from_budget(fw: Framework, points: dict[str, float], *, name: str, member: s
 # --------------------------------------------------------------------------- persistence
 def save_profile(con, profile: WeightProfile, fw: Framework, *, actor: Actor) -> WeightProfile:
     """Save as the next version of its name; returns the stored profile."""
-    require(actor, "weights")
-    profile.check_against(fw)
-    version = con.execute("SELECT coalesce(max(version), 0) + 1 FROM weight_profiles WHERE name = ?",
-                          [profile.name]).fetchone()[0]
-    with store.transaction(con):
+    with store.write(con, actor, "weights", action="weights.save") as w:
+        profile.check_against(fw)
+        version = con.execute("SELECT coalesce(max(version), 0) + 1 FROM weight_profiles WHERE name = ?",
+                              [profile.name]).fetchone()[0]
         pid = con.execute("SELECT nextval('profile_seq')").fetchone()[0]
         con.execute("INSERT INTO weight_profiles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [pid, profile.name, version, fw.code, fw.version, profile.comment, actor.username,
@@ -105,20 +104,19 @@ def save_profile(con, profile: WeightProfile, fw: Framework, *, actor: Actor) ->
         if version > 1:
             prev = load_profile(con, profile.name, version - 1)
             before = {"groups": prev.groups, "criteria": prev.criteria}
-        store.audit(con, actor.username, "weights.save", f"{profile.name}@v{version}", before,
-                    {"groups": profile.groups, "criteria": profile.criteria, "comment": profile.comment,
-                     "member": profile.member})
+        w.target, w.before = f"{profile.name}@v{version}", before
+        w.after = {"groups": profile.groups, "criteria": profile.criteria, "comment": profile.comment,
+                   "member": profile.member}
     return profile.model_copy(update={"version": int(version), "profile_id": int(pid)})
 
 
 def ensure_default_profile(con, fw: Framework) -> None:
     """Create the default profile for a framework once (init is idempotent)."""
-    if con.execute("SELECT 1 FROM weight_profiles WHERE name = ? AND framework_code = ? AND framework_version = ?",
-                   [DEFAULT_PROFILE, fw.code, fw.version]).fetchone():
-        return
-    from .auth import CLI_ACTOR
-
-    save_profile(con, default_profile(fw), fw, actor=CLI_ACTOR)
+    with store.write(con, CLI_ACTOR, "weights", action=None):
+        if con.execute("SELECT 1 FROM weight_profiles WHERE name = ? AND framework_code = ? "
+                       "AND framework_version = ?", [DEFAULT_PROFILE, fw.code, fw.version]).fetchone():
+            return
+        save_profile(con, default_profile(fw), fw, actor=CLI_ACTOR)
 
 
 def _from_row(con, row) -> WeightProfile:
@@ -169,7 +167,7 @@ def official_profile(con, period: str) -> WeightProfile:
                       "rowid DESC LIMIT 1", [period]).fetchone()
     if row:
         return load_profile_id(con, row[0])
-    fw = store.framework_for_period(con, period)
+    fw = periods.framework_for_period(con, period)
     row = con.execute(f"SELECT {_COLS} FROM weight_profiles WHERE name = ? AND framework_code = ? AND "
                       "framework_version = ? ORDER BY version DESC LIMIT 1",
                       [DEFAULT_PROFILE, fw.code, fw.version]).fetchone()
@@ -177,17 +175,16 @@ def official_profile(con, period: str) -> WeightProfile:
 
 
 def mark_official(con, period: str, profile: WeightProfile, *, actor: Actor) -> None:
-    require(actor, "publish")
-    fw = store.framework_for_period(con, period)
-    if (profile.framework_code, profile.framework_version) != (fw.code, fw.version):
-        raise store.StoreError(f"Bộ trọng số '{profile.label}' dùng bộ tiêu chí khác với kỳ {period}")
-    if profile.profile_id is None:
-        raise store.StoreError("Hãy lưu bộ trọng số trước khi chọn làm chính thức")
-    before = official_profile(con, period)
-    con.execute("INSERT INTO official_profiles VALUES (?, ?, ?, ?)",
-                [period, profile.profile_id, actor.username, store.now()])
-    store.audit(con, actor.username, "weights.official", period, {"profile": before.label},
-                {"profile": profile.label})
+    with store.write(con, actor, "publish", action="weights.official", target=period,
+                     after={"profile": profile.label}) as w:
+        fw = periods.framework_for_period(con, period)
+        if (profile.framework_code, profile.framework_version) != (fw.code, fw.version):
+            raise store.StoreError(f"Bộ trọng số '{profile.label}' dùng bộ tiêu chí khác với kỳ {period}")
+        if profile.profile_id is None:
+            raise store.StoreError("Hãy lưu bộ trọng số trước khi chọn làm chính thức")
+        w.before = {"profile": official_profile(con, period).label}
+        con.execute("INSERT INTO official_profiles VALUES (?, ?, ?, ?)",
+                    [period, profile.profile_id, actor.username, store.now()])
 
 
 def resolve_profile(con, period: str, name: str | None) -> WeightProfile:

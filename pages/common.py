@@ -25,6 +25,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from danvan_scoring import auth, derived, insights, oidc, publish, registry, results, sensitivity, store
+from danvan_scoring import periods as period_store
+from danvan_scoring import units as unit_store
 from danvan_scoring.cli import default_demo_allowed, ensure_database
 from danvan_scoring.criteria import Framework
 from danvan_scoring.paths import default_db_path
@@ -205,7 +207,7 @@ def official(period: str) -> WeightProfile:
 
 
 def framework(period: str) -> Framework:
-    return store.framework_for_period(db(), period)
+    return period_store.framework_for_period(db(), period)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -217,7 +219,7 @@ def _base_results(path: str, period: str, profile_json: str, v: int, _con) -> pd
 @st.cache_data(show_spinner="Đang tính điểm và xếp hạng…", max_entries=64)
 def _results(path: str, period: str, profile_json: str, v: int, _con) -> pd.DataFrame:
     base = _base_results(path, period, profile_json, v, _con)
-    prev_period = store.previous_period(_con, period)
+    prev_period = period_store.previous_period(_con, period)
     prev = None
     if prev_period:
         prev = _base_results(path, prev_period, _official_json(path, prev_period, v, _con), v, _con)
@@ -260,7 +262,7 @@ def unit_scores(period: str, unit: str) -> pd.DataFrame:
 @st.cache_data(show_spinner=False, max_entries=16)
 def _contrib(path: str, period: str, profile_json: str, v: int, _con) -> pd.DataFrame:
     profile = WeightProfile.model_validate_json(profile_json)
-    fw = store.framework_for_period(_con, period)
+    fw = period_store.framework_for_period(_con, period)
     units = _base_results(path, period, profile_json, v, _con)["unit_code"].tolist()
     return insights.contribution_matrix(_scores(path, period, v, _con), fw, profile, units)
 
@@ -271,11 +273,11 @@ def contributions(period: str) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _periods_with_data(path: str, v: int, _con) -> list[str]:
-    return [p for p in store.periods(_con) if results.scored_units(_con, p)]
+    return [p for p in period_store.periods(_con) if results.scored_units(_con, p)]
 
 
 def periods() -> list[str]:
-    return store.periods(db())
+    return period_store.periods(db())
 
 
 def periods_with_data() -> list[str]:
@@ -284,7 +286,7 @@ def periods_with_data() -> list[str]:
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _provinces(path: str, v: int, _con) -> dict[str, str]:
-    p = store.provinces(_con)
+    p = unit_store.provinces(_con)
     return dict(zip(p["province_code"], p["short_name"].fillna(p["name"])))
 
 
@@ -294,7 +296,7 @@ def province_names() -> dict[str, str]:
 
 @st.cache_data(show_spinner=False, max_entries=2)
 def _unit_points(path: str, v: int, _con):
-    return store.units(_con)[["lon", "lat"]].dropna()
+    return unit_store.units(_con)[["lon", "lat"]].dropna()
 
 
 def unit_points():
@@ -641,7 +643,7 @@ def results_view(res: pd.DataFrame, fw: Framework, period: str, *, compact: bool
         out["Tự chấm − thẩm định"] = res["gap"]
         out["Đủ điều kiện"] = res["eligible"].astype(bool)
         out["Ghi chú"] = [reasons(r) for r in res[["missing", "missing_evidence", "vetoes"]].to_dict("records")]
-        out["Loại đơn vị"] = res["unit_type"].map(store.UNIT_TYPES).fillna(res["unit_type"])
+        out["Loại đơn vị"] = res["unit_type"].map(unit_store.UNIT_TYPES).fillna(res["unit_type"])
     out["Hồ sơ"] = [profile_link(u, period) for u in res["unit_code"]]
     # repeated labels travel once (Arrow dictionary) instead of once a row: the national table
     # is sent to the browser on every rerun
@@ -707,9 +709,9 @@ def filter_bar(res: pd.DataFrame, key: str, *, search: bool = False, tier: bool 
         chosen_tier = [None if t == "__none__" else t for t in chosen_tier]
     if unit_type:
         present = set(res["unit_type"].dropna().unique().tolist())   # not set(column): slow on Arrow strings
-        type_opts = [t for t in store.UNIT_TYPES if t in present]
+        type_opts = [t for t in unit_store.UNIT_TYPES if t in present]
         chosen_type = filter_multiselect(cols[3], "Loại đơn vị", type_opts, key=f"{key}_type",
-                                         format_func=lambda t: store.UNIT_TYPES.get(t, t))
+                                         format_func=lambda t: unit_store.UNIT_TYPES.get(t, t))
     text = ""
     if search:
         # search as you type (committed after a 300 ms pause), no "Press Enter" step

@@ -11,6 +11,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from danvan_scoring import insights, rubric, sensitivity, store
+from danvan_scoring import batches
+from danvan_scoring import units
 from pages import common
 
 KIND_SHORT = {"points": "Chấm điểm", "ratio": "Tỷ lệ", "pass_fail": "Đạt/không", "count": "Số lần",
@@ -52,7 +54,7 @@ def choose() -> tuple[str | None, str | None]:
 def headline(row: pd.Series, res: pd.DataFrame, fw) -> None:
     prov = common.province_names().get(row["province_code"], row["province_name"])
     st.subheader(row["unit_name"])
-    st.caption(f"{store.UNIT_TYPES.get(row['unit_type'], row['unit_type'])} · {prov} · "
+    st.caption(f"{units.UNIT_TYPES.get(row['unit_type'], row['unit_type'])} · {prov} · "
                f"{row['block_name'] or 'chưa xếp khối'} · mã {row['unit_code']} · bộ trọng số {row['profile']}")
     n_ranked = int(res["rank"].notna().sum())
     block = res[res["block"] == row["block"]]
@@ -171,7 +173,7 @@ def history_tab(period: str, unit: str, fw) -> None:
     common.table(view,
                  column_config={"Tổng điểm": st.column_config.NumberColumn(format="%.2f")})
     with st.expander("Lịch sử nhập điểm của kỳ này (mọi lần nhập, kể cả giá trị đã thay hoặc hoàn tác)"):
-        hist = store.score_history(common.db(), unit, period)
+        hist = batches.score_history(common.db(), unit, period)
         if hist.empty:
             st.caption("Chưa có lần nhập nào.")
         else:

@@ -11,6 +11,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from danvan_scoring import derived, registry, rubric, store
+from danvan_scoring import blocks
+from danvan_scoring import periods
+from danvan_scoring import units as unit_store
+from danvan_scoring import periods as period_store
 from danvan_scoring.text import fold
 from pages import common
 
@@ -37,12 +41,12 @@ def _summary(path: str, period: str, v: int, _con) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _units(path: str, v: int, _con) -> pd.DataFrame:
-    return store.units(_con)
+    return unit_store.units(_con)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _blocks(path: str, period: str, v: int, _con) -> pd.DataFrame:
-    return store.unit_blocks(_con, period)
+    return blocks.unit_blocks(_con, period)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -216,7 +220,7 @@ def _scope(con, period: str, units: pd.DataFrame, listed: pd.DataFrame) -> tuple
 def render(con, actor) -> None:
     """The page body (app.py registers the page; ``main`` adds the header)."""
     path, v = _key(con)
-    options = store.periods(con)
+    options = periods.periods(con)
     if not options:
         common.no_data("(chưa có kỳ đánh giá).")
         return
@@ -224,7 +228,7 @@ def render(con, actor) -> None:
         st.success(flash, icon=":material/check_circle:")
     period = common.period_select("mh_period", only_with_data=False)
     listed = _list(path, period, v, con)
-    fw = store.framework_for_period(con, period)
+    fw = period_store.framework_for_period(con, period)
     derived_codes = derived.derived_criteria(fw)
     if derived_codes:
         st.caption("Trong bộ tiêu chí của kỳ này, các tiêu chí " + ", ".join(derived_codes)

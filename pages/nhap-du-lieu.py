@@ -19,6 +19,9 @@ import pandas as pd
 import streamlit as st
 
 from danvan_scoring import export, ingest, model_upload, rubric, store, templates
+from danvan_scoring import batches
+from danvan_scoring import batches as batch_store
+from danvan_scoring import units as unit_store
 from danvan_scoring.uploads import MAX_BYTES, Importer, UploadRejected
 from pages import common
 
@@ -50,7 +53,7 @@ def template_section(period: str) -> None:
                         format_func=lambda p: "Tất cả đơn vị" if p is None else provinces.get(p, p))
 
     def build(fmt: str) -> bytes:
-        codes = store.units(common.db(), prov)["unit_code"].tolist()
+        codes = unit_store.units(common.db(), prov)["unit_code"].tolist()
         frame = templates.template_frame(fw, codes, period, layout)
         buf = io.BytesIO()
         templates.write_template(frame, buf, fmt)
@@ -154,7 +157,7 @@ def preview_report(check: dict, flow: Flow) -> bool:
         return False
     st.success("Tệp hợp lệ: không có lỗi nào. Kiểm tra phần xem trước rồi bấm **Xác nhận nhập**.",
                icon=":material/task_alt:")
-    view = flow.preview_table(check, store.unit_names(common.db()))
+    view = flow.preview_table(check, unit_store.unit_names(common.db()))
     config = ({"Điểm chất lượng": st.column_config.NumberColumn(format="%.1f")}
               if "Điểm chất lượng" in view.columns else None)
     common.table(view.head(PREVIEW_ROWS), height=360, key=f"{flow.prefix}_preview", column_config=config)
@@ -165,7 +168,7 @@ def preview_report(check: dict, flow: Flow) -> bool:
 
 def scores_table(check: dict, names) -> pd.DataFrame:
     res = check["result"]
-    pv = store.preview_batch(common.db(), check["rows"])
+    pv = batch_store.preview_batch(common.db(), check["rows"])
     show = st.segmented_control("Hiển thị", ["changed", "new", "unchanged"], default="changed" if res.changed else "new",
                                 format_func=lambda s: STATUS[s], key="up_show")
     sub = pv[pv["status"] == show] if show else pv
@@ -227,7 +230,7 @@ def models_template_section(period: str) -> None:
                         format_func=lambda p: "Tất cả đơn vị" if p is None else provinces.get(p, p))
 
     def build(fmt: str) -> bytes:
-        u = store.units(common.db(), prov)
+        u = unit_store.units(common.db(), prov)
         frame = model_upload.template_frame(dict(zip(u["unit_code"], u["name"])), period)
         buf = io.BytesIO()
         model_upload.write_template(frame, buf, fmt)
@@ -274,7 +277,7 @@ FLOWS = {
 
 def history_section() -> None:
     con = common.db()
-    b = store.batches(con)
+    b = batches.batches(con)
     if b.empty:
         st.caption("Chưa có lô nhập nào.")
         return
@@ -304,7 +307,7 @@ def history_section() -> None:
                "Việc hoàn tác được ghi vào nhật ký.", icon=":material/undo:")
     a, bcol, _ = st.columns([1, 1, 3])
     if a.button("Xác nhận hoàn tác", type="primary", key="undo_yes"):
-        info = store.undo_batch(con, int(pick), actor=common.actor())
+        info = batches.undo_batch(con, int(pick), actor=common.actor())
         st.session_state.pop("undo_confirm", None)
         st.session_state.pop("up_imported", None)
         st.session_state.pop("upm_imported", None)

@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 import pydantic
 import streamlit as st
 
-from danvan_scoring import council, insights, messages, publish, store, weights
+from danvan_scoring import council, insights, messages, periods, publish, store, weights
 from pages import common
 
 SAVE = "Lưu bộ trọng số"
@@ -164,7 +164,7 @@ def _only_pending(key: str, value) -> None:
 def _council(path: str, period: str, v: int, _con) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     sub = council.submissions(_con, period)
     spread = council.spread(_con, period)
-    fw = store.framework_for_period(_con, period)
+    fw = periods.framework_for_period(_con, period)
     cons = {}
     if len(sub):
         for how in council.CONSENSUS:

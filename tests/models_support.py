@@ -12,8 +12,11 @@ import pytest
 import yaml
 
 from danvan_scoring import bootstrap, demo, registry, store
+from danvan_scoring import batches as batch_store
+from danvan_scoring import periods as period_store
+from danvan_scoring import units as unit_store
 from danvan_scoring import units as official_units
-from danvan_scoring.auth import Actor
+from danvan_scoring.permissions import Actor
 from danvan_scoring.criteria import load_framework
 from danvan_scoring.weights import ensure_default_profile
 
@@ -37,20 +40,20 @@ def models_db_template(tmp_path_factory):
     store.migrate(con)
     official_units.load_into(con)
     for period, fw in (("2025", load_framework(V1)), (PERIOD, load_framework(V2))):  # whatever the default
-        store.save_framework(con, fw)
+        period_store.save_framework(con, fw)
         ensure_default_profile(con, fw)
         bootstrap.ensure_period(con, period, fw)
     fw2 = load_framework(V2)
-    u = store.units(con)
+    u = unit_store.units(con)
     codes = u.loc[u["province_code"] == PROVINCE, "unit_code"].tolist()
-    from danvan_scoring.auth import CLI_ACTOR
+    from danvan_scoring.permissions import CLI_ACTOR
 
     rows = demo.generate(fw2, codes, ["2025", PERIOD], seed=11)
     rows = rows[~((rows["period"] == PERIOD) & rows["criterion_code"].isin(["C1", "C2", "C3", "C4", "P1"]))]
     stale = pd.DataFrame({"unit_code": codes, "period": PERIOD, "criterion_code": "C1", "stage": "appraised",
                           "value": 100.0, "evidence": None, "note": "typed before v2"})
     rows = pd.concat([rows, stale], ignore_index=True)  # a stale typed value the registry must override
-    store.write_batch(con, rows, actor=CLI_ACTOR, filename="demo", content_hash="demo-test", synthetic=True)
+    batch_store.write_batch(con, rows, actor=CLI_ACTOR, filename="demo", content_hash="demo-test", synthetic=True)
     demo.generate_demo_models(con, seed=5, periods=[PERIOD], provinces=[PROVINCE])
     con.execute("CHECKPOINT")
     con.close()

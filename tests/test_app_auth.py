@@ -12,7 +12,7 @@ from apptest_support import danvan_db_env
 from apptest_support import field as _field
 from streamlit.testing.v1 import AppTest
 
-from danvan_scoring import auth, store
+from danvan_scoring import auth, batches, periods, permissions, store
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -105,22 +105,22 @@ def test_library_refuses_a_leaders_writes(demo_db):
     from danvan_scoring.ingest import import_file
 
     con = store.connect(demo_db)
-    leader = auth.Actor("lanhdao", "leader")
-    fw = store.framework_for_period(con, "2025")
-    with pytest.raises(store.PermissionDenied):
-        auth.require(leader, "weights")
-    with pytest.raises(store.PermissionDenied):
+    leader = permissions.Actor("lanhdao", "leader")
+    fw = periods.framework_for_period(con, "2025")
+    with pytest.raises(permissions.PermissionDenied):
+        permissions.require(leader, "weights")
+    with pytest.raises(permissions.PermissionDenied):
         weights.save_profile(con, weights.default_profile(fw).model_copy(update={"name": "x"}), fw, actor=leader)
-    with pytest.raises(store.PermissionDenied):
+    with pytest.raises(permissions.PermissionDenied):
         import_file(con, b"unit_code,period,criterion_code,score,stage\n18304,2025,A3,1,appraised\n", "a.csv",
                     actor=leader)
-    with pytest.raises(store.PermissionDenied):
-        store.undo_batch(con, 1, actor=leader)
+    with pytest.raises(permissions.PermissionDenied):
+        batches.undo_batch(con, 1, actor=leader)
 
 
 def test_council_member_without_chair_cannot_mark_official(demo_db):
     con = store.connect(demo_db)
-    auth.add_user(con, "uyvien", "council", "matkhau1", actor=auth.CLI_ACTOR)
+    auth.add_user(con, "uyvien", "council", "matkhau1", actor=permissions.CLI_ACTOR)
     at = sign_in("uyvien", "matkhau1")
     at.switch_page("pages/trong-so.py").run()
     assert not at.exception
@@ -130,10 +130,10 @@ def test_council_member_without_chair_cannot_mark_official(demo_db):
 
 def test_disabled_account_is_signed_out_at_once(demo_db):
     con = store.connect(demo_db)
-    auth.add_user(con, "tamthoi", "leader", "matkhau1", actor=auth.CLI_ACTOR)
+    auth.add_user(con, "tamthoi", "leader", "matkhau1", actor=permissions.CLI_ACTOR)
     at = sign_in("tamthoi", "matkhau1")
     assert at.session_state["actor"].username == "tamthoi"
-    auth.set_role(con, "tamthoi", "leader", actor=auth.CLI_ACTOR, active=False)
+    auth.set_role(con, "tamthoi", "leader", actor=permissions.CLI_ACTOR, active=False)
     at.run()
     assert [t.value for t in at.title] == ["Đăng nhập"]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from danvan_scoring import auth, store
+from danvan_scoring import auth, permissions, store
 from danvan_scoring.bootstrap import init_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +34,7 @@ def dbs(tmp_path_factory, demo_db_template):
     init_database(empty)
     con = store.connect(empty)
     for name, role in auth.DEMO_ACCOUNTS.items():
-        auth.add_user(con, name, role, "matkhau", actor=auth.CLI_ACTOR)
+        auth.add_user(con, name, role, "matkhau", actor=permissions.CLI_ACTOR)
     con.close()
     old = os.environ.get("DANVAN_DB")
     yield {"demo": demo, "empty": empty}

@@ -20,6 +20,10 @@ from apptest_support import field as _field
 from streamlit.testing.v1 import AppTest
 
 from danvan_scoring import auth, derived, model_upload, publish, registry, results, rubric, sensitivity, store, weights
+from danvan_scoring import batches
+from danvan_scoring import periods
+from danvan_scoring import permissions
+from danvan_scoring import units as unit_store
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -188,7 +192,7 @@ def _budget(at, points: dict[str, float]) -> None:
 
 def test_council_submits_chair_adopts_and_publishes(own_db):
     con = store.connect(own_db)
-    auth.add_user(con, "thanhvien", "council", "demo", actor=auth.CLI_ACTOR, display_name="Thành viên B")
+    auth.add_user(con, "thanhvien", "council", "demo", actor=permissions.CLI_ACTOR, display_name="Thành viên B")
     at = page(sign_in(own_db, "hoidong"), "trong-so")
     assert at.radio(key="cw_method").value == "budget"
 
@@ -254,10 +258,10 @@ def test_council_submits_chair_adopts_and_publishes(own_db):
     assert list(shown["Mã"].head(20)) == list(frozen["unit_code"].head(20))
 
     # a later change of the official profile does not change the published ranking
-    off = weights.save_profile(con, weights.from_budget(store.framework_for_period(con, "2025"),
+    off = weights.save_profile(con, weights.from_budget(periods.framework_for_period(con, "2025"),
                                                         {"A": 5, "B": 5, "C": 80, "D": 5, "E": 5}, name="thu-doi"),
-                               store.framework_for_period(con, "2025"), actor=auth.CLI_ACTOR)
-    weights.mark_official(con, "2025", off, actor=auth.CLI_ACTOR)
+                               periods.framework_for_period(con, "2025"), actor=permissions.CLI_ACTOR)
+    weights.mark_official(con, "2025", off, actor=permissions.CLI_ACTOR)
     live = results.period_results(con, "2025", off)
     assert list(live["unit_code"].head(20)) != list(frozen["unit_code"].head(20))
     rk.run()
@@ -287,7 +291,7 @@ def test_leader_sees_no_council_buttons(shared_db):
 
 # --------------------------------------------------------------------------- Nhập dữ liệu: model lists
 def _model_file(con, units: list[str]) -> bytes:
-    names = store.unit_names(con)
+    names = unit_store.unit_names(con)
     frame = model_upload.template_frame({u: names[u] for u in units}, "2025")
     frame["Tên mô hình"] = [f"Mô hình kiểm thử số {i + 1}" for i in range(len(units))]
     frame["Lĩnh vực"] = "Xây dựng Đảng"
@@ -316,12 +320,12 @@ def test_model_file_uploads_through_the_page(own_db):
     assert any("Tệp bị từ chối" in e.value for e in at.error)
     assert {"Dòng", "Cột", "Giá trị", "Lý do"} <= set(_frame(at, "Lý do").columns)
     assert "Xác nhận nhập" not in _labels(at)
-    n = len(store.batches(con))
+    n = len(batches.batches(con))
 
     at.file_uploader(key="upload_models").set_value(("mo-hinh.csv", _model_file(con, units), "text/csv")).run()
     ok(at)
     assert next(m for m in at.metric if m.label == "Mô hình mới").value == "2"
-    assert len(store.batches(con)) == n  # the preview wrote nothing
+    assert len(batches.batches(con)) == n  # the preview wrote nothing
     _button(at, "Xác nhận nhập").click().run()
     ok(at)
     assert any("Đã nhập lô số" in s.value for s in at.success)
@@ -330,7 +334,7 @@ def test_model_file_uploads_through_the_page(own_db):
     assert hist.iloc[0]["Loại"] == "Danh sách mô hình"
 
     # the new batch can be undone from the same history
-    batch = int(store.batches(con)["batch_id"].iloc[0])
+    batch = int(batches.batches(con)["batch_id"].iloc[0])
     at.selectbox(key="undo_pick").select(batch).run()
     _button(at, "Hoàn tác lô này…").click().run()
     _button(at, "Xác nhận hoàn tác").click().run()

@@ -14,7 +14,7 @@ from apptest_support import danvan_db_env
 from apptest_support import field as _field
 from streamlit.testing.v1 import AppTest
 
-from danvan_scoring import auth, results, store, weights
+from danvan_scoring import auth, batches, periods, results, store, weights
 from danvan_scoring.criteria import Kind
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,7 +107,7 @@ def test_weights_reject_all_zero(db):
 # --------------------------------------------------------------------------- upload
 def _perfect_csv(con, unit: str, period: str = "2025") -> bytes:
     """Every ordinary criterion at full marks and no penalty for one unit (appraised), with evidence."""
-    fw = store.framework_for_period(con, period)
+    fw = periods.framework_for_period(con, period)
     lines = ["unit_code,period,criterion_code,score,stage,evidence,note"]
     for c in fw.criteria.values():
         if c.kind is Kind.bonus or getattr(c, "derived", None):  # derived: computed from the model registry
@@ -143,23 +143,23 @@ def test_upload_validates_previews_imports_and_undoes(db):
     report = next(d.value for d in at.dataframe if "Lý do" in d.value.columns)
     assert {"Dòng", "Cột", "Giá trị", "Lý do"} <= set(report.columns) and len(report) >= 2
     assert not [b for b in at.button if b.label == "Xác nhận nhập"]
-    n_batches = len(store.batches(con))
+    n_batches = len(batches.batches(con))
 
     # a good file: preview, then confirm
     at.file_uploader(key="upload_file").set_value(("bang-diem.csv", _perfect_csv(con, unit), "text/csv")).run()
     assert not at.exception and not at.error, [d.value.to_dict("records") for d in at.dataframe if "Lý do" in d.value.columns]
     assert next(m for m in at.metric if m.label == "Giá trị thay đổi").value != "0"
-    assert len(store.batches(con)) == n_batches  # the preview wrote nothing
+    assert len(batches.batches(con)) == n_batches  # the preview wrote nothing
     _button(at, "Xác nhận nhập").click().run()
     assert not at.exception and not at.error
     assert any("Đã nhập lô số" in s.value for s in at.success)
-    assert len(store.batches(con)) == n_batches + 1
+    assert len(batches.batches(con)) == n_batches + 1
     moved = rank_of(at, unit)
     assert moved < start / 2  # the ranking changed at once
 
     # undo it, with a confirmation step
     page(at, "nhap_du_lieu")
-    batch = int(store.batches(con)["batch_id"].iloc[0])
+    batch = int(batches.batches(con)["batch_id"].iloc[0])
     at.selectbox(key="undo_pick").select(batch).run()
     _button(at, "Hoàn tác lô này…").click().run()
     _button(at, "Xác nhận hoàn tác").click().run()

@@ -2,8 +2,8 @@
 
 import pytest
 
-from danvan_scoring import auth, store
-from danvan_scoring.auth import CLI_ACTOR, Actor
+from danvan_scoring import auth, permissions, store
+from danvan_scoring.permissions import CLI_ACTOR, Actor
 
 
 def test_demo_accounts_only_in_demo(demo_con, empty_con):
@@ -39,7 +39,7 @@ def test_failures_are_slowed_down(demo_con):
 
 
 def test_add_user_requires_admin(empty_con):
-    with pytest.raises(store.PermissionDenied):
+    with pytest.raises(permissions.PermissionDenied):
         auth.add_user(empty_con, "x", "leader", "secret", actor=Actor("hd", "council"))
     auth.add_user(empty_con, "nguyenvana", "staff", "secret", actor=CLI_ACTOR)
     assert auth.authenticate(empty_con, "nguyenvana", "secret", sleep=lambda s: None).role == "staff"

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from danvan_scoring import results, store
+from danvan_scoring import periods, results
 from danvan_scoring.awards import award_standing
 from danvan_scoring.criteria import default_framework
 
@@ -82,7 +82,7 @@ def test_at_most_one_award_eligible_leader_per_block_with_the_best_total(rows):
 
 
 def test_demo_results_carry_one_leader_per_block(demo_con):
-    r = results.period_results(demo_con, store.periods(demo_con)[-1], with_previous=False)
+    r = results.period_results(demo_con, periods.periods(demo_con)[-1], with_previous=False)
     per_block = r.groupby("block")["block_leader"].sum()
     assert ((per_block == 1) | r.groupby("block")["leader_tie"].any()).all()
     vetoed = r[r["vetoes"].fillna("") != ""]

@@ -17,5 +17,6 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_benchmark_runs(script, args):
     p = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *args], capture_output=True,
                        text=True, timeout=300, cwd=ROOT)
+    assert p.returncode == 0, p.stderr[-2000:]
     assert "Traceback" not in p.stderr, p.stderr[-2000:]
     assert "×" in p.stdout or "x" in p.stdout, p.stdout

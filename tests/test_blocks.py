@@ -3,12 +3,13 @@
 import pandas as pd
 import pytest
 
-from danvan_scoring import blocks, store
+from danvan_scoring import blocks, store, units
+from danvan_scoring import units as unit_store
 from danvan_scoring.results import period_results
 
 
 def test_default_blocks_group_wards_and_cluster_communes(empty_con):
-    u = store.units(empty_con)
+    u = units.units(empty_con)
     b, a = blocks.default_blocks(u)
     assert a["unit_code"].is_unique and len(a) == len(u)
     sizes = a.merge(u, on="unit_code").groupby("block_code").size()
@@ -19,15 +20,15 @@ def test_default_blocks_group_wards_and_cluster_communes(empty_con):
 
 
 def test_council_block_list_replaces_default(demo_con, tmp_path):
-    from danvan_scoring.auth import CLI_ACTOR
+    from danvan_scoring.permissions import CLI_ACTOR
 
-    u = store.units(demo_con, "42")
+    u = units.units(demo_con, "42")
     f = tmp_path / "khoi.csv"
     pd.DataFrame({"unit_code": u["unit_code"].str.lstrip("0"),   # Excel stripped the zeros
                   "block_code": ["HT-A" if i % 2 else "HT-B" for i in range(len(u))],
                   "block_name": ["Cụm A" if i % 2 else "Cụm B" for i in range(len(u))]}).to_csv(f, index=False)
-    bl, asg = blocks.read_assignments(f, store.units(demo_con))
-    store.set_blocks(demo_con, "2025", bl, asg, actor=CLI_ACTOR)
+    bl, asg = blocks.read_assignments(f, units.units(demo_con))
+    blocks.set_blocks(demo_con, "2025", bl, asg, actor=CLI_ACTOR)
     r = period_results(demo_con, "2025")
     ht = r[r["province_code"] == "42"]
     assert set(ht["block"]) == {"HT-A", "HT-B"}
@@ -39,13 +40,13 @@ def test_bad_block_list(empty_con, tmp_path):
     f = tmp_path / "bad.csv"
     f.write_text("unit_code,block_code,block_name\n99999,X,Cụm\n00004,,Cụm\n", encoding="utf-8")
     with pytest.raises(ValueError) as exc:
-        blocks.read_assignments(f, store.units(empty_con))
+        blocks.read_assignments(f, units.units(empty_con))
     assert "Dòng 2: không có đơn vị mã '99999'" in str(exc.value)
     assert "Dòng 3: thiếu mã khối" in str(exc.value)
     g = tmp_path / "cross.csv"
     g.write_text("unit_code,block_code,block_name\n00004,X,Cụm\n18073,X,Cụm\n", encoding="utf-8")
     with pytest.raises(ValueError, match="nhiều tỉnh"):
-        blocks.read_assignments(g, store.units(empty_con))
+        blocks.read_assignments(g, unit_store.units(empty_con))
 
 
 def test_default_blocks_are_marked_provisional_until_a_real_list_is_imported():

@@ -1,50 +1,20 @@
-"""Council weighting (submissions, spread, consensus, adoption) and publishing frozen rankings."""
+"""Council weighting: submissions, spread, consensus, adoption (publishing: test_publish.py)."""
 
 from __future__ import annotations
 
 import json
-import shutil
 
 import numpy as np
-import pandas as pd
 import pytest
+from council_support import ADMIN, CHAIR, LEADER, MEMBER2, PERIOD, STAFF
+from council_support import three_submissions as _three_submissions
 
-from danvan_scoring import council, publish, results, store, weights
-from danvan_scoring.auth import Actor
-
-PERIOD = "2025"
-CHAIR = Actor("hoidong", "council", True)          # the demo council account is the chair
-MEMBER2 = Actor("tv2", "council")
-MEMBER3 = Actor("tv3", "council")
-ADMIN = Actor("quantri", "admin")
-LEADER = Actor("lanhdao", "leader")
-STAFF = Actor("canbo", "staff")
-
-
-@pytest.fixture(scope="module")
-def council_template(tmp_path_factory, demo_db_template):
-    path = tmp_path_factory.mktemp("council") / "demo.duckdb"
-    shutil.copy(demo_db_template, path)  # the session's demo DB, built once (conftest)
-    return path
+from danvan_scoring import council, permissions, publish, results, store, weights
 
 
 @pytest.fixture
-def con(council_template, tmp_path):
-    path = tmp_path / "db.duckdb"
-    shutil.copy(council_template, path)
-    c = store.connect(path)
-    yield c
-    c.close()
-
-
-def _three_submissions(con):
-    fw = store.framework_for_period(con, PERIOD)
-    council.submit(con, PERIOD, actor=CHAIR, points={"A": 30, "B": 20, "C": 20, "D": 20, "E": 10})
-    council.submit(con, PERIOD, actor=MEMBER2, points={"A": 10, "B": 30, "C": 30, "D": 20, "E": 10})
-    p = weights.default_profile(fw)
-    p = p.model_copy(update={"groups": {**p.groups, "E": 40.0}, "criteria": {**p.criteria, "A1": 10.0}})
-    council.submit(con, PERIOD, actor=MEMBER3, profile=p)
-    return fw
+def con(demo_con):
+    return demo_con  # a fresh copy of the session demo DB (conftest)
 
 
 # --------------------------------------------------------------------------- submissions
@@ -142,94 +112,19 @@ def test_chair_adopts_and_everything_is_audited(con):
 
 def test_non_chair_cannot_adopt_or_publish(con):
     _three_submissions(con)
-    with pytest.raises(store.PermissionDenied):
+    with pytest.raises(permissions.PermissionDenied):
         council.adopt(con, PERIOD, "tv2", actor=MEMBER2)
-    with pytest.raises(store.PermissionDenied):
+    with pytest.raises(permissions.PermissionDenied):
         publish.publish(con, PERIOD, actor=MEMBER2)
 
 
 def test_leader_cannot_submit_or_publish(con):
     for who in (LEADER, STAFF):
-        with pytest.raises(store.PermissionDenied):
+        with pytest.raises(permissions.PermissionDenied):
             council.submit(con, PERIOD, actor=who, points={"A": 20, "B": 20, "C": 20, "D": 20, "E": 20})
-    with pytest.raises(store.PermissionDenied):
+    with pytest.raises(permissions.PermissionDenied):
         publish.publish(con, PERIOD, actor=LEADER)
-    with pytest.raises(store.PermissionDenied):
+    with pytest.raises(permissions.PermissionDenied):
         council.adopt(con, PERIOD, "chinh_thuc", actor=LEADER)
     assert con.execute("SELECT count(*) FROM council_submissions").fetchone()[0] == 0
     assert con.execute("SELECT count(*) FROM published_rankings").fetchone()[0] == 0
-
-
-# --------------------------------------------------------------------------- publishing
-def test_live_before_publication(con):
-    table, info = publish.published_or_live(con, PERIOD)
-    assert info["status"] == "live" and "chưa công bố" in info["message"]
-    pd.testing.assert_frame_equal(table, results.period_results(con, PERIOD))
-    assert publish.published(con, PERIOD) is None
-
-
-def test_published_snapshot_survives_weight_edits(con):
-    _three_submissions(con)
-    adopted = council.adopt(con, PERIOD, "trung_vi", actor=CHAIR)
-    pub = publish.publish(con, PERIOD, actor=CHAIR, note="Kết quả năm 2025")
-    frozen = results.period_results(con, PERIOD, adopted)
-    pd.testing.assert_frame_equal(pub.table, frozen)
-    digest = pub.content_hash
-    assert len(digest) == 64 and pub.intact
-
-    # edit weights: a new version of the adopted profile, and a different official profile
-    edited = adopted.model_copy(update={"groups": {**adopted.groups, "A": 60.0}, "version": None,
-                                        "profile_id": None})
-    edited = weights.save_profile(con, edited, store.framework_for_period(con, PERIOD), actor=CHAIR)
-    weights.mark_official(con, PERIOD, edited, actor=CHAIR)
-    live = results.period_results(con, PERIOD)
-    assert not live["total"].equals(frozen["total"])
-
-    again = publish.published(con, PERIOD)
-    assert again.publication_id == pub.publication_id and again.content_hash == digest and again.intact
-    pd.testing.assert_frame_equal(again.table, frozen)
-    table, info = publish.published_or_live(con, PERIOD, check_live=True)
-    pd.testing.assert_frame_equal(table, frozen)
-    assert info["status"] == "published" and info["profile"] == adopted.label
-    assert info["official_changed"] and info["live_differs"]
-    assert adopted.label in info["message"] and "đã đổi" in info["message"] and info["published_by"] == "hoidong"
-
-    # publishing again is a new publication; the first stays as it was
-    pub2 = publish.publish(con, PERIOD, actor=ADMIN)
-    assert pub2.publication_id != pub.publication_id and pub2.content_hash != digest
-    assert publish.published(con, PERIOD).publication_id == pub2.publication_id
-    pd.testing.assert_frame_equal(publish.publication(con, pub.publication_id).table, frozen)
-    hist = publish.publications(con, PERIOD)
-    assert hist["publication_id"].tolist() == [pub2.publication_id, pub.publication_id]
-    assert hist["profile"].tolist() == [edited.label, adopted.label]
-    log = store.audit_log(con)
-    assert (log["action"] == "ranking.publish").sum() == 2
-    assert digest in log.loc[log["action"] == "ranking.publish", "after"].iloc[-1]
-
-
-def test_hash_is_deterministic_and_detects_tampering(con):
-    pub1 = publish.publish(con, PERIOD, actor=ADMIN)
-    pub2 = publish.publish(con, PERIOD, actor=ADMIN)
-    assert pub1.content_hash == pub2.content_hash          # same table, same profile → same hash
-    assert not publish.live_differs(con, pub2)
-    snap = json.loads(con.execute("SELECT snapshot FROM published_rankings WHERE publication_id = ?",
-                                  [pub2.publication_id]).fetchone()[0])
-    snap["table"]["rows"][0][snap["table"]["columns"].index("total")] = 100.0
-    con.execute("UPDATE published_rankings SET snapshot = ? WHERE publication_id = ?",
-                [publish.canonical(snap), pub2.publication_id])
-    bad = publish.published(con, PERIOD)
-    assert not bad.intact
-    _, info = publish.published_or_live(con, PERIOD)
-    assert "CẢNH BÁO" in info["message"]
-
-
-def test_snapshot_roundtrip_dtypes():
-    frame = pd.DataFrame({
-        "rank": pd.array([1, None, 3], dtype="Int64"), "unit_code": ["a", "b", "=c"],
-        "total": [99.125, np.nan, 1 / 3], "eligible": [True, False, True],
-        "block": ["K1", None, "K2"], "n": np.array([1, 2, 3], dtype="int64"),
-    })
-    back = publish.snapshot_to_frame(publish.frame_to_snapshot(frame))
-    pd.testing.assert_frame_equal(back, frame)
-    empty = publish.snapshot_to_frame(publish.frame_to_snapshot(frame.iloc[:0]))
-    assert empty.columns.tolist() == frame.columns.tolist()

@@ -4,6 +4,9 @@ import pandas as pd
 import pytest
 
 from danvan_scoring import demo, derived, registry, rubric, store
+from danvan_scoring import batches
+from danvan_scoring import batches as batch_store
+from danvan_scoring import units as unit_store
 from danvan_scoring.criteria import default_framework
 from danvan_scoring.results import period_results
 from models_support import PERIOD, PROVINCE
@@ -20,8 +23,8 @@ def test_deterministic_under_seed():
 
 
 def test_demo_covers_two_whole_provinces(demo_con):
-    s = store.current_scores(demo_con)
-    units = store.units(demo_con)
+    s = batches.current_scores(demo_con)
+    units = unit_store.units(demo_con)
     for prov in demo.DEMO_PROVINCES:
         codes = set(units.loc[units["province_code"] == prov, "unit_code"])
         assert codes <= set(s["unit_code"])
@@ -53,7 +56,7 @@ def test_demo_registry_is_realistic_and_deterministic(mcon):
     assert set(m["status"]) == set(rubric.STATUSES)
     h = registry.model_history(mcon, PERIOD, m.loc[m["status"] == "recognised", "model_id"].iloc[0])
     assert len(h) == 2 and h["status"].iloc[-1] == "registered"        # registered, then the review
-    u = store.units(mcon)
+    u = unit_store.units(mcon)
     codes = u.loc[u["province_code"] == PROVINCE, "unit_code"].tolist()
     a = demo.demo_registry(codes, {}, [PERIOD], seed=5)[1]
     b = demo.demo_registry(codes, {}, [PERIOD], seed=5)[1]
@@ -68,7 +71,7 @@ def test_demo_refuses_a_database_with_real_users(empty_con):
     auth.add_user(empty_con, "nguyenvana", "admin", "mat-khau-that-dai", actor=auth.CLI_ACTOR)
     with pytest.raises(store.StoreError, match="tài khoản thật"):
         demo.fill_demo(empty_con, provinces=["42"], periods=["2025"])
-    assert not store.is_demo(empty_con) and store.current_scores(empty_con).empty   # refused: nothing written
+    assert not store.is_demo(empty_con) and batch_store.current_scores(empty_con).empty   # refused: nothing written
     info = demo.fill_demo(empty_con, provinces=["42"], periods=["2025"], force=True)
     assert not info["accounts"] and store.is_demo(empty_con)
     assert set(auth.users(empty_con)["username"]) == {"nguyenvana"}   # never a demo account with a known password

@@ -7,12 +7,14 @@ import pandas as pd
 import pytest
 from models_support import PERIOD, STAFF, expected_values, points
 
-from danvan_scoring import derived, registry, rubric, store
+from danvan_scoring import derived, registry, rubric
+from danvan_scoring import batches as batch_store
+from danvan_scoring import periods as period_store
 from danvan_scoring.results import period_results
 
 
 def test_derived_points_equal_an_independent_recomputation(mcon):
-    fw = store.framework_for_period(mcon, PERIOD)
+    fw = period_store.framework_for_period(mcon, PERIOD)
     metrics_of = derived.derived_criteria(fw)
     assert metrics_of == {"C1": "models_registered_ratio", "C2": "fields_covered", "C3": "share_recognised",
                        "C4": "mean_rubric_recognised", "P1": "replicated_bonus"}
@@ -27,7 +29,7 @@ def test_derived_points_equal_an_independent_recomputation(mcon):
         np.testing.assert_allclose(got.loc[units, code].to_numpy(), exp.loc[units, metric].to_numpy(), atol=1e-3)
 
     # group C under the default profile is the sum of its points; the bonus holds P1
-    scores = store.current_scores(mcon, PERIOD, stage="appraised")
+    scores = batch_store.current_scores(mcon, PERIOD, stage="appraised")
     p2 = scores[scores["criterion_code"] == "P2"].set_index("unit_code")["value"]
     for u in units:
         c_points = sum(points(fw, c, exp.loc[u, metrics_of[c]]) for c in ("C1", "C2", "C3", "C4"))
@@ -43,7 +45,7 @@ def test_derived_points_equal_an_independent_recomputation(mcon):
 
 
 def test_unit_without_models_gets_zero_not_missing(mcon):
-    fw = store.framework_for_period(mcon, PERIOD)
+    fw = period_store.framework_for_period(mcon, PERIOD)
     s = derived.models_summary_by_unit(mcon, PERIOD)
     unit = s.loc[s["models_total"] > 0, "unit_code"].iloc[0]
     mine = registry.current_models(mcon, PERIOD, unit)
@@ -62,8 +64,8 @@ def test_unit_without_models_gets_zero_not_missing(mcon):
 
 # --------------------------------------------------------------------------- typed-in points refused
 def test_typed_points_for_a_derived_criterion_are_refused(mcon):
-    fw2 = store.framework_for_period(mcon, PERIOD)
-    fw1 = store.framework_for_period(mcon, "2025")
+    fw2 = period_store.framework_for_period(mcon, PERIOD)
+    fw1 = period_store.framework_for_period(mcon, "2025")
     rows = pd.DataFrame({"unit_code": ["18073", "18073", "18073"], "period": [PERIOD, PERIOD, "2025"],
                          "criterion_code": ["C1", "A3", "C1"], "_row": [2, 3, 4]})
     frameworks = {PERIOD: fw2, "2025": fw1}

@@ -13,8 +13,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from danvan_scoring import ingest, store
-from danvan_scoring.auth import CLI_ACTOR, Actor
+from danvan_scoring import batches, ingest, periods, permissions, store
+from danvan_scoring.permissions import CLI_ACTOR, Actor
 from danvan_scoring.criteria import default_framework
 from danvan_scoring.export import neutralise_formulas, safe_cell
 from danvan_scoring.ingest import ScoreRow, import_file, read_upload
@@ -42,7 +42,7 @@ def make_db(con=None):
     for code, name in UNITS.items():
         con.execute("INSERT INTO units VALUES (?, ?, ?, 'xa', '01', NULL, NULL, NULL, 'test')", [code, name, name])
     for p in PERIODS:
-        store.add_period(con, p, FW)
+        periods.add_period(con, p, FW)
     return con
 
 
@@ -113,7 +113,7 @@ def test_good_file_imports_exactly_once(con, c):
     args = {k: v for k, v in c["args"].items()}
     res = import_file(con, data, c["file"], actor=CLI_ACTOR, **args)
     assert res.batch_id is not None and res.new == len(c["rows"]) and res.changed == 0
-    cur = store.current_scores(con)
+    cur = batches.current_scores(con)
     assert as_tuples(cur) == sorted((tuple(r) for r in c["rows"]), key=repr)
     before = snapshot(con)
     again = import_file(con, data, c["file"], actor=CLI_ACTOR, **args)
@@ -268,7 +268,7 @@ def test_import_dry_run_counts_and_writes_nothing(con):
     assert snapshot(con) == before
     real = import_file(con, changed, "b.csv", actor=CLI_ACTOR)
     assert real.changed == 1 and real.batch_id is not None
-    assert store.current_scores(con).set_index("criterion_code").loc["A3", "value"] == 4.0
+    assert batches.current_scores(con).set_index("criterion_code").loc["A3", "value"] == 4.0
 
 
 def test_import_reports_progress_and_checks_permission(con):
@@ -276,7 +276,7 @@ def test_import_reports_progress_and_checks_permission(con):
     data = (CORPUS / "long_utf8.csv").read_bytes()
     import_file(con, data, "a.csv", actor=CLI_ACTOR, progress=lambda f, m: seen.append((f, m)))
     assert seen[0][0] == 0.0 and seen[-1][0] == 1.0 and all(isinstance(m, str) for _, m in seen)
-    with pytest.raises(store.PermissionDenied):
+    with pytest.raises(permissions.PermissionDenied):
         import_file(con, data.replace(b"4.5", b"4"), "a.csv", actor=Actor("lanhdao", "leader"))
 
 

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from danvan_scoring import store
-from danvan_scoring.auth import CLI_ACTOR
+from danvan_scoring import batches
+from danvan_scoring.permissions import CLI_ACTOR
 from danvan_scoring.ingest import ScoreRow, import_file, read_upload
 from danvan_scoring.uploads import ParsedUpload, UploadRejected
 
@@ -134,7 +134,7 @@ def test_random_row_edits_import_all_or_nothing(fuzz_con, edits, delimiter, enco
     assert parsed.ok and res.new + res.changed + res.unchanged == len(parsed.rows)
     entries_after = len(snapshot(con)[0])
     assert entries_after - entries_before == res.new + res.changed
-    cur = store.current_scores(con).set_index(["unit_code", "period", "criterion_code", "stage"])["value"]
+    cur = batches.current_scores(con).set_index(["unit_code", "period", "criterion_code", "stage"])["value"]
     for r in parsed.rows.itertuples():
         assert cur.loc[(r.unit_code, r.period, r.criterion_code, r.stage)] == r.value
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from danvan_scoring import insights, results, store, weights
+from danvan_scoring import insights, periods, results, store, weights
 
 
 @pytest.fixture(scope="module")
@@ -16,7 +16,7 @@ def demo(tmp_path_factory, demo_db_template):
     path = tmp_path_factory.mktemp("insights") / "demo.duckdb"
     shutil.copy(demo_db_template, path)  # the session's demo DB, built once (conftest)
     con = store.connect(path)
-    fw = store.framework_for_period(con, "2025")
+    fw = periods.framework_for_period(con, "2025")
     profile = weights.official_profile(con, "2025")
     res = results.period_results(con, "2025")
     scores = results.period_scores(con, "2025")  # what the period is ranked on
@@ -156,7 +156,7 @@ def test_rank_moves(demo):
 
 def test_trend_and_compare(demo):
     con, fw = demo["con"], demo["fw"]
-    frames = {p: results.period_results(con, p, with_previous=False) for p in store.periods(con)}
+    frames = {p: results.period_results(con, p, with_previous=False) for p in periods.periods(con)}
     tr = insights.trend_from(frames, ["18304"])
     assert list(tr["period"]) == ["2023", "2024", "2025"]
     ref = results.trend(con, ["18304"])

@@ -12,6 +12,8 @@ import pytest
 from models_support import DANVAN, LEADER, PERIOD, PROVINCE, ROOT, STAFF, snapshot
 
 from danvan_scoring import derived, model_upload, registry, rubric, store
+from danvan_scoring import batches as batch_store
+from danvan_scoring import units as unit_store
 from danvan_scoring.uploads import UploadRejected
 
 
@@ -24,7 +26,7 @@ def model_csv(rows: list[list], header=None, sep: str = ",") -> bytes:
 
 
 def a_unit(con) -> str:
-    u = store.units(con)
+    u = unit_store.units(con)
     return u.loc[u["province_code"] == PROVINCE, "unit_code"].iloc[3]
 
 
@@ -52,7 +54,7 @@ def test_good_model_file_imports_once_and_undoes(mcon):
     again = model_upload.import_models_file(mcon, data, "mo-hinh.csv", actor=STAFF)
     assert again.skipped_duplicate and again.batch_id is None
     assert mcon.execute("SELECT kind FROM batches WHERE batch_id = ?", [res.batch_id]).fetchone()[0] == "models"
-    store.undo_batch(mcon, res.batch_id, actor=STAFF)
+    batch_store.undo_batch(mcon, res.batch_id, actor=STAFF)
     assert "Camera an ninh tự quản" not in set(registry.list_models(mcon, PERIOD, unit)["name"])
 
 
@@ -105,7 +107,7 @@ def test_model_file_header_problems_and_dry_run(mcon):
 
 def test_model_id_cannot_move_to_another_unit(mcon):
     m = registry.current_models(mcon, PERIOD).iloc[0]
-    other = [u for u in store.units(mcon)["unit_code"] if u != m["unit_code"]][0]
+    other = [u for u in unit_store.units(mcon)["unit_code"] if u != m["unit_code"]][0]
     header = ["Mã mô hình", "Mã đơn vị", "Kỳ", "Tên mô hình", "Lĩnh vực"]
     data = model_csv([[m["model_id"], other, PERIOD, "Chuyển", "Kinh tế"]], header)
     with pytest.raises(UploadRejected) as exc:
@@ -169,7 +171,7 @@ def test_page_renders_with_apptest(mdb, monkeypatch):
 import sys
 sys.path.insert(0, {str(ROOT)!r})
 import streamlit as st
-from danvan_scoring.auth import Actor
+from danvan_scoring.permissions import Actor
 import importlib.util
 from pages import common
 spec = importlib.util.spec_from_file_location("mo_hinh", {str(ROOT / "pages" / "mo-hinh.py")!r})

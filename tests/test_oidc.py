@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from danvan_scoring import store
-from danvan_scoring.auth import ROLES
+from danvan_scoring import permissions, store
+from danvan_scoring.permissions import ROLES
 from danvan_scoring.oidc import OidcSettings, actor_from_claims, settings_from
 
 
@@ -34,7 +34,7 @@ def test_a_group_claim_and_a_configured_claim_name():
     ({"danvan_role": "leader"}, "tên người dùng"),
 ])
 def test_refusals_say_why_in_vietnamese(claims, words):
-    with pytest.raises(store.PermissionDenied, match=words):
+    with pytest.raises(permissions.PermissionDenied, match=words):
         actor_from_claims(claims)
 
 
@@ -51,7 +51,7 @@ def test_no_claims_ever_give_a_role_that_is_not_in_them(claims):
     """Whatever the provider sends, a role is granted only when its code is in the role claim."""
     try:
         a = actor_from_claims(claims)
-    except store.PermissionDenied:
+    except permissions.PermissionDenied:
         return
     sent = claims.get("danvan_role")
     words = sent if isinstance(sent, list) else str(sent).replace(",", " ").split()

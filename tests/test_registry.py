@@ -7,11 +7,13 @@ import pytest
 from models_support import LEADER, PERIOD, STAFF
 
 from danvan_scoring import derived, registry, rubric, store
+from danvan_scoring import batches as batch_store
+from danvan_scoring import periods as period_store
 from danvan_scoring.results import period_results
 
 
 def test_status_change_moves_the_units_points_and_undo_restores_them(mcon):
-    fw = store.framework_for_period(mcon, PERIOD)
+    fw = period_store.framework_for_period(mcon, PERIOD)
     before = period_results(mcon, PERIOD, with_previous=False).set_index("unit_code")
     summ = derived.models_summary_by_unit(mcon, PERIOD).set_index("unit_code")
     m = registry.current_models(mcon, PERIOD)
@@ -34,7 +36,7 @@ def test_status_change_moves_the_units_points_and_undo_restores_them(mcon):
     # history keeps both states; undo brings the points back exactly
     h = registry.model_history(mcon, PERIOD, mid)
     assert h["status"].tolist()[:2] == ["recognised", "in_progress"]
-    store.undo_batch(mcon, res.batch_id, actor=STAFF)
+    batch_store.undo_batch(mcon, res.batch_id, actor=STAFF)
     again = period_results(mcon, PERIOD, with_previous=False).set_index("unit_code")
     assert again.loc[unit, "total"] == pytest.approx(before.loc[unit, "total"], abs=1e-12)
     assert registry.get_model(mcon, PERIOD, mid)["status"] == "in_progress"
@@ -42,7 +44,7 @@ def test_status_change_moves_the_units_points_and_undo_restores_them(mcon):
 
 def test_status_change_exact_step_for_a_model_without_rubric(mcon):
     """Recognising a model with no rubric score changes C3 only (C4 averages scored models)."""
-    fw = store.framework_for_period(mcon, PERIOD)
+    fw = period_store.framework_for_period(mcon, PERIOD)
     summ = derived.models_summary_by_unit(mcon, PERIOD).set_index("unit_code")
     m = registry.current_models(mcon, PERIOD)
     pick = m[(m["status"] == "registered") & m["rubric_total"].isna()

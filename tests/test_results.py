@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from danvan_scoring import results, store
+from danvan_scoring import results
+from danvan_scoring import periods as period_store
 from danvan_scoring.criteria import default_framework
 from danvan_scoring.ranking import competition_rank
 
@@ -23,7 +24,7 @@ def test_self_stage_rows_take_the_appraised_value_of_appraiser_only_criteria():
 
 
 def test_period_results_ranks_eligible_units_and_joins_previous(demo_con):
-    periods = store.periods(demo_con)
+    periods = period_store.periods(demo_con)
     latest = periods[-1]
     r = results.period_results(demo_con, latest)
     assert list(r.columns[:len(results.BASE_COLUMNS)]) == results.BASE_COLUMNS
@@ -39,18 +40,18 @@ def test_period_results_ranks_eligible_units_and_joins_previous(demo_con):
 
 
 def test_gap_is_self_minus_appraised(demo_con):
-    r = results.period_results(demo_con, store.periods(demo_con)[-1], with_previous=False)
+    r = results.period_results(demo_con, period_store.periods(demo_con)[-1], with_previous=False)
     has = r["total_self"].notna()
     assert has.any()
     assert ((r.loc[has, "total_self"] - r.loc[has, "total"]).round(2) == r.loc[has, "gap"]).all()
 
 
 def test_trend_has_one_row_per_period_for_each_unit(demo_con):
-    r = results.period_results(demo_con, store.periods(demo_con)[-1], with_previous=False)
+    r = results.period_results(demo_con, period_store.periods(demo_con)[-1], with_previous=False)
     code = r["unit_code"].iloc[0]
     t = results.trend(demo_con, [code])
     assert set(t["unit_code"]) == {code}
-    assert t["period"].is_unique and set(t["period"]) <= set(store.periods(demo_con))
+    assert t["period"].is_unique and set(t["period"]) <= set(period_store.periods(demo_con))
 
 
 def test_empty_period_gives_an_empty_table_with_columns(empty_con):
@@ -58,12 +59,12 @@ def test_empty_period_gives_an_empty_table_with_columns(empty_con):
 
 
 def test_province_rank_and_self_tier(demo_con):
-    r = results.period_results(demo_con, store.periods(demo_con)[-1], with_previous=False)
+    r = results.period_results(demo_con, period_store.periods(demo_con)[-1], with_previous=False)
     ok = r["eligible"].astype(bool)
     for _, part in r[ok].groupby("province_code"):
         assert (part["province_rank"] == competition_rank(part["total"])).all()
     assert r.loc[~ok, "province_rank"].isna().all()
-    fw = store.framework_for_period(demo_con, store.periods(demo_con)[-1])
+    fw = period_store.framework_for_period(demo_con, period_store.periods(demo_con)[-1])
     from danvan_scoring.tiers import tier_index, tier_spec
 
     codes, thr = tier_spec(fw)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from danvan_scoring import store
+from danvan_scoring import periods
 from danvan_scoring.criteria import NOT_ELIGIBLE, Kind, default_framework
 from danvan_scoring.ranking import competition_rank
 from danvan_scoring.scoring import points_of, score_units
@@ -188,7 +188,7 @@ def independent_totals(scores: pd.DataFrame) -> pd.Series:
 def test_library_agrees_with_independent_recomputation_on_demo(demo_con):
     from danvan_scoring.results import period_results, period_scores
 
-    for period in store.periods(demo_con):
+    for period in periods.periods(demo_con):
         scores = period_scores(demo_con, period)
         scores = scores[scores["stage"] == "appraised"]
         expected = independent_totals(scores)

@@ -12,9 +12,8 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
-from danvan_scoring import cli, ranking, results, scoring, sensitivity as S, store
+from danvan_scoring import cli, periods, ranking, results, scoring, sensitivity as S, store
 from danvan_scoring.results import period_scores
 
 PERIOD = "2025"
@@ -152,7 +151,7 @@ def test_explain_interval_vietnamese(sens_con):
     assert "±25%" in s
     assert "không có thứ hạng" in S.explain_interval({"rank": pd.NA})
     assert "±25%" in S.interval_note(1000, 0.25)
-    labels = S.column_labels_vi(store.framework_for_period(sens_con, PERIOD))
+    labels = S.column_labels_vi(periods.framework_for_period(sens_con, PERIOD))
     assert labels["p_tier_xuat_sac"] == "Xác suất xếp loại Xuất sắc"
 
 
@@ -338,7 +337,7 @@ def test_page_helpers(sens_con):
     assert len(both) == len(res) and both["unit_code"].tolist() == res["unit_code"].tolist()
     assert both.loc[both["eligible"], "rank_p05"].notna().all()
     assert both.loc[~both["eligible"], "rank_p05"].isna().all()
-    fw = store.framework_for_period(sens_con, PERIOD)
+    fw = periods.framework_for_period(sens_con, PERIOD)
     tp = S.tier_probabilities(t.iloc[0], fw)
     assert tp["probability"].sum() == pytest.approx(1.0) and tp["nominal"].sum() == 1
 

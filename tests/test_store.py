@@ -1,4 +1,4 @@
-"""The DuckDB store on disk: schema, append-only batches, supersede, undo, locks."""
+"""The DuckDB store on disk: connection errors, locks, migrations, transactions, data/results versions."""
 
 import subprocess
 import sys
@@ -6,90 +6,13 @@ import sys
 import pandas as pd
 import pytest
 
-from danvan_scoring import bootstrap, store
-from danvan_scoring.auth import CLI_ACTOR, Actor
+from danvan_scoring import batches, periods, permissions, store
+from danvan_scoring.permissions import CLI_ACTOR, Actor
 
 
 def rows(*items):
     return pd.DataFrame([dict(unit_code=u, period=p, criterion_code=c, stage=s, value=v, evidence=e, note=None)
                          for u, p, c, s, v, e in items])
-
-
-def test_init_is_idempotent(empty_db):
-    con = store.connect(empty_db)
-    before = {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
-              for t in ("units", "provinces", "frameworks", "periods", "blocks", "unit_blocks", "weight_profiles",
-                        "profile_weights", "audit_log")}
-    bootstrap.init_connection(con)
-    after = {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in before}
-    assert before == after
-    assert store.migrate(con) == []
-
-
-def test_official_units_loaded(empty_con):
-    u = store.units(empty_con)
-    assert len(u) == 3321
-    assert u["unit_code"].str.fullmatch(r"\d{5}").all()
-    assert u["unit_type"].value_counts().to_dict() == {"xa": 2621, "phuong": 687, "dac_khu": 13}
-    assert len(store.provinces(empty_con)) == 34
-    assert u.set_index("unit_code").loc["00004", "name"] == "Phường Ba Đình"
-
-
-def test_every_unit_has_a_block(empty_con):
-    b = store.unit_blocks(empty_con, "2025")
-    assert len(b) == 3321 and b["block_code"].notna().all()
-    # blocks stay within a province
-    u = store.units(empty_con).merge(b, on="unit_code")
-    assert (u["block_code"].str[:2] == u["province_code"]).all()
-
-
-def test_write_supersede_undo(empty_con):
-    con = empty_con
-    a = store.write_batch(con, rows(("00004", "2025", "A3", "appraised", 3.0, None),
-                                    ("00004", "2025", "A4", "appraised", 2.0, None)),
-                          actor=CLI_ACTOR, filename="a.csv", content_hash="h1")
-    assert (a.new, a.changed, a.unchanged) == (2, 0, 0)
-    b = store.write_batch(con, rows(("00004", "2025", "A3", "appraised", 4.5, None),
-                                    ("00004", "2025", "A4", "appraised", 2.0, None)),
-                          actor=CLI_ACTOR, filename="b.csv", content_hash="h2")
-    assert (b.new, b.changed, b.unchanged) == (0, 1, 1)
-    cur = store.current_scores(con, "2025").set_index("criterion_code")["value"]
-    assert cur.to_dict() == {"A3": 4.5, "A4": 2.0}
-    hist = store.score_history(con, "00004", "2025")
-    assert hist[hist["criterion_code"] == "A3"]["value"].tolist() == [4.5, 3.0]   # history stays
-    store.undo_batch(con, b.batch_id, actor=CLI_ACTOR)
-    cur = store.current_scores(con, "2025").set_index("criterion_code")["value"]
-    assert cur.to_dict() == {"A3": 3.0, "A4": 2.0}                                  # exactly what it superseded
-    with pytest.raises(store.StoreError, match="đã được hoàn tác"):
-        store.undo_batch(con, b.batch_id, actor=CLI_ACTOR)
-    log = store.audit_log(con)
-    assert {"scores.import", "batch.undo"} <= set(log["action"])
-
-
-def test_same_content_twice_changes_nothing(empty_con):
-    r = rows(("00004", "2025", "A3", "appraised", 3.0, "bb.pdf"))
-    store.write_batch(empty_con, r, actor=CLI_ACTOR, filename="a.csv", content_hash="h")
-    n = len(store.batches(empty_con))
-    again = store.write_batch(empty_con, r, actor=CLI_ACTOR, filename="a.csv", content_hash="h")
-    assert again.skipped_duplicate and again.batch_id is None and again.unchanged == 1
-    assert len(store.batches(empty_con)) == n
-
-
-def test_dry_run_writes_nothing(empty_con):
-    r = rows(("00004", "2025", "A3", "appraised", 3.0, None))
-    res = store.write_batch(empty_con, r, actor=CLI_ACTOR, filename="a.csv", content_hash="h", dry_run=True)
-    assert res.new == 1 and res.batch_id is None
-    assert store.current_scores(empty_con).empty
-
-
-def test_a_leader_cannot_write(empty_con):
-    leader = Actor("lanhdao", "leader")
-    with pytest.raises(store.PermissionDenied, match="không có quyền nhập dữ liệu"):
-        store.write_batch(empty_con, rows(("00004", "2025", "A3", "appraised", 3.0, None)),
-                          actor=leader, filename="x", content_hash="x")
-    assert store.current_scores(empty_con).empty
-    with pytest.raises(store.PermissionDenied):
-        store.undo_batch(empty_con, 1, actor=leader)
 
 
 def test_missing_database_message(tmp_path):
@@ -112,43 +35,16 @@ def test_locked_database_message(empty_db):
         holder.wait()
 
 
-def test_periods_and_previous(empty_con):
-    fw = store.framework_for_period(empty_con, "2025")
-    for p in ("2024", "2023", "2025-H1", "2026-H1"):
-        store.add_period(empty_con, p, fw)
-    assert store.periods(empty_con) == ["2023", "2024", "2025-H1", "2025", "2026-H1"]
-    assert store.previous_period(empty_con, "2025") == "2024"
-    assert store.previous_period(empty_con, "2026-H1") == "2025-H1"
-    assert store.previous_period(empty_con, "2023") is None
-    with pytest.raises(store.StoreError, match="không hợp lệ"):
-        store.add_period(empty_con, "năm nay", fw)
-
-
-def test_add_agency_unit(empty_con):
-    store.add_unit(empty_con, "CQ001", "Ban Tuyên giáo và Dân vận Tỉnh ủy", "co_quan", "42", actor=CLI_ACTOR)
-    u = store.units(empty_con, "42")
-    assert "CQ001" in set(u["unit_code"])
-    with pytest.raises(store.StoreError, match="đã tồn tại"):
-        store.add_unit(empty_con, "CQ001", "x", "co_quan", "42", actor=CLI_ACTOR)
-
-
-def test_framework_version_conflict(empty_con):
-    fw = store.framework_for_period(empty_con, "2025")
-    changed = fw.model_copy(update={"name": "khác"})
-    with pytest.raises(store.StoreError, match="tăng số phiên bản"):
-        store.save_framework(empty_con, changed)
-
-
 def test_demo_is_marked_synthetic(demo_con, empty_con):
     assert store.is_demo(demo_con) and not store.is_demo(empty_con)
-    b = store.batches(demo_con)
+    b = batches.batches(demo_con)
     assert b["synthetic"].all()
-    assert (store.current_scores(demo_con)["note"].str.contains("minh họa")).all()
+    assert (batches.current_scores(demo_con)["note"].str.contains("minh họa")).all()
 
 
 def test_data_version_moves_on_every_write(empty_con):
     v0 = store.data_version(empty_con)
-    store.write_batch(empty_con, rows(("00004", "2025", "A3", "appraised", 3.0, None)),
+    batches.write_batch(empty_con, rows(("00004", "2025", "A3", "appraised", 3.0, None)),
                       actor=CLI_ACTOR, filename="a", content_hash="a")
     assert store.data_version(empty_con) > v0
 
@@ -159,14 +55,14 @@ def test_results_version_ignores_only_writes_that_cannot_change_a_result(demo_co
     from danvan_scoring import auth, council, weights
 
     con, period = demo_con, "2025"
-    fw = store.framework_for_period(con, period)
+    fw = periods.framework_for_period(con, period)
     chair = Actor("hoidong", "council", is_chair=True)
     v = store.results_version(con)
     official = weights.official_profile(con, period)
     draft = official.model_copy(update={"name": "du-thao-hop", "profile_id": None, "version": None})
     weights.save_profile(con, draft, fw, actor=chair)
     council.submit(con, period, actor=chair, profile=draft.model_copy(update={"name": "y-kien-hoidong"}))
-    auth.add_user(con, "thuky", "leader", "matkhau-dai", actor=auth.CLI_ACTOR)
+    auth.add_user(con, "thuky", "leader", "matkhau-dai", actor=permissions.CLI_ACTOR)
     assert store.results_version(con) == v
     assert store.data_version(con) > v                       # …while every write still moves this one
 
@@ -178,7 +74,7 @@ def test_results_version_ignores_only_writes_that_cannot_change_a_result(demo_co
                                                          "version": None}), fw, actor=chair)
     v3 = store.results_version(con)
     assert v3 > v2
-    store.write_batch(con, rows(("18304", period, "A1", "appraised", 1.0, None)),
+    batches.write_batch(con, rows(("18304", period, "A1", "appraised", 1.0, None)),
                       actor=CLI_ACTOR, filename="b", content_hash="b")
     assert store.results_version(con) > v3
 

@@ -3,13 +3,13 @@
 import pytest
 from pydantic import ValidationError
 
-from danvan_scoring import store, weights
-from danvan_scoring.auth import Actor
+from danvan_scoring import periods, permissions, store, weights
+from danvan_scoring.permissions import Actor
 from danvan_scoring.results import period_results
 
 
 def test_default_profile_is_framework_points(demo_con):
-    fw = store.framework_for_period(demo_con, "2025")
+    fw = periods.framework_for_period(demo_con, "2025")
     p = weights.official_profile(demo_con, "2025")
     assert p.name == weights.DEFAULT_PROFILE
     assert p.criteria == {c.code: c.max_points for c in fw.criteria.values() if c.ordinary}
@@ -17,7 +17,7 @@ def test_default_profile_is_framework_points(demo_con):
 
 
 def test_save_versions_and_official(demo_con):
-    fw = store.framework_for_period(demo_con, "2025")
+    fw = periods.framework_for_period(demo_con, "2025")
     council = Actor("hoidong", "council", True)
     base = weights.default_profile(fw)
     p = base.model_copy(update={"name": "uu-tien-dan-chu", "groups": {**base.groups, "B": 40}})
@@ -38,19 +38,19 @@ def test_save_versions_and_official(demo_con):
 
 
 def test_leader_cannot_save_or_mark(demo_con):
-    fw = store.framework_for_period(demo_con, "2025")
+    fw = periods.framework_for_period(demo_con, "2025")
     leader = Actor("lanhdao", "leader")
-    with pytest.raises(store.PermissionDenied):
+    with pytest.raises(permissions.PermissionDenied):
         weights.save_profile(demo_con, weights.default_profile(fw), fw, actor=leader)
-    with pytest.raises(store.PermissionDenied):
+    with pytest.raises(permissions.PermissionDenied):
         weights.mark_official(demo_con, "2025", weights.official_profile(demo_con, "2025"), actor=leader)
     plain_council = Actor("x", "council", False)
-    with pytest.raises(store.PermissionDenied):
+    with pytest.raises(permissions.PermissionDenied):
         weights.mark_official(demo_con, "2025", weights.official_profile(demo_con, "2025"), actor=plain_council)
 
 
 def test_bad_profiles_rejected(demo_con):
-    fw = store.framework_for_period(demo_con, "2025")
+    fw = periods.framework_for_period(demo_con, "2025")
     base = weights.default_profile(fw)
     with pytest.raises(ValidationError, match="không âm"):
         base.model_copy(update={}).model_validate({**base.model_dump(), "groups": {**base.groups, "A": -1}})
@@ -62,7 +62,7 @@ def test_bad_profiles_rejected(demo_con):
 
 
 def test_budget_allocation(demo_con):
-    fw = store.framework_for_period(demo_con, "2025")
+    fw = periods.framework_for_period(demo_con, "2025")
     p = weights.from_budget(fw, {"A": 30, "B": 30, "C": 20, "D": 10, "E": 10}, name="tv1", member="hoidong")
     assert p.groups["A"] == 30 and p.member == "hoidong"
     with pytest.raises(store.StoreError, match="bằng 100"):

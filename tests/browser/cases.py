@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from danvan_scoring import store
+from danvan_scoring import periods, store, units
 from danvan_scoring.criteria import Kind
 from danvan_scoring.results import period_results
 
@@ -55,7 +55,7 @@ def _ranked(con, period: str) -> pd.DataFrame:
 
 
 def upload_csv_for(con, unit_code: str, period: str, note: str = "kiểm thử trình duyệt") -> bytes:
-    fw = store.framework_for_period(con, period)
+    fw = periods.framework_for_period(con, period)
     rows = [{"unit_code": unit_code, "period": period, "criterion_code": c.code, "score": _max_value(c),
              "stage": "appraised", "evidence": f"minh-chung/{period}/{unit_code}/{c.code}-bo-sung.pdf",
              "note": note} for c in fw.criteria.values() if c.ordinary and getattr(c, "derived", None) is None]
@@ -66,14 +66,14 @@ def upload_csv_for(con, unit_code: str, period: str, note: str = "kiểm thử t
 
 def upload_case(db: Path, filename: str = "nang-diem-kiem-thu.csv") -> UploadCase:
     """The case for ``db`` (opened read-only; it must not be held by a server)."""
-    from danvan_scoring.auth import Actor
+    from danvan_scoring.permissions import Actor
     from danvan_scoring.ingest import import_file
 
     con = store.connect(db, read_only=True)
     try:
-        period = store.periods(con)[-1]
+        period = periods.periods(con)[-1]
         ranked = _ranked(con, period)
-        names = store.units(con)["name"].value_counts()
+        names = units.units(con)["name"].value_counts()
         unique = ranked[ranked["unit_name"].map(names) == 1]
         low = unique.iloc[-1]
         data = upload_csv_for(con, low["unit_code"], period)

@@ -25,6 +25,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from danvan_scoring import units
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -126,7 +127,7 @@ def make_demo_db(path: Path, provinces: list[str] | None = None, seed: int = 202
             from danvan_scoring.bootstrap import init_connection
 
             init_connection(con)
-            provinces = sorted(store.provinces(con)["province_code"].tolist())
+            provinces = sorted(units.provinces(con)["province_code"].tolist())
         demo.fill_demo(con, seed=seed, provinces=provinces)
         con.execute("CHECKPOINT")
     finally:

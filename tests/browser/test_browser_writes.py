@@ -6,10 +6,10 @@ file with the library to check that nothing the UI confirmed was lost.
 
 from __future__ import annotations
 
-import pytest
 
 import cases
 import st_harness as h
+from danvan_scoring import batches
 
 PROFILE_NAME = "kiem-thu-trinh-duyet"
 
@@ -93,7 +93,7 @@ def test_nothing_confirmed_was_lost(write_server, upload_case):
     write_server.stop()
     con = store.connect(write_server.db, read_only=True)
     try:
-        b = store.batches(con)
+        b = batches.batches(con)
         assert (b["filename"].astype(str) == upload_case.filename).any(), b.tail()
         profiles = weights.list_profiles(con)
         assert (profiles["name"] == PROFILE_NAME).any(), f"the profile saved in the UI is stored: {profiles}"

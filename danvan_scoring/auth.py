@@ -7,6 +7,7 @@ sign-ins are slowed down after a few attempts.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 import time
@@ -84,8 +85,7 @@ def add_user(con, username: str, role: str, password: str, *, actor: Actor,
         raise store.StoreError(f"Vai trò '{role}' không hợp lệ; chỉ nhận: {', '.join(ROLES)}")
     if not username or not username.replace("_", "").replace(".", "").isalnum():
         raise store.StoreError("Tên đăng nhập chỉ gồm chữ, số, dấu chấm và gạch dưới")
-    if len(password) < 4:
-        raise store.StoreError("Mật khẩu phải có ít nhất 4 ký tự")
+    check_password(password)
     if con.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
         raise store.StoreError(f"Tài khoản '{username}' đã tồn tại")
     con.execute("INSERT INTO users VALUES (?, ?, ?, ?, ?, TRUE, ?)",
@@ -114,40 +114,112 @@ def users(con):
                        "ORDER BY username").df()
 
 
+# Passwords: at least MIN_PASSWORD_LENGTH characters, not only spaces. The one exemption is the
+# demo accounts that create_demo_accounts makes in a synthetic demo database (password "demo",
+# printed on its sign-in page): they are inserted directly and never pass through this check.
+MIN_PASSWORD_LENGTH = 12
+
+
+def check_password(password: str) -> None:
+    """Refuse a password that is too short (or only spaces) before anything is written."""
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH or not password.strip():
+        raise store.StoreError(f"Mật khẩu phải có ít nhất {MIN_PASSWORD_LENGTH} ký tự "
+                               "(không tính mật khẩu chỉ gồm dấu cách)")
+
+
+def _set_password(con, username: str, new_password: str, actor_name: str, action: str) -> None:
+    con.execute("UPDATE users SET password_hash = ? WHERE username = ?", [hash_password(new_password), username])
+    store.audit(con, actor_name, action, username, None, None)
+
+
+def change_password(con, username: str, old_password: str, new_password: str, *, sleep=time.sleep) -> None:
+    """A user changes their own password: the old one must be right (throttled like a sign-in)."""
+    check_password(new_password)
+    if authenticate(con, username, old_password, sleep=sleep) is None:
+        raise store.StoreError("Mật khẩu hiện tại không đúng; mật khẩu chưa được đổi")
+    _set_password(con, username.strip(), new_password, username.strip(), "user.password_change")
+
+
+def reset_password(con, username: str, new_password: str, *, actor: Actor) -> None:
+    """An administrator sets a new password; the user's open sessions end."""
+    require(actor, "users")
+    check_password(new_password)
+    if not con.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
+        raise store.StoreError(f"Không có tài khoản '{username}'")
+    _set_password(con, username, new_password, actor.username, "user.password_reset")
+    con.execute("DELETE FROM sessions WHERE username = ?", [username])
+
+
+# --------------------------------------------------------------------------- sign-in throttling
+# Failures are counted per account (from any address) and per client address (over any account,
+# so spraying one password over many usernames is slowed too). The wait is the larger of the two,
+# never more than MAX_DELAY: nobody can lock a real user into long waits. A client address with no
+# recent failure waits at most FRESH_CLIENT_DELAY for the account's failures, so the real user
+# signing in from their own machine gets in promptly while an attacker hammers the account.
 MAX_FREE_FAILURES = 3
 FAILURE_WINDOW = timedelta(minutes=15)
+MAX_DELAY = 5.0
+FRESH_CLIENT_DELAY = 1.0
+ATTEMPT_RETENTION = timedelta(days=1)     # older sign-in attempts are purged on each sign-in
 
 
-def throttle_delay(con, username: str) -> float:
-    """Seconds to wait before checking a password: 0 for the first few failures, then doubling."""
-    since = store.now() - FAILURE_WINDOW
-    rows = con.execute("SELECT ok FROM login_attempts WHERE username = ? AND attempted_at > ? ORDER BY attempted_at DESC LIMIT 20",
-                       [username, since]).fetchall()
+def _backoff(failures: int) -> float:
+    if failures < MAX_FREE_FAILURES:
+        return 0.0
+    return min(2.0 ** (failures - MAX_FREE_FAILURES), MAX_DELAY)
+
+
+def _recent_failures(con, column: str, value: str) -> int:
+    """Failures since the last success (for that account or address) inside the window."""
+    rows = con.execute(f"SELECT ok FROM login_attempts WHERE {column} = ? AND attempted_at > ? "
+                       "ORDER BY attempted_at DESC LIMIT 20", [value, store.now() - FAILURE_WINDOW]).fetchall()
     failures = 0
     for (ok,) in rows:
         if ok:
             break
         failures += 1
-    if failures < MAX_FREE_FAILURES:
-        return 0.0
-    return min(2.0 ** (failures - MAX_FREE_FAILURES), 30.0)
+    return failures
 
 
-def authenticate(con, username: str, password: str, *, sleep=time.sleep) -> Actor | None:
-    """Check a password; returns the Actor or None. Slowed down after repeated failures."""
+def throttle_delay(con, username: str, client: str | None = None) -> float:
+    """Seconds to wait before checking a password: 0 for the first few failures, then doubling, capped."""
+    account = _backoff(_recent_failures(con, "username", username))
+    if client is None:
+        return account
+    by_client = _backoff(_recent_failures(con, "client", client))
+    if by_client == 0.0:
+        account = min(account, FRESH_CLIENT_DELAY)
+    return max(account, by_client)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
+def _verify(password_hash: str | None, password: str) -> bool:
+    """One argon2 verify whether or not the account exists, so timing does not reveal accounts."""
+    try:
+        return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def authenticate(con, username: str, password: str, *, client: str | None = None,
+                 sleep=time.sleep) -> Actor | None:
+    """Check a password; returns the Actor or None. ``client`` is the caller's address (for the
+    per-address throttle). Slowed down after repeated failures; purges old attempts."""
     username = (username or "").strip()
-    delay = throttle_delay(con, username)
+    con.execute("DELETE FROM login_attempts WHERE attempted_at < ?", [store.now() - ATTEMPT_RETENTION])
+    delay = throttle_delay(con, username, client)
     if delay:
         sleep(delay)
     row = con.execute("SELECT password_hash, role, is_chair, active FROM users WHERE username = ?",
                       [username]).fetchone()
-    ok = False
-    if row is not None and row[3]:
-        try:
-            ok = _hasher.verify(row[0], password or "")
-        except (VerificationError, InvalidHashError):
-            ok = False
-    con.execute("INSERT INTO login_attempts VALUES (?, ?, ?)", [username, store.now(), ok])
+    usable = row is not None and row[3]
+    ok = _verify(row[0] if usable else None, password or "")
+    con.execute("INSERT INTO login_attempts (username, attempted_at, ok, client) VALUES (?, ?, ?, ?)",
+                [username, store.now(), ok, client])
     return Actor(username, row[1], bool(row[2])) if ok else None
 
 
@@ -161,6 +233,7 @@ def _token_hash(token: str) -> str:
 
 def create_session(con, actor: Actor) -> str:
     token = secrets.token_urlsafe(32)
+    con.execute("DELETE FROM sessions WHERE expires_at <= ?", [store.now()])   # purge the expired
     con.execute("INSERT INTO sessions VALUES (?, ?, ?, ?)",
                 [_token_hash(token), actor.username, store.now(), store.now() + SESSION_TTL])
     return token

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -47,6 +48,38 @@ def now() -> datetime:
 
 
 # --------------------------------------------------------------------------- connection
+def _lock_holder(pid: str) -> str:
+    """What holds the file, read from /proc/PID/cmdline where the system has one."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode("utf-8", "replace").split("\0")
+    except OSError:
+        return ""
+    argv = [a for a in argv if a]
+    names = [Path(a).name for a in argv]
+    if "streamlit" in names or any(n.startswith("streamlit") for n in names[:3]):
+        return "bảng điều khiển (streamlit)"
+    if "danvan" in names[:3]:
+        rest = names[names.index("danvan") + 1:][:2]
+        return "lệnh " + " ".join(["danvan", *rest])
+    return " ".join(argv)[:80]
+
+
+def _locked_message(path: Path, msg: str) -> str:
+    found = re.search(r"PID (\d+)", msg)
+    holder = _lock_holder(found.group(1)) if found else ""
+    pid = f" (PID {found.group(1)})" if found else ""
+    if holder.startswith("bảng điều khiển"):
+        return (f"Cơ sở dữ liệu '{path}' đang được {holder}{pid} mở. Hãy dừng bảng điều khiển (Ctrl+C) "
+                "rồi chạy lại lệnh, hoặc nhập dữ liệu qua trang 'Nhập dữ liệu' của bảng điều khiển.")
+    if holder.startswith("lệnh danvan"):
+        return (f"Cơ sở dữ liệu '{path}' đang được {holder}{pid} mở. Hãy chờ lệnh đó chạy xong "
+                "(hoặc dừng nó bằng Ctrl+C) rồi chạy lại.")
+    who = f": {holder}{pid}" if holder else pid
+    return (f"Cơ sở dữ liệu '{path}' đang được một chương trình khác mở{who}. Nếu đó là bảng điều khiển "
+            "Streamlit, hãy dừng nó (Ctrl+C) rồi chạy lại lệnh, hoặc nhập dữ liệu qua trang 'Nhập dữ liệu' "
+            "của bảng điều khiển.")
+
+
 def connect(path: str | Path, *, read_only: bool = False, create: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the database file; a lock or a missing file becomes a clear StoreError."""
     path = Path(path)
@@ -61,13 +94,7 @@ def connect(path: str | Path, *, read_only: bool = False, create: bool = False) 
     except duckdb.IOException as exc:
         msg = str(exc)
         if "lock" in msg.lower():
-            holder = re.search(r"PID (\d+)", msg)
-            who = f" (tiến trình PID {holder.group(1)})" if holder else ""
-            raise StoreLocked(
-                f"Cơ sở dữ liệu '{path}' đang được một chương trình khác mở{who}, thường là bảng điều khiển "
-                "Streamlit. Hãy dừng bảng điều khiển (Ctrl+C) rồi chạy lại lệnh, hoặc nhập dữ liệu qua "
-                "trang 'Nhập dữ liệu' của bảng điều khiển."
-            ) from None
+            raise StoreLocked(_locked_message(path, msg)) from None
         raise StoreError(f"Không mở được cơ sở dữ liệu '{path}': {msg.splitlines()[0]}") from None
     except duckdb.Error as exc:
         raise StoreError(f"Không mở được cơ sở dữ liệu '{path}': {str(exc).splitlines()[0]}") from None
@@ -219,6 +246,10 @@ _MIGRATIONS: list[tuple[str, str]] = [
             FROM model_entries e JOIN batches b USING (batch_id)
             WHERE b.undone_at IS NULL AND b.kind = 'models')
         WHERE rn = 1;
+    """),
+    # sign-in throttling per client address as well as per account (auth.authenticate)
+    ("login_client_v1", """
+    ALTER TABLE login_attempts ADD COLUMN IF NOT EXISTS client VARCHAR;
     """),
 ]
 
@@ -402,12 +433,40 @@ def provinces(con) -> pd.DataFrame:
     return con.execute("SELECT * FROM provinces ORDER BY province_code").df()
 
 
+UNIT_CODE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
+UNIT_NAME_MAX = 200
+# embedding/override/isolate controls that can make a name display reversed (U+202A–U+202E, U+2066–U+2069)
+BIDI_CONTROLS = frozenset(map(chr, [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]))
+
+
+def check_unit_code(code) -> str:
+    """A unit code: 1–32 letters, digits, '_', '.', '-', starting with a letter or a digit."""
+    code = str(code or "").strip()
+    if not UNIT_CODE_RE.fullmatch(code):
+        shown = code[:40] + ("…" if len(code) > 40 else "")
+        raise StoreError(f"Mã đơn vị '{shown}' không hợp lệ: cần 1–32 ký tự gồm chữ cái không dấu, số, "
+                         "'_', '.', '-', bắt đầu bằng chữ hoặc số (không dấu cách, dấu nháy, ';')")
+    return code
+
+
+def check_unit_name(name) -> str:
+    """A unit name in NFC, 1–200 characters, no control or direction-override characters."""
+    name = unicodedata.normalize("NFC", str(name or "").strip())
+    if not 1 <= len(name) <= UNIT_NAME_MAX:
+        raise StoreError(f"Tên đơn vị phải có từ 1 đến {UNIT_NAME_MAX} ký tự (đang có {len(name)})")
+    if any(unicodedata.category(ch) == "Cc" or ch in BIDI_CONTROLS for ch in name):
+        raise StoreError("Tên đơn vị chứa ký tự điều khiển hoặc ký tự đảo chiều văn bản "
+                         "(U+202A–U+202E, U+2066–U+2069); hãy xóa chúng rồi nhập lại")
+    return name
+
+
 def add_unit(con, code: str, name: str, unit_type: str, province_code: str, *, actor,
              lat: float | None = None, lon: float | None = None) -> None:
     """Add an agency (cơ quan, đơn vị) or another unit that is not in the official list."""
     from .auth import require
 
     require(actor, "units")
+    code, name = check_unit_code(code), check_unit_name(name)
     if unit_type not in UNIT_TYPES:
         raise StoreError(f"Loại đơn vị '{unit_type}' không hợp lệ; chỉ nhận: {', '.join(UNIT_TYPES)}")
     if con.execute("SELECT 1 FROM units WHERE unit_code = ?", [code]).fetchone():

@@ -171,13 +171,13 @@ def test_locked_database(cli_db):
 def test_user_add_with_password_stdin(tmp_path):
     db = tmp_path / "u.duckdb"
     run("init", db=db)
-    p = run("user", "add", "nguyenvanb", "--role", "council", "--password-stdin", db=db, input="s3cret\n")
+    p = run("user", "add", "nguyenvanb", "--role", "council", "--password-stdin", db=db, input="s3cret-dai-hon-12\n")
     assert p.returncode == 0, p.stderr
     from danvan_scoring import auth, store
 
     con = store.connect(db)
     try:
-        assert auth.authenticate(con, "nguyenvanb", "s3cret", sleep=lambda s: None).role == "council"
+        assert auth.authenticate(con, "nguyenvanb", "s3cret-dai-hon-12", sleep=lambda s: None).role == "council"
     finally:
         con.close()
     p = run("user", "add", "x", "--role", "king", "--password-stdin", db=db, input="pw12\n")

@@ -166,7 +166,7 @@ def test_results_version_ignores_only_writes_that_cannot_change_a_result(demo_co
     draft = official.model_copy(update={"name": "du-thao-hop", "profile_id": None, "version": None})
     weights.save_profile(con, draft, fw, actor=chair)
     council.submit(con, period, actor=chair, profile=draft.model_copy(update={"name": "y-kien-hoidong"}))
-    auth.add_user(con, "thuky", "leader", "matkhau-dai", actor=auth.CLI_ACTOR)
+    auth.add_user(con, "thuky", "leader", "matkhau-dai-hon-12", actor=auth.CLI_ACTOR)
     assert store.results_version(con) == v
     assert store.data_version(con) > v                       # …while every write still moves this one
 

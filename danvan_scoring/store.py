@@ -444,7 +444,7 @@ def check_unit_code(code) -> str:
     code = str(code or "").strip()
     if not UNIT_CODE_RE.fullmatch(code):
         shown = code[:40] + ("…" if len(code) > 40 else "")
-        raise StoreError(f"Mã đơn vị '{shown}' không hợp lệ: cần 1–32 ký tự gồm chữ cái không dấu, số, "
+        raise StoreError(f"Mã đơn vị {shown!r} không hợp lệ: cần 1–32 ký tự gồm chữ cái không dấu, số, "
                          "'_', '.', '-', bắt đầu bằng chữ hoặc số (không dấu cách, dấu nháy, ';')")
     return code
 

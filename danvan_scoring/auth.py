@@ -210,6 +210,7 @@ def authenticate(con, username: str, password: str, *, client: str | None = None
     """Check a password; returns the Actor or None. ``client`` is the caller's address (for the
     per-address throttle). Slowed down after repeated failures; purges old attempts."""
     username = (username or "").strip()
+    client = client if isinstance(client, str) and client else None   # (a test harness may hand a mock)
     con.execute("DELETE FROM login_attempts WHERE attempted_at < ?", [store.now() - ATTEMPT_RETENTION])
     delay = throttle_delay(con, username, client)
     if delay:
@@ -254,7 +255,10 @@ def end_session(con, token: str | None) -> None:
 
 
 def create_demo_accounts(con) -> None:
-    """Only for a synthetic demo database: the four accounts the sign-in page names."""
+    """Only for a synthetic demo database: the four accounts the sign-in page names.
+
+    Their password "demo" is the one exemption from MIN_PASSWORD_LENGTH: they are inserted here
+    directly (not through add_user) and this refuses any database that is not a demo."""
     if not store.is_demo(con):
         raise store.StoreError("Tài khoản mẫu chỉ được tạo trong cơ sở dữ liệu minh họa")
     for username, role in DEMO_ACCOUNTS.items():

@@ -142,8 +142,7 @@ def signin_page() -> None:
             password = st.text_input("Mật khẩu", type="password", autocomplete="current-password")
             submitted = st.form_submit_button("Đăng nhập", type="primary", width="stretch")
         if submitted:
-            # TODO(lead): pass client=st.context.ip_address
-            actor = auth.authenticate(con, username, password)
+            actor = auth.authenticate(con, username, password, client=st.context.ip_address)
             if actor is None:
                 st.error("Tên đăng nhập hoặc mật khẩu không đúng.", icon=":material/lock:")
             else:

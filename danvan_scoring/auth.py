@@ -5,6 +5,7 @@ Passwords are stored as argon2 hashes; failed sign-ins are slowed down after a f
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 import time
@@ -34,8 +35,7 @@ def add_user(con, username: str, role: str, password: str, *, actor: Actor,
         raise store.StoreError(f"Vai trò '{role}' không hợp lệ; chỉ nhận: {', '.join(ROLES)}")
     if not username or not username.replace("_", "").replace(".", "").isalnum():
         raise store.StoreError("Tên đăng nhập chỉ gồm chữ, số, dấu chấm và gạch dưới")
-    if len(password) < 4:
-        raise store.StoreError("Mật khẩu phải có ít nhất 4 ký tự")
+    check_password(password)
     with store.write(con, actor, "users", action="user.add", target=username,
                      after={"role": role, "is_chair": is_chair}):
         if con.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
@@ -64,41 +64,120 @@ def users(con):
                        "ORDER BY username").df()
 
 
+# Passwords: at least MIN_PASSWORD_LENGTH characters, not only spaces. The one exemption is the
+# demo accounts that create_demo_accounts makes in a synthetic demo database (password "demo",
+# printed on its sign-in page): they are inserted directly and never pass through this check.
+MIN_PASSWORD_LENGTH = 12
+
+
+def check_password(password: str) -> None:
+    """Refuse a password that is too short (or only spaces) before anything is written."""
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH or not password.strip():
+        raise store.StoreError(f"Mật khẩu phải có ít nhất {MIN_PASSWORD_LENGTH} ký tự "
+                               "(không tính mật khẩu chỉ gồm dấu cách)")
+
+
+def _set_password(con, username: str, new_password: str, actor: Actor, action: str, *,
+                  permission: str | None, end_sessions: bool = False) -> None:
+    with store.write(con, actor, permission, action=action, target=username):
+        con.execute("UPDATE users SET password_hash = ? WHERE username = ?", [hash_password(new_password), username])
+        if end_sessions:
+            con.execute("DELETE FROM sessions WHERE username = ?", [username])
+
+
+def change_password(con, username: str, old_password: str, new_password: str, *, sleep=time.sleep) -> None:
+    """A user changes their own password: the old one must be right (throttled like a sign-in)."""
+    check_password(new_password)
+    me = authenticate(con, username, old_password, sleep=sleep)
+    if me is None:
+        raise store.StoreError("Mật khẩu hiện tại không đúng; mật khẩu chưa được đổi")
+    # no permission beyond knowing the old password: anyone may change their own
+    _set_password(con, me.username, new_password, me, "user.password_change", permission=None)
+
+
+def reset_password(con, username: str, new_password: str, *, actor: Actor) -> None:
+    """An administrator sets a new password; the user's open sessions end."""
+    require(actor, "users")
+    check_password(new_password)
+    if not con.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
+        raise store.StoreError(f"Không có tài khoản '{username}'")
+    _set_password(con, username, new_password, actor, "user.password_reset", permission="users",
+                  end_sessions=True)
+
+
+# --------------------------------------------------------------------------- sign-in throttling
+# Failures are counted per account (from any address) and per client address (over any account,
+# so spraying one password over many usernames is slowed too). The wait is the larger of the two,
+# never more than MAX_DELAY: nobody can lock a real user into long waits. A client address with no
+# recent failure waits at most FRESH_CLIENT_DELAY for the account's failures, so the real user
+# signing in from their own machine gets in promptly while an attacker hammers the account.
 MAX_FREE_FAILURES = 3
 FAILURE_WINDOW = timedelta(minutes=15)
+MAX_DELAY = 5.0
+FRESH_CLIENT_DELAY = 1.0
+ATTEMPT_RETENTION = timedelta(days=1)     # older sign-in attempts are purged on each sign-in
 
 
-def throttle_delay(con, username: str) -> float:
-    """Seconds to wait before checking a password: 0 for the first few failures, then doubling."""
-    since = store.now() - FAILURE_WINDOW
-    rows = con.execute("SELECT ok FROM login_attempts WHERE username = ? AND attempted_at > ? ORDER BY attempted_at DESC LIMIT 20",
-                       [username, since]).fetchall()
+def _backoff(failures: int) -> float:
+    if failures < MAX_FREE_FAILURES:
+        return 0.0
+    return min(2.0 ** (failures - MAX_FREE_FAILURES), MAX_DELAY)
+
+
+def _recent_failures(con, column: str, value: str) -> int:
+    """Failures since the last success (for that account or address) inside the window."""
+    rows = con.execute(f"SELECT ok FROM login_attempts WHERE {column} = ? AND attempted_at > ? "
+                       "ORDER BY attempted_at DESC LIMIT 20", [value, store.now() - FAILURE_WINDOW]).fetchall()
     failures = 0
     for (ok,) in rows:
         if ok:
             break
         failures += 1
-    if failures < MAX_FREE_FAILURES:
-        return 0.0
-    return min(2.0 ** (failures - MAX_FREE_FAILURES), 30.0)
+    return failures
 
 
-def authenticate(con, username: str, password: str, *, sleep=time.sleep) -> Actor | None:
-    """Check a password; returns the Actor or None. Slowed down after repeated failures."""
+def throttle_delay(con, username: str, client: str | None = None) -> float:
+    """Seconds to wait before checking a password: 0 for the first few failures, then doubling, capped."""
+    account = _backoff(_recent_failures(con, "username", username))
+    if client is None:
+        return account
+    by_client = _backoff(_recent_failures(con, "client", client))
+    if by_client == 0.0:
+        account = min(account, FRESH_CLIENT_DELAY)
+    return max(account, by_client)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
+def _verify(password_hash: str | None, password: str) -> bool:
+    """One argon2 verify whether or not the account exists, so timing does not reveal accounts."""
+    try:
+        return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def authenticate(con, username: str, password: str, *, client: str | None = None,
+                 sleep=time.sleep) -> Actor | None:
+    """Check a password; returns the Actor or None. ``client`` is the caller's address (for the
+    per-address throttle). Slowed down after repeated failures; purges old attempts."""
     username = (username or "").strip()
-    delay = throttle_delay(con, username)
+    client = client if isinstance(client, str) and client else None   # (a test harness may hand a mock)
+    with store.write(con, None, None, action=None):  # bookkeeping: purge old attempts
+        con.execute("DELETE FROM login_attempts WHERE attempted_at < ?", [store.now() - ATTEMPT_RETENTION])
+    delay = throttle_delay(con, username, client)
     if delay:
         sleep(delay)
     row = con.execute("SELECT password_hash, role, is_chair, active FROM users WHERE username = ?",
                       [username]).fetchone()
-    ok = False
-    if row is not None and row[3]:
-        try:
-            ok = _hasher.verify(row[0], password or "")
-        except (VerificationError, InvalidHashError):
-            ok = False
+    usable = row is not None and row[3]
+    ok = _verify(row[0] if usable else None, password or "")
     with store.write(con, None, None, action=None):  # sign-in bookkeeping: no permission, not audited
-        con.execute("INSERT INTO login_attempts VALUES (?, ?, ?)", [username, store.now(), ok])
+        con.execute("INSERT INTO login_attempts (username, attempted_at, ok, client) VALUES (?, ?, ?, ?)",
+                    [username, store.now(), ok, client])
     return Actor(username, row[1], bool(row[2])) if ok else None
 
 
@@ -113,6 +192,7 @@ def _token_hash(token: str) -> str:
 def create_session(con, actor: Actor) -> str:
     token = secrets.token_urlsafe(32)
     with store.write(con, actor, None, action=None):
+        con.execute("DELETE FROM sessions WHERE expires_at <= ?", [store.now()])   # purge the expired
         con.execute("INSERT INTO sessions VALUES (?, ?, ?, ?)",
                     [_token_hash(token), actor.username, store.now(), store.now() + SESSION_TTL])
     return token
@@ -134,7 +214,10 @@ def end_session(con, token: str | None) -> None:
 
 
 def create_demo_accounts(con) -> None:
-    """Only for a synthetic demo database: the four accounts the sign-in page names."""
+    """Only for a synthetic demo database: the four accounts the sign-in page names.
+
+    Their password "demo" is the one exemption from MIN_PASSWORD_LENGTH: they are inserted here
+    directly (not through add_user) and this refuses any database that is not a demo."""
     if not store.is_demo(con):
         raise store.StoreError("Tài khoản mẫu chỉ được tạo trong cơ sở dữ liệu minh họa")
     with store.write(con, CLI_ACTOR, "users", action="user.demo_accounts", after=sorted(DEMO_ACCOUNTS)):

@@ -121,6 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
     _db_arg(pa)
     pl = usub.add_parser("list", help="liệt kê tài khoản")
     _db_arg(pl)
+    pp = usub.add_parser("passwd", help="đặt lại mật khẩu của một tài khoản (quản trị)")
+    pp.add_argument("name")
+    pp.add_argument("--password-stdin", action="store_true", help="đọc mật khẩu mới từ stdin")
+    _db_arg(pp)
 
     p = sub.add_parser("unit", help="thêm cơ quan, đơn vị ngoài danh mục xã, phường")
     usub2 = p.add_subparsers(dest="unit_command", metavar="LỆNH", parser_class=_Parser)
@@ -358,22 +362,31 @@ def cmd_undo(args) -> int:
     return EXIT_OK
 
 
+def _read_password(args) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise store.StoreError("Không có bàn phím để nhập mật khẩu; dùng --password-stdin")
+    password = getpass.getpass("Mật khẩu: ")
+    if getpass.getpass("Nhập lại mật khẩu: ") != password:
+        raise store.StoreError("Hai lần nhập mật khẩu không khớp")
+    return password
+
+
 def cmd_user(args) -> int:
     from . import auth
 
     if args.user_command == "list":
         _emit(auth.users(_open(args, read_only=True)), "csv")
         return EXIT_OK
-    if args.user_command != "add":
-        raise store.StoreError("Dùng: danvan user add TÊN --role VAI_TRÒ")
-    if args.password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        if not sys.stdin.isatty():
-            raise store.StoreError("Không có bàn phím để nhập mật khẩu; dùng --password-stdin")
-        password = getpass.getpass("Mật khẩu: ")
-        if getpass.getpass("Nhập lại mật khẩu: ") != password:
-            raise store.StoreError("Hai lần nhập mật khẩu không khớp")
+    if args.user_command not in ("add", "passwd"):
+        raise store.StoreError("Dùng: danvan user add TÊN --role VAI_TRÒ hoặc danvan user passwd TÊN")
+    password = _read_password(args)
+    auth.check_password(password)     # refused before the database is even opened
+    if args.user_command == "passwd":
+        auth.reset_password(_open(args), args.name, password, actor=_actor(args))
+        print(f"Đã đặt lại mật khẩu cho tài khoản '{args.name}'; các phiên đăng nhập của tài khoản đã kết thúc.")
+        return EXIT_OK
     con = _open(args)
     auth.add_user(con, args.name, args.role, password, actor=_actor(args), is_chair=args.chair)
     print(f"Đã tạo tài khoản '{args.name}' ({auth.ROLES[args.role]}).")

@@ -234,7 +234,7 @@ def filter_results(res: pd.DataFrame, *, search: str = "", provinces=None, block
     q = fold(search.strip()) if search else ""
     if q:
         names = out["unit_name"].fillna("").map(fold)
-        out = out[names.str.contains(q, regex=False) | out["unit_code"].astype(str).str.contains(q, regex=False)]
+        out = out[names.str.contains(q, regex=False) | out["unit_code"].astype(str).map(fold).str.contains(q, regex=False)]
     return out
 
 

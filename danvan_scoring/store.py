@@ -33,6 +33,38 @@ def now() -> datetime:
 
 
 # --------------------------------------------------------------------------- connection
+def _lock_holder(pid: str) -> str:
+    """What holds the file, read from /proc/PID/cmdline where the system has one."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode("utf-8", "replace").split("\0")
+    except OSError:
+        return ""
+    argv = [a for a in argv if a]
+    names = [Path(a).name for a in argv]
+    if "streamlit" in names or any(n.startswith("streamlit") for n in names[:3]):
+        return "bảng điều khiển (streamlit)"
+    if "danvan" in names[:3]:
+        rest = names[names.index("danvan") + 1:][:2]
+        return "lệnh " + " ".join(["danvan", *rest])
+    return " ".join(argv)[:80]
+
+
+def _locked_message(path: Path, msg: str) -> str:
+    found = re.search(r"PID (\d+)", msg)
+    holder = _lock_holder(found.group(1)) if found else ""
+    pid = f" (PID {found.group(1)})" if found else ""
+    if holder.startswith("bảng điều khiển"):
+        return (f"Cơ sở dữ liệu '{path}' đang được {holder}{pid} mở. Hãy dừng bảng điều khiển (Ctrl+C) "
+                "rồi chạy lại lệnh, hoặc nhập dữ liệu qua trang 'Nhập dữ liệu' của bảng điều khiển.")
+    if holder.startswith("lệnh danvan"):
+        return (f"Cơ sở dữ liệu '{path}' đang được {holder}{pid} mở. Hãy chờ lệnh đó chạy xong "
+                "(hoặc dừng nó bằng Ctrl+C) rồi chạy lại.")
+    who = f": {holder}{pid}" if holder else pid
+    return (f"Cơ sở dữ liệu '{path}' đang được một chương trình khác mở{who}. Nếu đó là bảng điều khiển "
+            "Streamlit, hãy dừng nó (Ctrl+C) rồi chạy lại lệnh, hoặc nhập dữ liệu qua trang 'Nhập dữ liệu' "
+            "của bảng điều khiển.")
+
+
 def connect(path: str | Path, *, read_only: bool = False, create: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the database file; a lock or a missing file becomes a clear StoreError."""
     path = Path(path)
@@ -47,13 +79,7 @@ def connect(path: str | Path, *, read_only: bool = False, create: bool = False) 
     except duckdb.IOException as exc:
         msg = str(exc)
         if "lock" in msg.lower():
-            holder = re.search(r"PID (\d+)", msg)
-            who = f" (tiến trình PID {holder.group(1)})" if holder else ""
-            raise StoreLocked(
-                f"Cơ sở dữ liệu '{path}' đang được một chương trình khác mở{who}, thường là bảng điều khiển "
-                "Streamlit. Hãy dừng bảng điều khiển (Ctrl+C) rồi chạy lại lệnh, hoặc nhập dữ liệu qua "
-                "trang 'Nhập dữ liệu' của bảng điều khiển."
-            ) from None
+            raise StoreLocked(_locked_message(path, msg)) from None
         raise StoreError(f"Không mở được cơ sở dữ liệu '{path}': {msg.splitlines()[0]}") from None
     except duckdb.Error as exc:
         raise StoreError(f"Không mở được cơ sở dữ liệu '{path}': {str(exc).splitlines()[0]}") from None
@@ -298,6 +324,10 @@ _MIGRATIONS: list[tuple[str, str]] = [
             FROM model_entries e JOIN batches b USING (batch_id)
             WHERE b.undone_at IS NULL AND b.kind = 'models')
         WHERE rn = 1;
+    """),
+    # sign-in throttling per client address as well as per account (auth.authenticate)
+    ("login_client_v1", """
+    ALTER TABLE login_attempts ADD COLUMN IF NOT EXISTS client VARCHAR;
     """),
 ]
 

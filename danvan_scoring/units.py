@@ -8,6 +8,7 @@ directly, without importing the package, which would pull in its address parser.
 from __future__ import annotations
 
 import importlib.util
+import re
 import sqlite3
 import unicodedata
 from pathlib import Path
@@ -18,6 +19,7 @@ from . import store
 from .errors import StoreError
 from .periods import periods
 from .permissions import CLI_ACTOR, Actor
+from .text import has_bidi, nfc
 
 UNIT_TYPES = {"xa": "Xã", "phuong": "Phường", "dac_khu": "Đặc khu", "co_quan": "Cơ quan, đơn vị"}
 _TYPES = {"Xã": "xa", "Phường": "phuong", "Đặc khu": "dac_khu"}
@@ -30,17 +32,13 @@ def dataset_path() -> Path:
     return Path(list(spec.submodule_search_locations)[0]) / "data" / "dataset.db"
 
 
-def _nfc(s):
-    return unicodedata.normalize("NFC", s) if isinstance(s, str) else s
-
-
 def official_units() -> tuple[pd.DataFrame, pd.DataFrame]:
     """(provinces, units) frames in the store's column order."""
     with sqlite3.connect(f"file:{dataset_path()}?mode=ro", uri=True) as db:
         raw = pd.read_sql_query(
             "SELECT province, provinceShort, provinceCode, provinceLat, provinceLon, ward, wardShort, "
             "wardType, wardCode, wardLat, wardLon, wardAreaKm2 FROM admin_units", db)
-    raw = raw.apply(lambda col: col.map(_nfc) if col.dtype == object else col)
+    raw = raw.apply(lambda col: col.map(nfc, na_action="ignore") if col.dtype == object else col)
     prov = (raw.groupby("provinceCode", as_index=False)
             .first()[["provinceCode", "province", "provinceShort", "provinceLat", "provinceLon"]])
     prov.columns = ["province_code", "name", "short_name", "lat", "lon"]
@@ -96,9 +94,36 @@ def provinces(con) -> pd.DataFrame:
     return con.execute("SELECT * FROM provinces ORDER BY province_code").df()
 
 
+UNIT_CODE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
+UNIT_NAME_MAX = 200
+
+
+def check_unit_code(code) -> str:
+    """A unit code: 1–32 letters, digits, '_', '.', '-', starting with a letter or a digit."""
+    code = str(code or "").strip()
+    if not UNIT_CODE_RE.fullmatch(code):
+        shown = code[:40] + ("…" if len(code) > 40 else "")
+        raise StoreError(f"Mã đơn vị {shown!r} không hợp lệ: cần 1–32 ký tự gồm chữ cái không dấu, số, "
+                         "'_', '.', '-', bắt đầu bằng chữ hoặc số (không dấu cách, dấu nháy, ';')")
+    return code
+
+
+def check_unit_name(name) -> str:
+    """A unit name in NFC, 1–200 characters, no control or direction-override characters."""
+    name = nfc(str(name or "").strip())
+    if not 1 <= len(name) <= UNIT_NAME_MAX:
+        raise StoreError(f"Tên đơn vị phải có từ 1 đến {UNIT_NAME_MAX} ký tự (đang có {len(name)})")
+    if any(unicodedata.category(ch) == "Cc" for ch in name) or has_bidi(name):
+        raise StoreError("Tên đơn vị chứa ký tự điều khiển hoặc ký tự đảo chiều văn bản "
+                         "(U+202A–U+202E, U+2066–U+2069); hãy xóa chúng rồi nhập lại")
+    return name
+
+
 def add_unit(con, code: str, name: str, unit_type: str, province_code: str, *, actor,
              lat: float | None = None, lon: float | None = None) -> None:
-    """Add an agency (cơ quan, đơn vị) or another unit that is not in the official list."""
+    """Add an agency (cơ quan, đơn vị) or another unit that is not in the official list;
+    the code and name are checked like uploads check theirs."""
+    code, name = check_unit_code(code), check_unit_name(name)
     with store.write(con, actor, "units", action="unit.add", target=code,
                after={"name": name, "unit_type": unit_type, "province_code": province_code}):
         if unit_type not in UNIT_TYPES:

@@ -120,8 +120,8 @@ def test_library_refuses_a_leaders_writes(demo_db):
 
 def test_council_member_without_chair_cannot_mark_official(demo_db):
     con = store.connect(demo_db)
-    auth.add_user(con, "uyvien", "council", "matkhau1", actor=permissions.CLI_ACTOR)
-    at = sign_in("uyvien", "matkhau1")
+    auth.add_user(con, "uyvien", "council", "matkhau1-dai-hon", actor=auth.CLI_ACTOR)
+    at = sign_in("uyvien", "matkhau1-dai-hon")
     at.switch_page("pages/trong-so.py").run()
     assert not at.exception
     assert not [b for b in at.button if b.label.startswith("Chọn làm chính thức")]
@@ -130,8 +130,8 @@ def test_council_member_without_chair_cannot_mark_official(demo_db):
 
 def test_disabled_account_is_signed_out_at_once(demo_db):
     con = store.connect(demo_db)
-    auth.add_user(con, "tamthoi", "leader", "matkhau1", actor=permissions.CLI_ACTOR)
-    at = sign_in("tamthoi", "matkhau1")
+    auth.add_user(con, "tamthoi", "leader", "matkhau1-dai-hon", actor=auth.CLI_ACTOR)
+    at = sign_in("tamthoi", "matkhau1-dai-hon")
     assert at.session_state["actor"].username == "tamthoi"
     auth.set_role(con, "tamthoi", "leader", actor=permissions.CLI_ACTOR, active=False)
     at.run()

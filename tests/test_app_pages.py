@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from danvan_scoring import auth, permissions, store
+from danvan_scoring import auth, store
 from danvan_scoring.bootstrap import init_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +34,7 @@ def dbs(tmp_path_factory, demo_db_template):
     init_database(empty)
     con = store.connect(empty)
     for name, role in auth.DEMO_ACCOUNTS.items():
-        auth.add_user(con, name, role, "matkhau", actor=permissions.CLI_ACTOR)
+        auth.add_user(con, name, role, "matkhau-dai-hon", actor=auth.CLI_ACTOR)
     con.close()
     old = os.environ.get("DANVAN_DB")
     yield {"demo": demo, "empty": empty}
@@ -83,7 +83,7 @@ def test_every_page_renders_on_demo(dbs, username):
 
 @pytest.mark.parametrize("username", list(ROLE_PAGES))
 def test_every_page_renders_on_empty_db(dbs, username):
-    at = sign_in(dbs["empty"], username, "matkhau")
+    at = sign_in(dbs["empty"], username, "matkhau-dai-hon")
     for page in ROLE_PAGES[username]:
         open_page(at, page)
         assert not any("Dữ liệu minh họa" in m.value for m in at.main.markdown), page

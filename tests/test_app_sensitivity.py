@@ -67,11 +67,11 @@ def _labels(at) -> set[str]:
     return {b.label for b in at.button}
 
 
-def sign_in(db: Path, username: str) -> AppTest:
+def sign_in(db: Path, username: str, password: str = "demo") -> AppTest:
     os.environ["DANVAN_DB"] = str(db)
     at = AppTest.from_file(APP, default_timeout=90).run()
     _field(at, "Tên đăng nhập").input(username)
-    _field(at, "Mật khẩu").input("demo")
+    _field(at, "Mật khẩu").input(password)
     _button(at, "Đăng nhập").click().run()
     assert at.session_state["actor"].username == username
     at.session_state["_unc_settings"] = {"draws": DRAWS, "spread": 0.25}
@@ -192,7 +192,7 @@ def _budget(at, points: dict[str, float]) -> None:
 
 def test_council_submits_chair_adopts_and_publishes(own_db):
     con = store.connect(own_db)
-    auth.add_user(con, "thanhvien", "council", "demo", actor=permissions.CLI_ACTOR, display_name="Thành viên B")
+    auth.add_user(con, "thanhvien", "council", "mat-khau-thanh-vien", actor=auth.CLI_ACTOR, display_name="Thành viên B")
     at = page(sign_in(own_db, "hoidong"), "trong-so")
     assert at.radio(key="cw_method").value == "budget"
 
@@ -213,7 +213,7 @@ def test_council_submits_chair_adopts_and_publishes(own_db):
     assert "Chênh lệch hạng" in _frame(at, "Chênh lệch hạng").columns
 
     # a second member (not chair) submits a saved profile; sees no adopt / publish buttons
-    other = page(sign_in(own_db, "thanhvien"), "trong-so")
+    other = page(sign_in(own_db, "thanhvien", "mat-khau-thanh-vien"), "trong-so")
     assert not (_labels(other) & {"Chọn phương án làm chính thức…", "Công bố kết quả…"})
     other.radio(key="cw_method").set_value("weights").run()
     _button(other, "Gửi bộ trọng số này").click().run()

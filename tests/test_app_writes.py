@@ -180,12 +180,12 @@ def test_template_and_export_downloads_are_offered(db):
 def test_admin_adds_a_user_and_reads_the_log(db):
     at = page(sign_in("quantri"), "quan_tri")
     _field(at, "Tên tài khoản mới").input("thuky")
-    _field(at, "Mật khẩu ban đầu").input("matkhau1")
+    _field(at, "Mật khẩu ban đầu").input("matkhau1-dai-hon")
     at.selectbox(key="adm_add_role").select("staff")
     _button(at, "Tạo tài khoản").click().run()
     assert not at.exception and not at.error
     con = store.connect(db)
-    assert auth.authenticate(con, "thuky", "matkhau1").role == "staff"
+    assert auth.authenticate(con, "thuky", "matkhau1-dai-hon").role == "staff"
     at.run()
     log = next(d.value for d in at.dataframe if "Thao tác" in d.value.columns)
     assert "Tạo tài khoản" in set(log["Thao tác"])
@@ -194,7 +194,7 @@ def test_admin_adds_a_user_and_reads_the_log(db):
     at.selectbox(key="adm_role_thuky").select("council")
     _button(at, "Lưu thay đổi").click().run()
     assert not at.exception and not at.error
-    assert auth.authenticate(con, "thuky", "matkhau1").role == "council"
+    assert auth.authenticate(con, "thuky", "matkhau1-dai-hon").role == "council"
 
 
 def test_admin_cannot_lock_themselves_out(db):

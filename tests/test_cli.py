@@ -174,13 +174,13 @@ def test_locked_database(cli_db):
 def test_user_add_with_password_stdin(tmp_path):
     db = tmp_path / "u.duckdb"
     run("init", db=db)
-    p = run("user", "add", "nguyenvanb", "--role", "council", "--password-stdin", db=db, input="s3cret\n")
+    p = run("user", "add", "nguyenvanb", "--role", "council", "--password-stdin", db=db, input="s3cret-dai-hon-12\n")
     assert p.returncode == 0, p.stderr
     from danvan_scoring import auth, store
 
     con = store.connect(db)
     try:
-        assert auth.authenticate(con, "nguyenvanb", "s3cret", sleep=lambda s: None).role == "council"
+        assert auth.authenticate(con, "nguyenvanb", "s3cret-dai-hon-12", sleep=lambda s: None).role == "council"
     finally:
         con.close()
     p = run("user", "add", "x", "--role", "king", "--password-stdin", db=db, input="pw12\n")
@@ -265,3 +265,66 @@ def test_demo_refuses_a_database_with_real_users(tmp_path):
     assert "không thêm tài khoản mẫu" in p.stdout
     users = run("user", "list", db=db).stdout
     assert "nguyenvana" in users and "quantri" not in users
+
+
+def test_user_passwd_resets_and_refuses_short(tmp_path):
+    db = tmp_path / "pw.duckdb"
+    run("init", db=db)
+    assert run("user", "add", "nguyenvand", "--role", "staff", "--password-stdin", db=db,
+               input="mat-khau-ban-dau\n").returncode == 0
+    p = run("user", "add", "ngan", "--role", "admin", "--password-stdin", db=db, input="    \n")
+    assert p.returncode == 1 and "ít nhất 12 ký tự" in p.stderr
+    no_traceback(p)
+    p = run("user", "passwd", "nguyenvand", "--password-stdin", db=db, input="ngan\n")
+    assert p.returncode == 1 and "ít nhất 12 ký tự" in p.stderr
+    p = run("user", "passwd", "khongco", "--password-stdin", db=db, input="mat-khau-moi-dai\n")
+    assert p.returncode == 1 and "Không có tài khoản" in p.stderr
+    p = run("user", "passwd", "nguyenvand", "--password-stdin", db=db, input="mat-khau-moi-dai\n")
+    assert p.returncode == 0 and "Đã đặt lại mật khẩu" in p.stdout, p.stderr
+    from danvan_scoring import auth, store
+
+    con = store.connect(db)
+    try:
+        assert "ngan" not in set(auth.users(con)["username"])
+        assert auth.authenticate(con, "nguyenvand", "mat-khau-ban-dau", sleep=lambda s: None) is None
+        assert auth.authenticate(con, "nguyenvand", "mat-khau-moi-dai", sleep=lambda s: None) is not None
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("code,name,fragment", [
+    ("", "Ban Dân vận", "Mã đơn vị"),
+    ("C" * 5000, "Ban Dân vận", "Mã đơn vị"),
+    ("CQ'1", "Ban Dân vận", "Mã đơn vị"),
+    ("CQ;1", "Ban Dân vận", "Mã đơn vị"),
+    ("CQ\n1", "Ban Dân vận", "Mã đơn vị"),
+    ("CQ4299", "x" * 100_000, "Tên đơn vị"),
+    ("CQ4299", "Ban \u202eDân vận", "đảo chiều"),
+    ("CQ4299", "Ban\x07 Dân vận", "điều khiển"),
+])
+def test_unit_add_refuses_bad_code_or_name(cli_db, code, name, fragment):
+    p = run("unit", "add", code, "--name", name, "--province", "42", db=cli_db)
+    assert p.returncode == 1 and fragment in p.stderr, p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1
+    no_traceback(p)
+    assert "CQ4299" not in run("units", "--province", "42", db=cli_db).stdout
+
+
+def test_locked_by_a_danvan_command_names_it(cli_db, tmp_path):
+    """The holder is a real second process whose command line is `danvan import …`."""
+    script = tmp_path / "danvan"
+    script.write_text("import duckdb, sys, time\nc = duckdb.connect(sys.argv[3])\nprint('ok', flush=True)\n"
+                      "time.sleep(60)\n", encoding="utf-8")
+    holder = subprocess.Popen([sys.executable, str(script), "import", "diem.csv", str(cli_db)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ok"
+        p = run("rank", "--period", "2025", db=cli_db)
+        assert p.returncode == 1
+        assert "lệnh danvan import" in p.stderr and f"PID {holder.pid}" in p.stderr, p.stderr
+        assert "bảng điều khiển" not in p.stderr
+        assert len(p.stderr.strip().splitlines()) == 1
+        no_traceback(p)
+    finally:
+        holder.kill()
+        holder.wait()

@@ -169,3 +169,9 @@ def test_trend_and_compare(demo):
     assert row["spread"] == pytest.approx(abs(row["a"] - row["b"]))
     assert set(table["best"]) <= {"a", "b", ""}
     assert isinstance(table, pd.DataFrame)
+
+
+def test_search_matches_the_code_in_any_case():
+    res = pd.DataFrame({"unit_code": ["CQ4201", "18304"], "unit_name": ["Ban Dân vận", "Xã Đức Đồng"]})
+    assert list(insights.filter_results(res, search="cq4201")["unit_code"]) == ["CQ4201"]
+    assert list(insights.filter_results(res, search="CQ42")["unit_code"]) == ["CQ4201"]

@@ -1,12 +1,14 @@
 """The DuckDB store on disk: connection errors, locks, migrations, transactions, data/results versions."""
 
 import subprocess
+import unicodedata
 import sys
 
 import pandas as pd
 import pytest
 
 from danvan_scoring import batches, periods, permissions, store
+from danvan_scoring import units as unit_store
 from danvan_scoring.permissions import CLI_ACTOR, Actor
 
 
@@ -33,6 +35,48 @@ def test_locked_database_message(empty_db):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_locked_by_the_dashboard_says_so(empty_db, tmp_path):
+    """A real second process whose command line is `streamlit run app.py` holds the file."""
+    script = tmp_path / "streamlit"
+    script.write_text("import duckdb, sys, time\nc = duckdb.connect(sys.argv[3])\nprint('ok', flush=True)\n"
+                      "time.sleep(30)\n", encoding="utf-8")
+    holder = subprocess.Popen([sys.executable, str(script), "run", "app.py", str(empty_db)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ok"
+        with pytest.raises(store.StoreLocked) as exc:
+            store.connect(empty_db)
+        assert "bảng điều khiển (streamlit)" in str(exc.value) and f"PID {holder.pid}" in str(exc.value)
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+@pytest.mark.parametrize("code", ["", "C" * 5000, "CQ'1", "CQ;1", "CQ\n1", "CQ 1", "-CQ"])
+def test_add_unit_refuses_bad_codes(empty_con, code):
+    before = len(store.audit_log(empty_con))
+    with pytest.raises(store.StoreError, match="Mã đơn vị"):
+        unit_store.add_unit(empty_con, code, "Ban Dân vận", "co_quan", "42", actor=CLI_ACTOR)
+    assert len(store.audit_log(empty_con)) == before
+
+
+@pytest.mark.parametrize("name,fragment", [("", "1 đến 200"), ("x" * 201, "1 đến 200"),
+                                           ("Ban \u202eDân", "đảo chiều"), ("Ban \u2067Dân", "đảo chiều"),
+                                           ("Ban\nDân", "điều khiển")])
+def test_add_unit_refuses_bad_names(empty_con, name, fragment):
+    with pytest.raises(store.StoreError, match=fragment):
+        unit_store.add_unit(empty_con, "CQ4298", name, "co_quan", "42", actor=CLI_ACTOR)
+    assert not empty_con.execute("SELECT 1 FROM units WHERE unit_code = 'CQ4298'").fetchone()
+
+
+def test_add_unit_stores_the_name_in_nfc(empty_con):
+
+    nfd = unicodedata.normalize("NFD", "Ban Dân vận Tỉnh ủy")
+    unit_store.add_unit(empty_con, "CQ4297", nfd, "co_quan", "42", actor=CLI_ACTOR)
+    got = empty_con.execute("SELECT name FROM units WHERE unit_code = 'CQ4297'").fetchone()[0]
+    assert got == unicodedata.normalize("NFC", nfd)
 
 
 def test_demo_is_marked_synthetic(demo_con, empty_con):
@@ -62,7 +106,7 @@ def test_results_version_ignores_only_writes_that_cannot_change_a_result(demo_co
     draft = official.model_copy(update={"name": "du-thao-hop", "profile_id": None, "version": None})
     weights.save_profile(con, draft, fw, actor=chair)
     council.submit(con, period, actor=chair, profile=draft.model_copy(update={"name": "y-kien-hoidong"}))
-    auth.add_user(con, "thuky", "leader", "matkhau-dai", actor=permissions.CLI_ACTOR)
+    auth.add_user(con, "thuky", "leader", "matkhau-dai-hon-12", actor=permissions.CLI_ACTOR)
     assert store.results_version(con) == v
     assert store.data_version(con) > v                       # …while every write still moves this one
 

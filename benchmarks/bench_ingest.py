@@ -39,9 +39,9 @@ import duckdb  # noqa: E402
 
 from danvan_scoring import periods, store  # noqa: E402
 from danvan_scoring import units as unit_store
-from danvan_scoring.permissions import CLI_ACTOR  # noqa: E402
 from danvan_scoring.criteria import default_framework  # noqa: E402
 from danvan_scoring.ingest import ScoreRow, import_file  # noqa: E402
+from danvan_scoring.permissions import CLI_ACTOR  # noqa: E402
 
 N_UNITS, N_CRIT, N_PERIODS = 3321, 20, 15
 PERIODS = [str(2011 + i) for i in range(N_PERIODS)]

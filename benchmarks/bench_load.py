@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT / "tests" / "browser"))
 import cases  # noqa: E402
 import st_harness as h  # noqa: E402
 from bench_ui import pct  # noqa: E402  (one percentile rule for both benchmarks)
+
 from danvan_scoring import batches
 
 BROWSE_PAGES = ["tong-quan", "xep-hang", "so-sanh", "ho-so"]
@@ -152,7 +153,7 @@ async def browse(s: Session, deadline: float, rng: random.Random, think: tuple[f
             if t is not None:   # and remove it again, so tables stay big
                 box = s.page.get_by_role("combobox", name="Tỉnh, thành phố").first
 
-                async def clear():
+                async def clear(box=box):
                     await box.focus()
                     await s.page.keyboard.press("Backspace")
                 s.stats.add("province filter", await s.rerun(clear, "province clear"))

@@ -33,7 +33,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from danvan_scoring import ranking, scoring, sensitivity as S  # noqa: E402
+from danvan_scoring import ranking, scoring  # noqa: E402
+from danvan_scoring import sensitivity as S
 from danvan_scoring.criteria import default_framework  # noqa: E402
 
 N_UNITS, N_CRIT, N_GROUPS = 3321, 20, 5

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from . import blocks, store, units
 from . import periods as period_store
-from .permissions import CLI_ACTOR
 from .criteria import default_framework
+from .permissions import CLI_ACTOR
 from .weights import ensure_default_profile
 
 DEFAULT_PERIODS = ["2025"]

@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 
 from . import periods, store
-from .permissions import Actor
 from .criteria import Framework
+from .permissions import Actor
 from .weights import WeightProfile, from_budget, load_profile_id, mark_official, official_profile, save_profile
 
 METHOD_LABELS = {"weights": "Nhập trọng số", "budget": "Phân bổ 100 điểm"}

@@ -14,15 +14,13 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from . import store
-from . import batches
-from . import units
+from . import batches, store, units
 from . import periods as period_store
 from . import units as unit_store
 from .auth import DEMO_ACCOUNTS, create_demo_accounts, users
-from .permissions import CLI_ACTOR
 from .bootstrap import ensure_period, init_connection
 from .criteria import Framework, Kind
+from .permissions import CLI_ACTOR
 from .registry import ENTRY_COLUMNS, ensure_schema, write_models_batch
 from .rubric import RECOGNISED, Rubric, default_rubric, rubric_json, rubric_total
 
@@ -198,7 +196,8 @@ def demo_registry(unit_codes: list[str], unit_types: Mapping[str, str], periods:
                 f = fcodes[rng.choice(len(fcodes), p=fp)]
                 individual = rng.random() < 0.15
                 if individual:
-                    name = f"Điển hình: {_DEMO_PEOPLE[rng.integers(len(_DEMO_PEOPLE))]} — {_DEMO_NAMES[f][rng.integers(len(_DEMO_NAMES[f]))].lower()}"
+                    person = _DEMO_PEOPLE[rng.integers(len(_DEMO_PEOPLE))]
+                    name = f"Điển hình: {person} — {_DEMO_NAMES[f][rng.integers(len(_DEMO_NAMES[f]))].lower()}"
                 else:
                     name = f"{_DEMO_NAMES[f][rng.integers(len(_DEMO_NAMES[f]))]} ở {place} {rng.integers(1, 15)}"
                 if name in used:

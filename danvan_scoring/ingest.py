@@ -23,19 +23,27 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import store
 from . import batches as batch_store
 from . import periods as period_store
+from . import store
 from . import units as unit_store
 from .columns import Column, clean_text, repeated, take_text
-from .values import PERIOD_BAD, closest_code, number_of, period_of, unit_code_of
 from .criteria import Framework, Kind, default_framework
 from .derived import refuse_derived
-
 from .tabular import HEADER_SCAN_ROWS, Grid, Limits, check_bytes, read_grid
 from .text import fold, nfc
-from .uploads import (MAX_BYTES, MAX_LISTED, ImportResult, Importer, ParsedUpload, Problem, Problems, content_hash,
-                      read_safely)
+from .uploads import (
+    MAX_BYTES,
+    MAX_LISTED,
+    Importer,
+    ImportResult,
+    ParsedUpload,
+    Problem,
+    Problems,
+    content_hash,
+    read_safely,
+)
+from .values import PERIOD_BAD, closest_code, number_of, period_of, unit_code_of
 
 # (period, criterion) pairs up to which the value rules are looked up in a dense table (a
 # bincount of that size, 32 MB of int64); beyond it only garbage input gets, so the pairs
@@ -623,7 +631,7 @@ def _assign_columns(header: list[str], framework_for, period_arg) -> tuple[dict,
     long_like = "criterion_code" in roles or "score" in roles or "score_self" in roles or "score_appraised" in roles
     layout = "long" if long_like or not crit_cols else "wide"
     if layout == "long":
-        for j, code in crit_cols:
+        for j, _code in crit_cols:
             ignored.append(header[j].strip())
         ignored.extend(unknown_crit)
         values = []

@@ -18,11 +18,24 @@ from . import periods as period_store
 from . import units as unit_store
 from .permissions import require
 from .registry import ENTRY_COLUMNS, ensure_schema, write_models_batch
-from .rubric import (KIND_WORDS, LEVEL_WORDS, STATUS_WORDS, RECOGNISED, STATUS_LABELS, STATUSES, FieldList,
-                     Rubric, default_fields, default_rubric, rubric_json, rubric_total)
+from .rubric import (
+    KIND_WORDS,
+    LEVEL_WORDS,
+    RECOGNISED,
+    STATUS_LABELS,
+    STATUS_WORDS,
+    STATUSES,
+    FieldList,
+    Rubric,
+    default_fields,
+    default_rubric,
+    rubric_json,
+    rubric_total,
+)
 from .tabular import HEADER_SCAN_ROWS, check_bytes, read_grid
 from .text import fold, nfc
-from .uploads import MAX_BYTES, ImportResult, Importer, ParsedUpload, Problem, Problems, content_hash, read_safely
+from .uploads import MAX_BYTES, Importer, ImportResult, ParsedUpload, Problem, Problems, content_hash, read_safely
+
 
 # --------------------------------------------------------------------------- upload: template
 def template_frame(unit_codes: Mapping[str, str] | Iterable[str], period: str, *, rubric: Rubric | None = None,
@@ -232,7 +245,7 @@ def _read_models(data, content_hash, unit_codes, owners, period_arg, sheet, max_
         data_rows += 1
         bad = False
 
-        def err(role: str | None, value, reason: str):
+        def err(role: str | None, value, reason: str, r=r):   # called within this row's iteration
             nonlocal bad
             bad = True
             problems.add(Problem(r, hdr(role) if role else None, value, reason))

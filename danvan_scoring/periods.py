@@ -10,6 +10,7 @@ from .errors import StoreError
 from .permissions import CLI_ACTOR
 from .store import now, write
 
+
 def save_framework(con, fw: Framework, *, actor=CLI_ACTOR) -> None:
     """Store a framework version once (the same content again is a no-op, other content an error)."""
     definition = fw.model_dump_json()

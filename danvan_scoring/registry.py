@@ -22,12 +22,25 @@ from typing import Any, Iterable, Mapping
 
 import pandas as pd
 
-from . import store
 from . import batches as batch_store
+from . import store
 from . import units as unit_store
 from .permissions import require
-from .rubric import (LEVEL_LABELS, LEVELS, RECOGNISED, STATUS_LABELS, STATUSES, TRANSITIONS, ModelsError, Rubric,
-                     check_rubric_scores, default_fields, default_rubric, rubric_json, rubric_total)
+from .rubric import (
+    LEVEL_LABELS,
+    LEVELS,
+    RECOGNISED,
+    STATUS_LABELS,
+    STATUSES,
+    TRANSITIONS,
+    ModelsError,
+    Rubric,
+    check_rubric_scores,
+    default_fields,
+    default_rubric,
+    rubric_json,
+    rubric_total,
+)
 
 BATCH_KIND = "models"
 

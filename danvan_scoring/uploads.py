@@ -14,7 +14,7 @@ from typing import Callable
 
 import pandas as pd
 
-from . import store
+from .errors import StoreError
 from .text import show
 
 log = logging.getLogger(__name__)
@@ -157,12 +157,12 @@ def explain_write_errors(write, *args, **kwargs):
     was rolled back, so nothing was written)."""
     try:
         return write(*args, **kwargs)
-    except store.StoreError:
+    except StoreError:
         raise
     except Exception as exc:
         log.exception("batch write failed in %s", getattr(write, "__name__", write))
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise store.StoreError(f"Không ghi được vào cơ sở dữ liệu: {first}. Không có dữ liệu nào được ghi.") from None
+        raise StoreError(f"Không ghi được vào cơ sở dữ liệu: {first}. Không có dữ liệu nào được ghi.") from None
 
 
 def content_hash(data: bytes) -> tuple[bytes, str]:

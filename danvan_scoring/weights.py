@@ -13,8 +13,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from . import periods, store
-from .permissions import CLI_ACTOR, Actor
 from .criteria import Framework
+from .permissions import CLI_ACTOR, Actor
 
 DEFAULT_PROFILE = store.DEFAULT_PROFILE_NAME   # "mac-dinh"
 

@@ -10,9 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from danvan_scoring import insights, rubric, sensitivity, store
-from danvan_scoring import batches
-from danvan_scoring import units
+from danvan_scoring import batches, insights, rubric, sensitivity, store, units
 from pages import common
 
 KIND_SHORT = {"points": "Chấm điểm", "ratio": "Tỷ lệ", "pass_fail": "Đạt/không", "count": "Số lần",

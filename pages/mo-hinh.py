@@ -10,11 +10,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from danvan_scoring import derived, registry, rubric, store
-from danvan_scoring import blocks
-from danvan_scoring import periods
-from danvan_scoring import units as unit_store
+from danvan_scoring import blocks, derived, periods, registry, rubric, store
 from danvan_scoring import periods as period_store
+from danvan_scoring import units as unit_store
 from danvan_scoring.text import fold
 from pages import common
 

@@ -18,8 +18,7 @@ from typing import Callable
 import pandas as pd
 import streamlit as st
 
-from danvan_scoring import export, ingest, model_upload, rubric, store, templates
-from danvan_scoring import batches
+from danvan_scoring import batches, export, ingest, model_upload, rubric, store, templates
 from danvan_scoring import batches as batch_store
 from danvan_scoring import units as unit_store
 from danvan_scoring.uploads import MAX_BYTES, Importer, UploadRejected

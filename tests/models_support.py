@@ -11,13 +11,13 @@ import pandas as pd
 import pytest
 import yaml
 
-from danvan_scoring import bootstrap, demo, registry, store
 from danvan_scoring import batches as batch_store
+from danvan_scoring import bootstrap, demo, registry, store
 from danvan_scoring import periods as period_store
-from danvan_scoring import units as unit_store
 from danvan_scoring import units as official_units
-from danvan_scoring.permissions import Actor
+from danvan_scoring import units as unit_store
 from danvan_scoring.criteria import load_framework
+from danvan_scoring.permissions import Actor
 from danvan_scoring.weights import ensure_default_profile
 
 ROOT = Path(__file__).resolve().parents[1]

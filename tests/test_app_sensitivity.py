@@ -19,10 +19,21 @@ from apptest_support import danvan_db_env
 from apptest_support import field as _field
 from streamlit.testing.v1 import AppTest
 
-from danvan_scoring import auth, derived, model_upload, publish, registry, results, rubric, sensitivity, store, weights
-from danvan_scoring import batches
-from danvan_scoring import periods
-from danvan_scoring import permissions
+from danvan_scoring import (
+    auth,
+    batches,
+    derived,
+    model_upload,
+    periods,
+    permissions,
+    publish,
+    registry,
+    results,
+    rubric,
+    sensitivity,
+    store,
+    weights,
+)
 from danvan_scoring import units as unit_store
 
 ROOT = Path(__file__).resolve().parent.parent

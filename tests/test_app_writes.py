@@ -3,9 +3,8 @@ undone, an account created — each through the page, each visible in the rankin
 
 from __future__ import annotations
 
-import shutil
-
 import math
+import shutil
 from pathlib import Path
 
 import pytest

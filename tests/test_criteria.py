@@ -5,8 +5,14 @@ import copy
 import pytest
 import yaml
 
-from danvan_scoring.criteria import (DEFAULT_FRAMEWORK_FILE, FrameworkError, Kind, default_framework,
-                                     load_framework, parse_framework)
+from danvan_scoring.criteria import (
+    DEFAULT_FRAMEWORK_FILE,
+    FrameworkError,
+    Kind,
+    default_framework,
+    load_framework,
+    parse_framework,
+)
 
 
 @pytest.fixture

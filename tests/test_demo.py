@@ -2,14 +2,13 @@
 
 import pandas as pd
 import pytest
+from models_support import PERIOD, PROVINCE
 
-from danvan_scoring import demo, derived, registry, rubric, store
-from danvan_scoring import batches
+from danvan_scoring import batches, demo, derived, registry, rubric, store
 from danvan_scoring import batches as batch_store
 from danvan_scoring import units as unit_store
 from danvan_scoring.criteria import default_framework
 from danvan_scoring.results import period_results
-from models_support import PERIOD, PROVINCE
 
 
 def test_deterministic_under_seed():

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from models_support import PERIOD, STAFF, expected_values, points
 
-from danvan_scoring import derived, registry, rubric
 from danvan_scoring import batches as batch_store
+from danvan_scoring import derived, registry, rubric
 from danvan_scoring import periods as period_store
 from danvan_scoring.results import period_results
 

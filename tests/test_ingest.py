@@ -14,12 +14,12 @@ import pandas as pd
 import pytest
 
 from danvan_scoring import batches, ingest, periods, permissions, store
-from danvan_scoring.permissions import CLI_ACTOR, Actor
 from danvan_scoring.criteria import default_framework
 from danvan_scoring.export import neutralise_formulas, safe_cell
 from danvan_scoring.ingest import ScoreRow, import_file, read_upload
-from danvan_scoring.uploads import Problem, UploadRejected
+from danvan_scoring.permissions import CLI_ACTOR, Actor
 from danvan_scoring.templates import template_frame, write_template
+from danvan_scoring.uploads import Problem, UploadRejected
 
 CORPUS = Path(__file__).parent / "data" / "uploads"
 CASES = json.loads((CORPUS / "expected.json").read_text(encoding="utf-8"))

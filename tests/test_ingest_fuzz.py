@@ -10,13 +10,12 @@ import openpyxl
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from test_ingest import FW, UNITS, make_db, snapshot
 
 from danvan_scoring import batches
-from danvan_scoring.permissions import CLI_ACTOR
 from danvan_scoring.ingest import ScoreRow, import_file, read_upload
+from danvan_scoring.permissions import CLI_ACTOR
 from danvan_scoring.uploads import ParsedUpload, UploadRejected
-
-from test_ingest import FW, UNITS, make_db, snapshot
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                           HealthCheck.too_slow])

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from models_support import DANVAN, LEADER, PERIOD, PROVINCE, ROOT, STAFF, snapshot
 
-from danvan_scoring import derived, model_upload, registry, rubric, store
 from danvan_scoring import batches as batch_store
+from danvan_scoring import derived, model_upload, registry, rubric, store
 from danvan_scoring import units as unit_store
 from danvan_scoring.uploads import UploadRejected
 

@@ -7,8 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from danvan_scoring import permissions, store
-from danvan_scoring.permissions import ROLES
 from danvan_scoring.oidc import OidcSettings, actor_from_claims, settings_from
+from danvan_scoring.permissions import ROLES
 
 
 def test_role_and_username_from_the_claims():

@@ -99,7 +99,7 @@ def test_block_ranks_follow_the_rule_within_each_block(rows):
     df = pd.DataFrame(rows, columns=["total", "block", "eligible"])
     df["unit_code"] = [f"{i:05d}" for i in range(len(df))]
     out = add_ranks(df).set_index("unit_code")
-    for block, part in df.groupby("block"):
+    for _block, part in df.groupby("block"):
         ok = part[part["eligible"]]
         expect = dict(zip(ok["unit_code"], _oracle(ok["total"].to_numpy()))) if len(ok) else {}
         for code in part["unit_code"]:

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 from models_support import LEADER, PERIOD, STAFF
 
-from danvan_scoring import derived, registry, rubric, store
 from danvan_scoring import batches as batch_store
+from danvan_scoring import derived, registry, rubric, store
 from danvan_scoring import periods as period_store
 from danvan_scoring.results import period_results
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from danvan_scoring import results
 from danvan_scoring import periods as period_store
+from danvan_scoring import results
 from danvan_scoring.criteria import default_framework
 from danvan_scoring.ranking import competition_rank
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import shutil
-
 import io
+import shutil
 from contextlib import redirect_stdout
 
 import numpy as np
@@ -13,7 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from danvan_scoring import cli, periods, ranking, results, scoring, sensitivity as S, store
+from danvan_scoring import cli, periods, ranking, results, scoring, store
+from danvan_scoring import sensitivity as S
 from danvan_scoring.results import period_scores
 
 PERIOD = "2025"

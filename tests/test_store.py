@@ -1,8 +1,8 @@
 """The DuckDB store on disk: connection errors, locks, migrations, transactions, data/results versions."""
 
 import subprocess
-import unicodedata
 import sys
+import unicodedata
 
 import pandas as pd
 import pytest

@@ -8,6 +8,7 @@ import re
 
 from danvan_scoring import model_upload, uploads
 from danvan_scoring.criteria import default_framework
+from danvan_scoring.errors import StoreError
 from danvan_scoring.ingest import _Reader, read_upload
 from danvan_scoring.uploads import ParsedUpload, Problem, Problems, read_safely
 
@@ -70,7 +71,7 @@ def test_a_failed_write_is_logged_and_told_in_one_line(caplog):
     with caplog.at_level(logging.ERROR, logger="danvan_scoring.uploads"):
         try:
             uploads.explain_write_errors(write)
-        except uploads.store.StoreError as exc:
+        except StoreError as exc:
             msg = str(exc)
     assert msg == ("Không ghi được vào cơ sở dữ liệu: Constraint Error: duplicate key. "
                    "Không có dữ liệu nào được ghi.")

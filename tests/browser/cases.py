@@ -66,8 +66,8 @@ def upload_csv_for(con, unit_code: str, period: str, note: str = "kiểm thử t
 
 def upload_case(db: Path, filename: str = "nang-diem-kiem-thu.csv") -> UploadCase:
     """The case for ``db`` (opened read-only; it must not be held by a server)."""
-    from danvan_scoring.permissions import Actor
     from danvan_scoring.ingest import import_file
+    from danvan_scoring.permissions import Actor
 
     con = store.connect(db, read_only=True)
     try:

@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 import st_harness as h
 
 pytestmark = pytest.mark.browser

@@ -25,6 +25,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
 from danvan_scoring import units
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,9 +13,7 @@ import urllib.parse
 
 import httpx
 import pytest
-
 import st_harness as h
-
 from conftest import APP, _copy_db
 
 BUTTON = "Đăng nhập bằng tài khoản cơ quan"

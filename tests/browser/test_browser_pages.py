@@ -7,7 +7,6 @@ Real headless Chromium against `streamlit run app.py` on a temporary demo databa
 from __future__ import annotations
 
 import pytest
-
 import st_harness as h
 
 ROLES = ["leader", "council", "staff", "admin"]

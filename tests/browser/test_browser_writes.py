@@ -6,9 +6,9 @@ file with the library to check that nothing the UI confirmed was lost.
 
 from __future__ import annotations
 
-
 import cases
 import st_harness as h
+
 from danvan_scoring import batches
 
 PROFILE_NAME = "kiem-thu-trinh-duyet"

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
+from contextlib import contextmanager
 
 import pytest
 
@@ -56,3 +59,22 @@ def empty_con(empty_db):
 
 # the model-registry database (two frameworks, a demo registry): tests/models_support.py
 from models_support import mcon, mdb, models_db_template  # noqa: E402,F401
+
+
+@pytest.fixture
+def hold_db(tmp_path):
+    """``with hold_db(db, "streamlit", "run", "app.py") as proc:`` — a real second process whose
+    command line is that program and arguments keeps the DuckDB file open until the block ends."""
+    @contextmanager
+    def hold(db, program: str, *args: str):
+        script = tmp_path / program
+        script.write_text("import duckdb, sys, time\nc = duckdb.connect(sys.argv[-1])\nprint('ok', flush=True)\n"
+                          "time.sleep(60)\n", encoding="utf-8")
+        proc = subprocess.Popen([sys.executable, str(script), *args, str(db)], stdout=subprocess.PIPE, text=True)
+        try:
+            assert proc.stdout.readline().strip() == "ok"
+            yield proc
+        finally:
+            proc.kill()
+            proc.wait()
+    return hold

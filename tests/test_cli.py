@@ -310,21 +310,12 @@ def test_unit_add_refuses_bad_code_or_name(cli_db, code, name, fragment):
     assert "CQ4299" not in run("units", "--province", "42", db=cli_db).stdout
 
 
-def test_locked_by_a_danvan_command_names_it(cli_db, tmp_path):
+def test_locked_by_a_danvan_command_names_it(cli_db, hold_db):
     """The holder is a real second process whose command line is `danvan import …`."""
-    script = tmp_path / "danvan"
-    script.write_text("import duckdb, sys, time\nc = duckdb.connect(sys.argv[3])\nprint('ok', flush=True)\n"
-                      "time.sleep(60)\n", encoding="utf-8")
-    holder = subprocess.Popen([sys.executable, str(script), "import", "diem.csv", str(cli_db)],
-                              stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "ok"
+    with hold_db(cli_db, "danvan", "import", "diem.csv") as holder:
         p = run("rank", "--period", "2025", db=cli_db)
         assert p.returncode == 1
         assert "lệnh danvan import" in p.stderr and f"PID {holder.pid}" in p.stderr, p.stderr
         assert "bảng điều khiển" not in p.stderr
         assert len(p.stderr.strip().splitlines()) == 1
         no_traceback(p)
-    finally:
-        holder.kill()
-        holder.wait()

@@ -37,21 +37,12 @@ def test_locked_database_message(empty_db):
         holder.wait()
 
 
-def test_locked_by_the_dashboard_says_so(empty_db, tmp_path):
+def test_locked_by_the_dashboard_says_so(empty_db, hold_db):
     """A real second process whose command line is `streamlit run app.py` holds the file."""
-    script = tmp_path / "streamlit"
-    script.write_text("import duckdb, sys, time\nc = duckdb.connect(sys.argv[3])\nprint('ok', flush=True)\n"
-                      "time.sleep(30)\n", encoding="utf-8")
-    holder = subprocess.Popen([sys.executable, str(script), "run", "app.py", str(empty_db)],
-                              stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "ok"
+    with hold_db(empty_db, "streamlit", "run", "app.py") as holder:
         with pytest.raises(store.StoreLocked) as exc:
             store.connect(empty_db)
         assert "bảng điều khiển (streamlit)" in str(exc.value) and f"PID {holder.pid}" in str(exc.value)
-    finally:
-        holder.kill()
-        holder.wait()
 
 
 @pytest.mark.parametrize("code", ["", "C" * 5000, "CQ'1", "CQ;1", "CQ\n1", "CQ 1", "-CQ"])

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import blocks, store, units
+from . import blocks, crosswalk, store, units
 from . import periods as period_store
 from .criteria import default_framework
 from .permissions import CLI_ACTOR
@@ -27,6 +27,7 @@ def init_database(path: str | Path, periods: list[str] | None = None) -> dict:
 def init_connection(con, periods: list[str] | None = None) -> dict:
     store.migrate(con)
     added = units.load_into(con)
+    crosswalk.load_into(con)
     fw = default_framework()
     period_store.save_framework(con, fw)
     ensure_default_profile(con, fw)

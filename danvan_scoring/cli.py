@@ -102,6 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", help="tên bộ trọng số (mặc định: bộ chính thức của kỳ)")
     _fmt_arg(p, ("csv", "json"))
 
+    p = sub.add_parser("crosswalk", help="bảng chuyển đổi đơn vị cũ (trước 01/07/2025) sang đơn vị mới")
+    _db_arg(p)
+    p.add_argument("--unit", help="mã đơn vị mới: các đơn vị cũ hợp thành nó")
+    p.add_argument("--legacy", help="mã đơn vị cũ: các đơn vị mới nó chuyển thành")
+    _fmt_arg(p)
+
     p = sub.add_parser("batches", help="liệt kê các lô nhập")
     _db_arg(p)
     _fmt_arg(p, ("csv", "json"))
@@ -349,6 +355,19 @@ def cmd_rank(args) -> int:
     return EXIT_OK
 
 
+def cmd_crosswalk(args) -> int:
+    from . import crosswalk
+
+    con = _open(args, read_only=True)
+    table = crosswalk.crosswalk(con, unit=args.unit, legacy=args.legacy)
+    if table.empty and (args.unit or args.legacy):
+        what = f"đơn vị mới '{args.unit}'" if args.unit else f"đơn vị cũ '{args.legacy}'"
+        raise store.StoreError(f"Bảng chuyển đổi không có {what}" + (f" với đơn vị cũ '{args.legacy}'"
+                                                                      if args.unit and args.legacy else ""))
+    _emit(table, args.format)
+    return EXIT_OK
+
+
 def cmd_batches(args) -> int:
     con = _open(args, read_only=True)
     _emit(batches.batches(con), args.format)
@@ -521,7 +540,8 @@ def cmd_serve(args) -> int:
 
 COMMANDS = {"init": cmd_init, "demo": cmd_demo, "criteria": cmd_criteria, "units": cmd_units,
             "template": cmd_template, "import": cmd_import, "scores": cmd_scores, "rank": cmd_rank,
-            "batches": cmd_batches, "undo": cmd_undo, "user": cmd_user, "unit": cmd_unit, "period": cmd_period,
+            "batches": cmd_batches, "crosswalk": cmd_crosswalk,
+            "undo": cmd_undo, "user": cmd_user, "unit": cmd_unit, "period": cmd_period,
             "blocks": cmd_blocks, "uncertainty": cmd_uncertainty, "models": cmd_models, "serve": cmd_serve}
 
 

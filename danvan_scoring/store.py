@@ -329,6 +329,17 @@ _MIGRATIONS: list[tuple[str, str]] = [
     ("login_client_v1", """
     ALTER TABLE login_attempts ADD COLUMN IF NOT EXISTS client VARCHAR;
     """),
+    # across the 1 July 2025 merger (crosswalk.py): the legacy communes and the old → new crosswalk
+    ("crosswalk_v1", """
+    CREATE TABLE IF NOT EXISTS legacy_units (
+        legacy_code VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, unit_type VARCHAR NOT NULL,
+        district_code VARCHAR, district VARCHAR, province_code VARCHAR NOT NULL, province VARCHAR NOT NULL,
+        lat DOUBLE, lon DOUBLE);
+    CREATE TABLE IF NOT EXISTS crosswalk (
+        legacy_code VARCHAR NOT NULL, legacy_name VARCHAR NOT NULL, legacy_district VARCHAR,
+        legacy_province VARCHAR NOT NULL, unit_code VARCHAR NOT NULL, share DOUBLE NOT NULL,
+        share_method VARCHAR NOT NULL, PRIMARY KEY (legacy_code, unit_code));
+    """),
 ]
 
 

@@ -103,6 +103,8 @@ FORBIDDEN = {
     "tiers": {"store", "results", "ingest"},
     "ranking": {"store", "results", "ingest", "scoring"},
     "insights": {"store", "results", "ingest"},
+    # the merger crosswalk is read by uploads and results, never the other way round
+    "crosswalk": {"results", "ingest", "batches", "scoring", "tabular", "uploads", "model_upload"},
 }
 
 

@@ -1,0 +1,113 @@
+"""The 2025 crosswalk: legacy units, old → new shares, and results mapped onto the new units."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from danvan_scoring import crosswalk, units
+
+DANVAN = str(Path(sys.executable).with_name("danvan"))
+
+
+@pytest.fixture(scope="module")
+def tables():
+    return crosswalk.package_tables()
+
+
+def test_every_legacy_code_maps_to_a_stored_new_unit(tables):
+    lu, cw = tables
+    assert len(lu) == 10040 and lu["legacy_code"].is_unique
+    assert set(cw["legacy_code"]) == set(lu["legacy_code"])
+    _, new = units.official_units()
+    assert set(cw["unit_code"]) <= set(new["unit_code"])
+    assert set(cw["unit_code"]) == set(new["unit_code"])  # every new unit has at least one predecessor
+    assert list(cw.columns) == crosswalk.COLUMNS
+
+
+def test_shares_of_each_legacy_unit_sum_to_one(tables):
+    _, cw = tables
+    sums = cw.groupby("legacy_code")["share"].sum()
+    np.testing.assert_allclose(sums.to_numpy(), 1.0, atol=1e-9)
+    assert ((cw["share"] >= 0) & (cw["share"] <= 1)).all()
+    assert set(cw["share_method"]) <= set(crosswalk.SHARE_METHODS)
+    whole = cw[cw["share_method"] == "whole"]
+    assert (whole["share"] == 1).all() and whole["legacy_code"].is_unique
+    split = cw[cw["share_method"] != "whole"]
+    assert (split.groupby("legacy_code").size() >= 2).all()
+    # an equal split is exactly equal
+    eq = split[split["share_method"] == "equal"]
+    n = eq.groupby("legacy_code")["share"].transform("size")
+    np.testing.assert_allclose(eq["share"], 1 / n)
+
+
+def test_known_wards(tables):
+    lu, cw = tables
+    # Phường Trúc Bạch (Ba Đình, Hà Nội) went whole into the new Phường Ba Đình (00004)
+    row = cw[cw["legacy_code"] == "00004"]
+    assert row[["legacy_name", "legacy_district", "legacy_province", "unit_code", "share"]].values.tolist() == [
+        ["Phường Trúc Bạch", "Quận Ba Đình", "Thành phố Hà Nội", "00004", 1.0]]
+    # the island districts without communes carry an 'H' + district code
+    assert lu.loc[lu["legacy_code"] == "H755", "name"].tolist() == ["Huyện Côn Đảo"]
+    assert len(cw[cw["legacy_code"] == "H755"]) == 1
+
+
+def test_split_share_uses_the_geometry_else_equal():
+    """A synthetic split: one old ward's box lies over the first candidate's square only."""
+    legacy = pd.DataFrame({
+        "provinceKey": ["p", "p"], "districtKey": ["d", "d"], "wardKey": ["a", "b"], "wardCode": ["00001", "00002"],
+        "ward": ["Xã A", "Xã B"], "wardType": ["Xã", "Xã"], "district": ["Huyện D"] * 2, "districtCode": ["001"] * 2,
+        "province": ["Tỉnh P"] * 2, "provinceCode": ["01"] * 2, "wardLat": [10.0, 10.0], "wardLon": [106.0, 106.0],
+        "wardBounds": ["9.99,105.99 – 10.01,106.0", None]})
+    new = pd.DataFrame({"provinceKey": ["p", "p"], "wardKey": ["x", "y"], "wardCode": ["00010", "00020"]})
+    conv = {"DICT_PROVINCE_WARD_NO_DIVIDED": {"p": {}}, "DICT_PROVINCE_WARD_DIVIDED": {"p": {
+        "p_d_a": [{"newWardKey": "x", "isDefaultNewWard": True, "newWardLat": 10.0, "newWardLon": 105.99,
+                   "newWardAreaKm2": 4.0},
+                  {"newWardKey": "y", "isDefaultNewWard": False, "newWardLat": 10.0, "newWardLon": 106.5,
+                   "newWardAreaKm2": 4.0}],
+        "p_d_b": [{"newWardKey": "x", "isDefaultNewWard": True, "newWardLat": 10.0, "newWardLon": 105.99,
+                   "newWardAreaKm2": 4.0},
+                  {"newWardKey": "y", "isDefaultNewWard": False, "newWardLat": 10.0, "newWardLon": 106.5,
+                   "newWardAreaKm2": 4.0}]}}}
+    _, cw = crosswalk.build(legacy, new, conv)
+    got = {(r.legacy_code, r.unit_code): (round(r.share, 6), r.share_method) for r in cw.itertuples()}
+    assert got == {("00001", "00010"): (1.0, "overlap"), ("00001", "00020"): (0.0, "overlap"),
+                   ("00002", "00010"): (0.5, "equal"), ("00002", "00020"): (0.5, "equal")}
+
+
+def test_periods_before_the_merger():
+    assert [p for p in ["2023", "2024", "2025-H1", "2025-Q1", "2025-Q2", "2025-Q3", "2025", "2025-H2", "2026"]
+            if crosswalk.is_pre_merger(p)] == ["2023", "2024", "2025-H1", "2025-Q1", "2025-Q2"]
+
+
+def test_init_fills_the_crosswalk_once(empty_con):
+    n = empty_con.execute("SELECT count(*) FROM crosswalk").fetchone()[0]
+    assert n > 10040
+    assert crosswalk.load_into(empty_con) == 0
+    assert empty_con.execute("SELECT count(*) FROM crosswalk").fetchone()[0] == n
+    assert empty_con.execute("SELECT count(*) FROM legacy_units").fetchone()[0] == 10040
+    assert empty_con.execute("SELECT count(*) FROM audit_log WHERE action = 'crosswalk.load'").fetchone()[0] == 1
+
+
+def _run(*args):
+    return subprocess.run([DANVAN, *args], capture_output=True, text=True, timeout=120)
+
+
+def test_cli_crosswalk(empty_db):
+    p = _run("crosswalk", "--unit", "00004", "--format", "csv", "--db", str(empty_db))
+    assert p.returncode == 0, p.stderr
+    df = pd.read_csv(io.StringIO(p.stdout), dtype={"legacy_code": str, "unit_code": str})
+    assert list(df.columns) == crosswalk.COLUMNS
+    assert set(df["unit_code"]) == {"00004"} and "00004" in set(df["legacy_code"])
+    p = _run("crosswalk", "--legacy", "00007", "--db", str(empty_db))
+    df = pd.read_csv(io.StringIO(p.stdout), dtype={"legacy_code": str, "unit_code": str})
+    assert len(df) >= 2 and abs(df["share"].sum() - 1) < 1e-9
+    p = _run("crosswalk", "--legacy", "99999", "--db", str(empty_db))
+    assert p.returncode == 1 and "Bảng chuyển đổi không có đơn vị cũ '99999'" in p.stderr
+    assert "Traceback" not in p.stderr

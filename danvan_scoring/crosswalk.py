@@ -197,9 +197,12 @@ def legacy_units(con) -> pd.DataFrame:
 
 def successors(con) -> dict[str, tuple[str, list[tuple[str, str]]]]:
     """legacy code → (legacy name, [(new unit code, new unit name), …]) for upload messages."""
-    rows = con.execute(
-        "SELECT c.legacy_code, c.legacy_name, c.unit_code, coalesce(u.name, c.unit_code) FROM crosswalk c "
-        "LEFT JOIN units u USING (unit_code) ORDER BY c.legacy_code, c.share DESC, c.unit_code").fetchall()
+    try:
+        rows = con.execute(
+            "SELECT c.legacy_code, c.legacy_name, c.unit_code, coalesce(u.name, c.unit_code) FROM crosswalk c "
+            "LEFT JOIN units u USING (unit_code) ORDER BY c.legacy_code, c.share DESC, c.unit_code").fetchall()
+    except duckdb.CatalogException:  # a database from before the crosswalk (run danvan init)
+        return {}
     out: dict[str, tuple[str, list[tuple[str, str]]]] = {}
     for code, name, new, new_name in rows:
         out.setdefault(code, (name, []))[1].append((new, new_name))

@@ -24,8 +24,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import batches as batch_store
+from . import crosswalk, store
 from . import periods as period_store
-from . import store
 from . import units as unit_store
 from .columns import Column, clean_text, repeated, take_text
 from .criteria import Framework, Kind, default_framework
@@ -137,16 +137,21 @@ def read_upload(
     stage: str | None = None,
     sheet: str | None = None,
     max_bytes: int = MAX_BYTES,
+    legacy: Mapping[str, tuple[str, list[tuple[str, str]]]] | None = None,
 ) -> ParsedUpload:
-    """Read and validate an upload without touching any database; never raises for bad input."""
-    return _read_safely(data, filename, lambda p: framework, unit_codes, period, stage, sheet, max_bytes)
+    """Read and validate an upload without touching any database; never raises for bad input.
+
+    ``legacy`` (``crosswalk.successors``): the units before 1 July 2025, accepted for periods that
+    ended before then and refused for later ones with the new units they became."""
+    return _read_safely(data, filename, lambda p: framework, unit_codes, period, stage, sheet, max_bytes,
+                        legacy=legacy)
 
 
 def _read_safely(data, filename, framework_for, unit_codes, period, stage, sheet, max_bytes,
-                 limits: Limits | None = None) -> ParsedUpload:
+                 limits: Limits | None = None, legacy=None) -> ParsedUpload:
     data, digest = content_hash(data)
     reader = _Reader(data, filename or "", framework_for, unit_codes or {}, period, stage, sheet, max_bytes, digest,
-                     limits)
+                     limits, legacy)
     return read_safely(reader.run, filename, lambda problems: _rejected(digest, problems))
 
 
@@ -182,7 +187,7 @@ def read_for_import(con, data: bytes, filename: str, *, period: str | None = Non
                     sheet: str | None = None, max_bytes: int = MAX_BYTES) -> ParsedUpload:
     """``read_upload`` against a database: its units and each period's framework."""
     return _read_safely(data, filename, PeriodFrameworks(con), unit_store.unit_names(con), period, stage, sheet,
-                        max_bytes)
+                        max_bytes, legacy=crosswalk.successors(con))
 
 
 SCORES = Importer(kind="scores", label="bảng điểm", noun="dòng", read=read_for_import, write=batch_store.write_batch,
@@ -202,7 +207,8 @@ def import_file(con, data: bytes, filename: str, *, actor, period: str | None = 
 # =========================================================================== the reader
 class _Reader:
     def __init__(self, data, filename, framework_for, unit_codes, period, stage, sheet, max_bytes, content_hash,
-                 limits: Limits | None = None):
+                 limits: Limits | None = None, legacy=None):
+        self.legacy = legacy or {}
         self.data = data
         self.filename = filename
         self.framework_for = framework_for
@@ -335,6 +341,18 @@ class _Reader:
         m = active & per.missing
         report(m, hdr("period"), "không có kỳ đánh giá: điền cột kỳ hoặc chọn kỳ khi nhập (--period)")
         row_bad |= m
+        if self.legacy:  # an old code only in periods that ended before 1 July 2025
+            only_old = np.array([v in self.legacy and v not in self.unit_codes for v in unit.norm], dtype=bool)
+            later = np.array([isinstance(v, str) and not crosswalk.is_pre_merger(v) for v in per.norm], dtype=bool)
+            m = active & ~row_bad & only_old[unit.idx] & later[per.idx]
+
+            def old_code(i, raw):
+                code, p = unit.norm[unit.idx[i]], per.norm[per.idx[i]]
+                name, news = self.legacy[code]
+                return (f"mã '{code}' là {crosswalk.became(name, news)}; kỳ {p} kết thúc sau 01/07/2025 "
+                        "nên chỉ nhận mã đơn vị mới")
+            report(m, hdr("unit_code"), old_code, unit)
+            row_bad |= m
         m = active & stg.bad
         report(m, hdr("stage"), "giai đoạn không hợp lệ; chỉ nhận 'tự chấm' (self) hoặc 'thẩm định' (appraised)",
                stg)
@@ -503,6 +521,8 @@ class _Reader:
         """Marks unknown unit codes bad; returns the reason text for one, with the closest
         known unit (by the name in the file when there is a name column, else by code)."""
         known = self.unit_codes
+        if self.legacy:  # old codes and names are known too (refused later for periods after the merger)
+            known = {**{c: v[0] for c, v in self.legacy.items()}, **known}
         unit.restrict_to(known)
         by_name: dict[str, str] = {}
         if names is not None and unit.bad.any():

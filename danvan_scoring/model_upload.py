@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 import pandas as pd
 
-from . import ingest, templates, values
+from . import crosswalk, ingest, templates, values
 from . import periods as period_store
 from . import units as unit_store
 from .permissions import require
@@ -140,8 +140,12 @@ def read_models_upload(data: bytes, filename: str, *, unit_codes: Mapping[str, s
                        owners: Mapping[str, str] | None = None, period: str | None = None,
                        sheet: str | None = None, max_bytes: int = MAX_BYTES,
                        rubric: Rubric | None = None, fields: FieldList | None = None,
-                       known_periods: Iterable[str] | None = None) -> ParsedUpload:
+                       known_periods: Iterable[str] | None = None,
+                       legacy: Mapping[str, tuple[str, list[tuple[str, str]]]] | None = None) -> ParsedUpload:
     """Read and validate a model list without touching a database; never raises for bad input.
+
+    ``legacy`` (``crosswalk.successors``): units before 1 July 2025, accepted only for periods that
+    ended before then (a later period is refused naming the new units the old code became).
 
     ``owners``: model_id → unit_code of models already in the registry (a model cannot change unit).
     The valid rows (columns of ``model_entries``) are in ``rows``; every problem names its row and column.
@@ -151,7 +155,7 @@ def read_models_upload(data: bytes, filename: str, *, unit_codes: Mapping[str, s
     return read_safely(
         lambda: _read_models(data, digest, unit_codes, owners or {}, period, sheet, max_bytes,
                              rubric or default_rubric(), fields or default_fields(),
-                             None if known_periods is None else set(known_periods), info),
+                             None if known_periods is None else set(known_periods), info, legacy or {}),
         filename, lambda problems: _models_rejected(digest, problems, info))
 
 
@@ -199,7 +203,11 @@ def _model_roles(header: list[str], lookup: dict[str, str], rubric: Rubric, peri
 
 
 def _read_models(data, content_hash, unit_codes, owners, period_arg, sheet, max_bytes, rubric, fields,
-                 known_periods, info) -> ParsedUpload:
+                 known_periods, info, legacy=None) -> ParsedUpload:
+    legacy = legacy or {}
+    new_codes = unit_codes
+    if legacy:
+        unit_codes = {**{c: v[0] for c, v in legacy.items()}, **unit_codes}
     refused = check_bytes(data, max_bytes)
     if refused:
         return _models_rejected(content_hash, [Problem(None, None, None, refused)], info)
@@ -271,6 +279,11 @@ def _read_models(data, content_hash, unit_codes, owners, period_arg, sheet, max_
         elif known_periods is not None and per not in known_periods:
             err("period", raw_period or per, f"chưa có kỳ đánh giá '{per}' trong cơ sở dữ liệu; các kỳ hiện có: "
                 + (", ".join(sorted(known_periods)) or "(chưa có)"))
+        if unit is not None and per is not None and unit in legacy and unit not in new_codes \
+                and not crosswalk.is_pre_merger(per):
+            err("unit_code", raw_unit, f"mã '{unit}' là {crosswalk.became(*legacy[unit])}; kỳ {per} kết thúc sau "
+                "01/07/2025 nên chỉ nhận mã đơn vị mới")
+            unit = None
         name = cell("name", i)
         if name is None:
             err("name", None, "thiếu tên mô hình")
@@ -374,7 +387,8 @@ def read_for_import(con, data: bytes, filename: str, *, period: str | None = Non
     ensure_schema(con)
     owners = dict(con.execute("SELECT DISTINCT model_id, unit_code FROM current_models").fetchall())
     return read_models_upload(data, filename, unit_codes=unit_store.unit_names(con), owners=owners, period=period,
-                              sheet=sheet, max_bytes=max_bytes, known_periods=period_store.periods(con))
+                              sheet=sheet, max_bytes=max_bytes, known_periods=period_store.periods(con),
+                              legacy=crosswalk.successors(con))
 
 
 MODELS = Importer(kind="models", label="danh sách mô hình", noun="mô hình", read=read_for_import,

@@ -111,3 +111,72 @@ def test_cli_crosswalk(empty_db):
     p = _run("crosswalk", "--legacy", "99999", "--db", str(empty_db))
     assert p.returncode == 1 and "Bảng chuyển đổi không có đơn vị cũ '99999'" in p.stderr
     assert "Traceback" not in p.stderr
+
+
+# --------------------------------------------------------------------------- uploads across the merger
+def _legacy_only(con, n=3, split=False):
+    """Legacy codes that are no new unit's code (most old communes), whole or split."""
+    q = ("SELECT legacy_code FROM crosswalk WHERE legacy_code NOT IN (SELECT unit_code FROM units) "
+         "GROUP BY legacy_code HAVING count(*) " + (">= 2" if split else "= 1") + " ORDER BY legacy_code LIMIT ?")
+    return [r[0] for r in con.execute(q, [n]).fetchall()]
+
+
+def test_a_2024_file_with_legacy_codes_imports_exactly_and_is_refused_for_2026(empty_con):
+    from danvan_scoring import bootstrap
+    from danvan_scoring.batches import current_scores
+    from danvan_scoring.ingest import import_file
+    from danvan_scoring.permissions import CLI_ACTOR
+    from danvan_scoring.uploads import UploadRejected
+
+    for p in ("2024", "2026"):
+        bootstrap.ensure_period(empty_con, p)
+    codes = _legacy_only(empty_con, 2) + _legacy_only(empty_con, 1, split=True)
+    lines = ["unit_code,criterion_code,score"] + [f"{c},A3,{k + 1}.5" for k, c in enumerate(codes)]
+    data = ("\n".join(lines) + "\n").encode()
+    res = import_file(empty_con, data, "2024.csv", actor=CLI_ACTOR, period="2024")
+    assert res.new == 3
+    got = current_scores(empty_con, "2024").sort_values("unit_code")
+    assert got[["unit_code", "criterion_code", "value"]].values.tolist() == [
+        [c, "A3", k + 1.5] for k, c in enumerate(codes)]
+
+    with pytest.raises(UploadRejected) as info:
+        import_file(empty_con, data, "2024.csv", actor=CLI_ACTOR, period="2026")
+    assert len(info.value.problems) == 3
+    succ = crosswalk.successors(empty_con)
+    for problem, code in zip(info.value.problems, codes):
+        name, news = succ[code]
+        assert f"mã '{code}' là đơn vị cũ '{name}' trước 01/07/2025" in problem.reason
+        for new_code, new_name in news:  # every new unit it became, by code and name
+            assert f"'{new_code}' ({new_name})" in problem.reason
+    assert "đã được chia cho" in info.value.problems[2].reason
+    assert current_scores(empty_con, "2026").empty
+
+
+def test_a_legacy_name_gets_the_did_you_mean_help(empty_con):
+    from danvan_scoring import bootstrap
+    from danvan_scoring.ingest import import_file
+    from danvan_scoring.permissions import CLI_ACTOR
+    from danvan_scoring.uploads import UploadRejected
+
+    bootstrap.ensure_period(empty_con, "2024")
+    code = _legacy_only(empty_con, 1)[0]
+    name = crosswalk.successors(empty_con)[code][0]
+    data = f"unit_code,unit_name,criterion_code,score\n99999,{name},A1,2\n".encode()
+    with pytest.raises(UploadRejected) as info:
+        import_file(empty_con, data, "x.csv", actor=CLI_ACTOR, period="2024")
+    assert f"có phải '{code}' ({name})?" in info.value.problems[0].reason
+
+
+def test_model_list_takes_old_codes_only_before_the_merger():
+    from danvan_scoring.model_upload import read_models_upload
+
+    legacy = {"00007": ("Phường Cống Vị", [("00004", "Phường Ba Đình"), ("00008", "Phường Ngọc Hà")])}
+    data = "unit_code,period,name,field\n00007,{p},Chi bộ bốn tốt,Đoàn thể\n".encode()
+    old = read_models_upload(data.replace(b"{p}", b"2024"), "m.csv", unit_codes={"00004": "Phường Ba Đình"},
+                             legacy=legacy)
+    assert old.ok and old.rows["unit_code"].tolist() == ["00007"]
+    new = read_models_upload(data.replace(b"{p}", b"2026"), "m.csv", unit_codes={"00004": "Phường Ba Đình"},
+                             legacy=legacy)
+    assert not new.ok
+    assert ("đơn vị cũ 'Phường Cống Vị' trước 01/07/2025, đã được chia cho '00004' (Phường Ba Đình), "
+            "'00008' (Phường Ngọc Hà)") in new.problems[0].reason

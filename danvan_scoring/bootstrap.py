@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from . import blocks, crosswalk, store, units
 from . import periods as period_store
 from .criteria import default_framework
@@ -40,9 +42,19 @@ def init_connection(con, periods: list[str] | None = None) -> dict:
 
 
 def ensure_period(con, period: str, fw=None) -> None:
-    """Register the period (if new) and give it the default blocks (if it has none)."""
+    """Register the period (if new) and give it the default blocks (if it has none): for a period
+    that ended before 1 July 2025, the legacy units' district blocks."""
     fw = fw or default_framework()
     period_store.add_period(con, period, fw)
     if con.execute("SELECT count(*) FROM unit_blocks WHERE period = ?", [period]).fetchone()[0] == 0:
-        b, a = blocks.default_blocks(units.units(con))
+        current = units.units(con)
+        legacy = crosswalk.legacy_units(con) if crosswalk.is_pre_merger(period) else None
+        if legacy is not None and len(legacy):
+            # before 1 July 2025: the old communes in one block per old district (the level that scored
+            # them), other units (agencies) by the default rules
+            lb, la = crosswalk.legacy_blocks(legacy)
+            b, a = blocks.default_blocks(current[~current["unit_code"].isin(legacy["legacy_code"])])
+            b, a = pd.concat([lb, b], ignore_index=True), pd.concat([la, a], ignore_index=True)
+        else:
+            b, a = blocks.default_blocks(current)
         blocks.set_blocks(con, period, b, a, actor=CLI_ACTOR)

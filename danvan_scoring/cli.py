@@ -100,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     _db_arg(p)
     p.add_argument("--period", required=True)
     p.add_argument("--profile", help="tên bộ trọng số (mặc định: bộ chính thức của kỳ)")
+    p.add_argument("--map-to-new", action="store_true",
+                   help="kỳ trước 01/07/2025: chuyển kết quả của đơn vị cũ sang đơn vị mới (ước tính)")
     _fmt_arg(p, ("csv", "json"))
 
     p = sub.add_parser("crosswalk", help="bảng chuyển đổi đơn vị cũ (trước 01/07/2025) sang đơn vị mới")
@@ -323,12 +325,14 @@ def cmd_scores(args) -> int:
     return EXIT_OK
 
 
-def rank_table(con, period: str, profile_name: str | None = None) -> pd.DataFrame:
-    from .results import period_results
+def rank_table(con, period: str, profile_name: str | None = None, *, map_to_new: bool = False) -> pd.DataFrame:
+    """The rank command's table; ``map_to_new``: a pre-merger period's figures mapped onto the new
+    units (``results.mapped_results``) with ``estimated`` and ``predecessors`` added."""
+    from .results import mapped_results, period_results
     from .weights import resolve_profile
 
     profile = resolve_profile(con, period, profile_name)
-    r = period_results(con, period, profile)
+    r = mapped_results(con, period, profile) if map_to_new else period_results(con, period, profile)
     groups = [c for c in r.columns if c.startswith("group_")]
     out = r[["rank", "unit_code", "unit_name", "total", "tier", "block", "block_rank"] + groups].copy()
     out = out.rename(columns={g: g.removeprefix("group_") for g in groups})
@@ -346,12 +350,17 @@ def rank_table(con, period: str, profile_name: str | None = None) -> pd.DataFram
     out["award_reason"] = r["award_reason"]
     out["block_leader"] = r["block_leader"]
     out["status"] = r["status"]
+    if map_to_new:
+        out["estimated"] = r["estimated"]
+        out["predecessors"] = r["predecessors"]
+    elif "prev_estimated" in r.columns and r["prev_estimated"].any():
+        out["prev_estimated"] = r["prev_estimated"]  # delta_* compare with an estimate from the old units
     return out
 
 
 def cmd_rank(args) -> int:
     con = _open(args, read_only=True)
-    _emit(rank_table(con, args.period, args.profile), args.format)
+    _emit(rank_table(con, args.period, args.profile, map_to_new=args.map_to_new), args.format)
     return EXIT_OK
 
 

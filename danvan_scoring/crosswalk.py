@@ -192,7 +192,11 @@ def crosswalk(con, *, unit: str | None = None, legacy: str | None = None) -> pd.
 
 
 def legacy_units(con) -> pd.DataFrame:
-    return con.execute("SELECT * FROM legacy_units ORDER BY legacy_code").df()
+    try:
+        return con.execute("SELECT * FROM legacy_units ORDER BY legacy_code").df()
+    except duckdb.CatalogException:  # a database from before the crosswalk
+        return pd.DataFrame(columns=["legacy_code", "name", "unit_type", "district_code", "district",
+                                     "province_code", "province", "lat", "lon"])
 
 
 def successors(con) -> dict[str, tuple[str, list[tuple[str, str]]]]:
@@ -216,18 +220,17 @@ def became(name: str, news: list[tuple[str, str]]) -> str:
         f"đơn vị cũ '{name}' trước 01/07/2025, đã được chia cho {listed}"
 
 
-def unit_info(con, period: str) -> pd.DataFrame:
+def unit_info(con, period: str | None = None) -> pd.DataFrame:
     """unit_code, unit_name, unit_type, province_code, province_name, lat, lon of the units a period is
     scored on: for a pre-merger period the legacy units (with their old province), then any
-    other stored unit (agencies) whose code is not a legacy one."""
+    other stored unit (agencies) whose code is not a legacy one; no period: the units of today."""
     new = con.execute(
         "SELECT u.unit_code, u.name AS unit_name, u.unit_type, u.province_code, p.name AS province_name, u.lat, u.lon "
         "FROM units u LEFT JOIN provinces p USING (province_code)").df()
-    if not is_pre_merger(period):
+    if period is None or not is_pre_merger(period):
         return new
-    old = con.execute(
-        "SELECT legacy_code AS unit_code, name AS unit_name, unit_type, province_code, province AS province_name, "
-        "lat, lon FROM legacy_units").df()
+    old = legacy_units(con).rename(columns={"legacy_code": "unit_code", "name": "unit_name",
+                                            "province": "province_name"})[new.columns]
     return pd.concat([old, new[~new["unit_code"].isin(old["unit_code"])]], ignore_index=True)
 
 

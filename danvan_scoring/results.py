@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import batches, blocks, periods
-from . import units as unit_store
+from . import batches, blocks, crosswalk, periods
 from .awards import award_standing
-from .ranking import add_ranks, rank_change
+from .errors import StoreError
+from .ranking import add_ranks, competition_rank, rank_change
 from .scoring import score_units
 from .weights import WeightProfile, official_profile
 
@@ -69,8 +69,8 @@ def period_results(con, period: str, profile: WeightProfile | None = None, *,
     has_appr = appr["unit_code"].unique()
     res.loc[~res["unit_code"].isin(has_appr), "missing"] = "chưa thẩm định"
 
-    info = unit_store.units(con)[["unit_code", "name", "unit_type", "province_code", "province_name", "lat", "lon"]]
-    info = info.rename(columns={"name": "unit_name"})
+    # a period before 1 July 2025 is ranked on the legacy units as they were (names, old provinces)
+    info = crosswalk.unit_info(con, period)
     res = res.merge(info, on="unit_code", how="left")
     blk = blocks.unit_blocks(con, period).rename(columns={"block_code": "block"})
     res = res.merge(blk, on="unit_code", how="left")
@@ -80,18 +80,87 @@ def period_results(con, period: str, profile: WeightProfile | None = None, *,
     if with_previous:
         prev_period = periods.previous_period(con, period)
         prev = period_results(con, prev_period, with_previous=False) if prev_period else None
+        across = prev is not None and crosswalk.is_pre_merger(prev_period) and not crosswalk.is_pre_merger(period)
+        if across:  # the previous period on the old map: compare with its figures mapped onto the new units
+            prev = _mapped_previous(con, prev)
         res = rank_change(res, prev)
+        res["prev_estimated"] = res["unit_code"].isin(prev.loc[prev["estimated"], "unit_code"]) if across else False
     group_cols = [c for c in res.columns if c.startswith("group_")]
     first = BASE_COLUMNS + group_cols
     return res[first + [c for c in res.columns if c not in first]]
 
 
 def trend(con, unit_codes: list[str]) -> pd.DataFrame:
-    """Total and rank of some units over every period (each under its official profile)."""
+    """Total and rank of some units over every period (each under its official profile).
+
+    A period before 1 July 2025 gives a new unit its mapped figure (``mapped_results``:
+    ``estimated`` True, with its predecessors) once a later period is on the new map, and a
+    code's own row when the code itself was scored then (an agency, or a legacy unit asked for)."""
     frames = []
-    for p in periods.periods(con):
+    ps = periods.periods(con)
+    later_new = any(not crosswalk.is_pre_merger(p) for p in ps)
+    for p in ps:
         r = period_results(con, p, with_previous=False)
-        frames.append(r[r["unit_code"].isin(unit_codes)])
+        own = r[r["unit_code"].isin(unit_codes)].assign(estimated=False)
+        if crosswalk.is_pre_merger(p) and later_new and len(r):
+            # a code of a unit that exists now is read as that new unit: its predecessors' mapped figure
+            old_only = set(crosswalk.unit_info(con, p)["unit_code"]) - _new_codes(con)
+            m = mapped_results(con, p)
+            m = m[m["unit_code"].isin(unit_codes) & ~m["unit_code"].isin(old_only)]
+            own = pd.concat([own[own["unit_code"].isin(old_only)], m], ignore_index=True)
+        frames.append(own)
     if not frames:
-        return pd.DataFrame(columns=BASE_COLUMNS + ["period"])
+        return pd.DataFrame(columns=BASE_COLUMNS + ["period", "estimated"])
     return pd.concat(frames, ignore_index=True)
+
+
+def _new_codes(con) -> set[str]:
+    return {r[0] for r in con.execute("SELECT unit_code FROM units").fetchall()}
+
+
+def _mapped_previous(con, prev: pd.DataFrame) -> pd.DataFrame:
+    """A pre-merger period's eligible totals mapped onto the new units, ranked among themselves."""
+    ok = prev[prev["eligible"].fillna(False).astype(bool)]
+    m = crosswalk.map_to_new(ok[["unit_code", "total"]], crosswalk.crosswalk(con))
+    m = m[m["total"].notna()].reset_index(drop=True)
+    m["eligible"] = True
+    m["rank"] = competition_rank(m["total"], m["eligible"])
+    return m
+
+
+MAPPED_VALUES = ["total", "total_self"]
+
+
+def mapped_results(con, period: str, profile: WeightProfile | None = None) -> pd.DataFrame:
+    """A pre-merger period shown on the new units: each new unit's total (and group sub-scores,
+    self-assessed total) is the share-weighted mean of its scored predecessors' figures
+    (``crosswalk.map_to_new``), ranked among the mapped units; ``estimated`` True,
+    ``predecessors`` and ``predecessor_codes`` list the old units, ``mark`` says
+    "ước tính từ các đơn vị cũ". Tiers, blocks and awards belong to the legacy units' own
+    ranking and are left empty here."""
+    if not crosswalk.is_pre_merger(period):
+        raise StoreError(f"Kỳ {period} kết thúc sau 01/07/2025: kết quả đã tính trên đơn vị mới, "
+                         "không cần chuyển từ đơn vị cũ")
+    own = period_results(con, period, profile, with_previous=False)
+    ok = own[own["eligible"].fillna(False).astype(bool)]
+    groups = [c for c in own.columns if c.startswith("group_")]
+    m = crosswalk.map_to_new(ok[["unit_code", *MAPPED_VALUES, *groups]], crosswalk.crosswalk(con),
+                             MAPPED_VALUES + groups)
+    m = m[m["total"].notna()].reset_index(drop=True)
+    info = crosswalk.unit_info(con)  # the new units
+    m = m.merge(info, on="unit_code", how="left")
+    m["eligible"] = True
+    m["gap"] = (m["total_self"] - m["total"]).round(2)
+    m["rank"] = competition_rank(m["total"], m["eligible"])
+    m["province_rank"] = competition_rank(m["total"], m["eligible"], groups=m["province_code"])
+    for c in ("tier", "tier_self", "block", "award_reason", "block_leader"):
+        m[c] = None
+    m["block_rank"] = pd.Series(pd.NA, index=m.index, dtype="Int64")
+    m["award_eligible"] = False
+    m["status"] = "estimated"
+    m["mark"] = crosswalk.ESTIMATED_MARK
+    m["period"] = period
+    m["profile"] = own["profile"].iloc[0] if len(own) else None
+    m = m.sort_values(["rank", "unit_code"], kind="mergesort").reset_index(drop=True)
+    first = BASE_COLUMNS + groups
+    return m[first + [c for c in m.columns if c not in first]]

@@ -180,3 +180,82 @@ def test_model_list_takes_old_codes_only_before_the_merger():
     assert not new.ok
     assert ("đơn vị cũ 'Phường Cống Vị' trước 01/07/2025, đã được chia cho '00004' (Phường Ba Đình), "
             "'00008' (Phường Ngọc Hà)") in new.problems[0].reason
+
+
+# --------------------------------------------------------------------------- history on the new map
+def _three_into_one(con):
+    """A new unit formed whole from exactly three old units (share 1 each)."""
+    return con.execute(
+        "SELECT unit_code, list(legacy_code ORDER BY legacy_code) FROM crosswalk GROUP BY unit_code "
+        "HAVING count(*) = 3 AND bool_and(share_method = 'whole') ORDER BY unit_code LIMIT 1").fetchone()
+
+
+def test_map_to_new_is_the_share_weighted_mean():
+    cw = pd.DataFrame({"legacy_code": ["a", "b", "c", "c"], "unit_code": ["N", "N", "N", "M"],
+                       "share": [1.0, 1.0, 0.25, 0.75]})
+    res = pd.DataFrame({"unit_code": ["a", "b", "c", "CQ1"], "total": [80.0, 60.0, 40.0, 55.0]})
+    m = crosswalk.map_to_new(res, cw).set_index("unit_code")
+    assert m.loc["N", "total"] == round((80 + 60 + 0.25 * 40) / 2.25, 2)
+    assert m.loc["M", "total"] == 40.0
+    assert (m.loc["N", "predecessors"], m.loc["N", "predecessor_codes"], m.loc["N", "estimated"]) == (3, "a, b, c", True)
+    assert (m.loc["CQ1", "total"], m.loc["CQ1", "estimated"]) == (55.0, False)  # an agency passes through
+
+
+@pytest.fixture
+def merged(empty_con):
+    """2024 scored on three old units that became one new unit (and its neighbours), 2025 on the new units."""
+    from danvan_scoring import batches, bootstrap, demo, periods
+    from danvan_scoring.permissions import CLI_ACTOR
+
+    for p in ("2024", "2025"):
+        bootstrap.ensure_period(empty_con, p)
+    new_code, olds = _three_into_one(empty_con)
+    fw = periods.framework_for_period(empty_con, "2025")
+    others = _legacy_only(empty_con, 5)
+    rows = pd.concat([demo.generate(fw, olds + others, ["2024"], seed=3),
+                      demo.generate(fw, [new_code, "00004"], ["2025"], seed=4)])
+    batches.write_batch(empty_con, rows, actor=CLI_ACTOR, filename="t", content_hash="t")
+    return empty_con, new_code, olds
+
+
+def test_a_new_unit_from_three_old_ones_shows_their_mean_and_the_three(merged):
+    from danvan_scoring import results
+
+    con, new_code, olds = merged
+    own = results.period_results(con, "2024").set_index("unit_code")
+    assert set(olds) <= set(own.index)
+    # the legacy units keep their own names, old province and district block
+    lu = crosswalk.legacy_units(con).set_index("legacy_code")
+    assert own.loc[olds[0], "unit_name"] == lu.loc[olds[0], "name"]
+    assert own.loc[olds[0], "block"] == f"L{lu.loc[olds[0], 'province_code']}-{lu.loc[olds[0], 'district_code']}"
+    ok = [c for c in olds if own.loc[c, "eligible"]]
+    assert len(ok) == 3, "the synthetic scores should make all three eligible"
+    mapped = results.mapped_results(con, "2024").set_index("unit_code")
+    row = mapped.loc[new_code]
+    assert row["total"] == round(float(own.loc[olds, "total"].mean()), 2)
+    assert (row["estimated"], row["predecessors"], row["predecessor_codes"]) == (True, 3, ", ".join(olds))
+    assert row["mark"] == "ước tính từ các đơn vị cũ"
+    # the change since 2024 for the new unit goes through the crosswalk and is marked
+    now = results.period_results(con, "2025").set_index("unit_code")
+    assert now.loc[new_code, "total_prev"] == row["total"] and bool(now.loc[new_code, "prev_estimated"])
+    assert now.loc[new_code, "delta_total"] == round(now.loc[new_code, "total"] - row["total"], 2)
+    # the trend of the new unit: 2024 estimated from its predecessors, 2025 its own
+    tr = results.trend(con, [new_code]).set_index("period")
+    assert tr.loc["2024", "total"] == row["total"] and bool(tr.loc["2024", "estimated"])
+    assert not bool(tr.loc["2025", "estimated"])
+
+
+def test_cli_rank_map_to_new(merged, tmp_path):
+    con, new_code, olds = merged
+    con.execute("CHECKPOINT")
+    db = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()[0]
+    con.close()
+    p = _run("rank", "--period", "2024", "--map-to-new", "--db", db)
+    assert p.returncode == 0, p.stderr
+    df = pd.read_csv(io.StringIO(p.stdout), dtype={"unit_code": str})
+    assert list(df.columns[:7]) == ["rank", "unit_code", "unit_name", "total", "tier", "block", "block_rank"]
+    assert df["estimated"].all() and df.set_index("unit_code").loc[new_code, "predecessors"] == 3
+    own = pd.read_csv(io.StringIO(_run("rank", "--period", "2024", "--db", db).stdout), dtype={"unit_code": str})
+    assert set(olds) <= set(own["unit_code"]) and "estimated" not in own.columns
+    p = _run("rank", "--period", "2025", "--map-to-new", "--db", db)
+    assert p.returncode == 1 and "kết thúc sau 01/07/2025" in p.stderr and "Traceback" not in p.stderr

@@ -1,0 +1,71 @@
+"""Crosswalk build speed (issue 16).
+
+    .venv/bin/python benchmarks/bench_crosswalk.py [--repeat R]
+
+Measures, in one run (best of R):
+
+* read     — reading the package's raw inputs only (admin_units_legacy, admin_units, converter_2025.json);
+* build    — ``crosswalk.package_tables()``: the same reads plus the vectorised crosswalk (keys, joins,
+             overlap shares of the split wards);
+* load     — ``crosswalk.load_into`` into a fresh in-memory store (build + insert + audit).
+
+Target: build ≤ 3 × read (the mapping costs less than twice the reading it needs). Exit 1 if missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import duckdb  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from danvan_scoring import crosswalk, store, units  # noqa: E402
+
+
+def _read():
+    path = units.dataset_path()
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        pd.read_sql_query(crosswalk._LEGACY_SQL, db)
+        pd.read_sql_query("SELECT provinceKey, wardKey, wardCode FROM admin_units", db)
+    json.loads((path.parent / "converter_2025.json").read_text(encoding="utf-8"))
+
+
+def _load():
+    con = duckdb.connect()
+    store.migrate(con)
+    crosswalk.load_into(con)
+    con.close()
+
+
+def best(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=5)
+    args = ap.parse_args()
+    read = best(_read, args.repeat)
+    build = best(crosswalk.package_tables, args.repeat)
+    load = best(_load, args.repeat)
+    ratio = build / read
+    print(f"read {read * 1000:.0f} ms · build {build * 1000:.0f} ms · load {load * 1000:.0f} ms · "
+          f"build = {ratio:.2f} × read (target ≤ 3 ×)")
+    return 0 if ratio <= 3 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

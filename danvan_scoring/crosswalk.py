@@ -268,7 +268,7 @@ def map_to_new(results: pd.DataFrame, cw: pd.DataFrame, value_cols: list[str] | 
         w = m["share"].where(x.notna(), 0.0)
         num = (w * x.fillna(0.0)).groupby(m["new_code"]).sum()
         den = w.groupby(m["new_code"]).sum()
-        out[c] = (num / den.where(den > 0)).round(2)
+        out[c] = num / den.where(den > 0)  # unrounded, like every total (ranks round to cents)
     out = out.reset_index().rename(columns={"new_code": "unit_code"})
     out["estimated"] = True
     rest = results.loc[~is_leg, ["unit_code", *value_cols]].assign(estimated=False, predecessors=0,

@@ -195,7 +195,7 @@ def test_map_to_new_is_the_share_weighted_mean():
                        "share": [1.0, 1.0, 0.25, 0.75]})
     res = pd.DataFrame({"unit_code": ["a", "b", "c", "CQ1"], "total": [80.0, 60.0, 40.0, 55.0]})
     m = crosswalk.map_to_new(res, cw).set_index("unit_code")
-    assert m.loc["N", "total"] == round((80 + 60 + 0.25 * 40) / 2.25, 2)
+    assert m.loc["N", "total"] == pytest.approx((80 + 60 + 0.25 * 40) / 2.25)
     assert m.loc["M", "total"] == 40.0
     assert (m.loc["N", "predecessors"], m.loc["N", "predecessor_codes"], m.loc["N", "estimated"]) == (3, "a, b, c", True)
     assert (m.loc["CQ1", "total"], m.loc["CQ1", "estimated"]) == (55.0, False)  # an agency passes through
@@ -232,7 +232,7 @@ def test_a_new_unit_from_three_old_ones_shows_their_mean_and_the_three(merged):
     assert len(ok) == 3, "the synthetic scores should make all three eligible"
     mapped = results.mapped_results(con, "2024").set_index("unit_code")
     row = mapped.loc[new_code]
-    assert row["total"] == round(float(own.loc[olds, "total"].mean()), 2)
+    assert row["total"] == pytest.approx(float(own.loc[olds, "total"].mean()))
     assert (row["estimated"], row["predecessors"], row["predecessor_codes"]) == (True, 3, ", ".join(olds))
     assert row["mark"] == "ước tính từ các đơn vị cũ"
     # the change since 2024 for the new unit goes through the crosswalk and is marked

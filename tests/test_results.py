@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from danvan_scoring import crosswalk, results
 from danvan_scoring import periods as period_store
-from danvan_scoring import results
 from danvan_scoring.criteria import default_framework
 from danvan_scoring.ranking import competition_rank
 
@@ -33,10 +33,15 @@ def test_period_results_ranks_eligible_units_and_joins_previous(demo_con):
     assert r.loc[~ok, "rank"].isna().all() and r.loc[ok, "rank"].notna().all()
     assert (r["rank"].astype("Float64") == competition_rank(r["total"], r["eligible"]).astype("Float64")) \
         .fillna(True).all()
-    prev = results.period_results(demo_con, periods[-2], with_previous=False).set_index("unit_code")
-    both = r[ok & r["unit_code"].isin(prev.index[prev["eligible"].astype(bool)])]
-    assert len(both)
-    assert (both["total_prev"].to_numpy() == prev.loc[both["unit_code"], "total"].to_numpy()).all()
+    prev = results.period_results(demo_con, periods[-2], with_previous=False)
+    # issue 16: the previous period ended before 1 July 2025, so the change compares with the
+    # previous figures mapped onto the new units (share-weighted mean of the predecessors), marked
+    assert crosswalk.is_pre_merger(periods[-2]) and not crosswalk.is_pre_merger(latest)
+    ok_prev = prev[prev["eligible"].astype(bool)]
+    mapped = crosswalk.map_to_new(ok_prev[["unit_code", "total"]], crosswalk.crosswalk(demo_con)).set_index("unit_code")
+    both = r[ok & r["unit_code"].isin(mapped.index[mapped["total"].notna()])]
+    assert len(both) and both["prev_estimated"].all()
+    assert (both["total_prev"].to_numpy() == mapped.loc[both["unit_code"], "total"].to_numpy()).all()
 
 
 def test_gap_is_self_minus_appraised(demo_con):

@@ -164,3 +164,25 @@ def mapped_results(con, period: str, profile: WeightProfile | None = None) -> pd
     m = m.sort_values(["rank", "unit_code"], kind="mergesort").reset_index(drop=True)
     first = BASE_COLUMNS + groups
     return m[first + [c for c in m.columns if c not in first]]
+
+
+def predecessor_figures(con, unit_code: str) -> pd.DataFrame:
+    """For the profile page: the old units a new unit was formed from, with their own figures in
+    every period that ended before 1 July 2025 (period, legacy_code, legacy_name, legacy_district,
+    share, share_method, total, rank, tier, block, block_rank), marked ``ESTIMATED_MARK`` since
+    the new unit's figure for those periods is estimated from them. Empty when there is none."""
+    cols = ["period", "legacy_code", "legacy_name", "legacy_district", "share", "share_method", "total", "rank",
+            "tier", "block", "block_rank", "mark"]
+    cw = crosswalk.crosswalk(con, unit=unit_code)
+    frames = []
+    for p in periods.periods(con):
+        if not crosswalk.is_pre_merger(p) or cw.empty:
+            continue
+        r = period_results(con, p, with_previous=False)
+        own = r[r["unit_code"].isin(cw["legacy_code"])][["unit_code", "total", "rank", "tier", "block", "block_rank"]]
+        if own.empty:
+            continue
+        frames.append(cw.merge(own.rename(columns={"unit_code": "legacy_code"}), on="legacy_code").assign(period=p))
+    if not frames:
+        return pd.DataFrame(columns=cols)
+    return pd.concat(frames, ignore_index=True).assign(mark=crosswalk.ESTIMATED_MARK)[cols]

@@ -243,6 +243,11 @@ def test_a_new_unit_from_three_old_ones_shows_their_mean_and_the_three(merged):
     tr = results.trend(con, [new_code]).set_index("period")
     assert tr.loc["2024", "total"] == row["total"] and bool(tr.loc["2024", "estimated"])
     assert not bool(tr.loc["2025", "estimated"])
+    # the profile page's predecessor list: the three with their own 2024 figures, marked
+    pf = results.predecessor_figures(con, new_code)
+    assert pf["legacy_code"].tolist() == olds and (pf["period"] == "2024").all()
+    assert pf["total"].tolist() == own.loc[olds, "total"].tolist()
+    assert (pf["mark"] == crosswalk.ESTIMATED_MARK).all() and (pf["share"] == 1).all()
 
 
 def test_cli_rank_map_to_new(merged, tmp_path):

@@ -51,9 +51,10 @@ def choose() -> tuple[str | None, str | None]:
 
 def headline(row: pd.Series, res: pd.DataFrame, fw) -> None:
     prov = common.province_names().get(row["province_code"], row["province_name"])
-    st.subheader(row["unit_name"])
-    st.caption(f"{units.UNIT_TYPES.get(row['unit_type'], row['unit_type'])} · {prov} · "
-               f"{row['block_name'] or 'chưa xếp khối'} · mã {row['unit_code']} · bộ trọng số {row['profile']}")
+    st.subheader(common.md(row["unit_name"]))
+    st.caption(f"{units.UNIT_TYPES.get(row['unit_type'], row['unit_type'])} · {common.md(prov)} · "
+               f"{common.md(row['block_name'] or 'chưa xếp khối')} · mã {common.md(row['unit_code'])} · "
+               f"bộ trọng số {common.md(row['profile'])}")
     n_ranked = int(res["rank"].notna().sum())
     block = res[res["block"] == row["block"]]
     c = st.columns(5)
@@ -114,7 +115,7 @@ def strengths_tab(period: str, unit: str, res: pd.DataFrame, fw) -> None:
     contrib = common.contributions(period)
     strengths, weaknesses = insights.versus_block(contrib, res, unit, fw, n=5)
     row = res[res["unit_code"] == unit].iloc[0]
-    st.caption(f"So với bình quân của {len(insights.block_peers(res, unit))} đơn vị trong {row['block_name']}, "
+    st.caption(f"So với bình quân của {len(insights.block_peers(res, unit))} đơn vị trong {common.md(row['block_name'])}, "
                "tính bằng điểm trong tổng điểm.")
     a, b = st.columns(2)
     for col, frame, title, empty in ((a, strengths, "Điểm mạnh", "Không có tiêu chí nào cao hơn bình quân khối."),

@@ -196,7 +196,7 @@ def upload_section(period: str, kind: str = "scores") -> None:
     data = file.getvalue()
     digest = hashlib.sha256(data).hexdigest()
     if st.session_state.get(f"{p}_imported") == (digest, file.name):
-        st.caption(f"Tệp “{file.name}” đã được nhập. Tải lên tệp khác để nhập tiếp.")
+        st.caption(f"Tệp “{common.md(file.name)}” đã được nhập. Tải lên tệp khác để nhập tiếp.")
         return
     check = check_upload(data, file.name, period, stage, kind)
     if not check["ok"]:
@@ -302,7 +302,8 @@ def history_section() -> None:
             st.session_state["undo_confirm"] = int(pick)
             st.rerun()
         return
-    st.warning(f"Hoàn tác **{labels[pick]}**? Các giá trị của lô này thôi hiệu lực và giá trị trước đó được khôi phục. "
+    st.warning(f"Hoàn tác **{common.md(labels[pick])}**? Các giá trị của lô này thôi hiệu lực "
+               "và giá trị trước đó được khôi phục. "
                "Việc hoàn tác được ghi vào nhật ký.", icon=":material/undo:")
     a, bcol, _ = st.columns([1, 1, 3])
     if a.button("Xác nhận hoàn tác", type="primary", key="undo_yes"):

@@ -114,7 +114,7 @@ def preview_block(period: str, cand: weights.WeightProfile) -> None:
 def official_block(period: str, fw, profiles: pd.DataFrame) -> None:
     st.subheader("Bộ trọng số chính thức của kỳ")
     current = common.official(period)
-    st.markdown(f"Hiện dùng cho {common.period_label(period).lower()}: **{current.label}**")
+    st.markdown(f"Hiện dùng cho {common.period_label(period).lower()}: **{common.md(current.label)}**")
     actor = common.actor()
     if not actor.can("publish"):
         st.caption("Chỉ Chủ tịch Hội đồng thi đua hoặc quản trị viên được chọn bộ trọng số chính thức.")
@@ -134,7 +134,7 @@ def official_block(period: str, fw, profiles: pd.DataFrame) -> None:
             st.rerun()
         return
     _, pid = pending
-    st.warning(f"Xác nhận dùng **{labels.get(pid, pid)}** làm bộ trọng số chính thức của "
+    st.warning(f"Xác nhận dùng **{common.md(labels.get(pid, pid))}** làm bộ trọng số chính thức của "
                f"{common.period_label(period).lower()}? Bảng xếp hạng mọi trang sẽ tính lại theo bộ này; "
                "việc chọn được ghi vào nhật ký và có thể đổi lại sau.", icon=":material/gavel:")
     a, b, _ = st.columns([1, 1, 3])
@@ -466,7 +466,7 @@ def main() -> None:
     if action == "save":
         saved = weights.save_profile(con, cand, fw, actor=actor)
         st.session_state["w_candidate"] = (period, saved.model_dump_json())
-        st.success(f"Đã lưu bộ trọng số **{saved.label}**. Hội đồng có thể chọn bộ này làm chính thức ở dưới.",
+        st.success(f"Đã lưu bộ trọng số **{common.md(saved.label)}**. Hội đồng có thể chọn bộ này làm chính thức ở dưới.",
                    icon=":material/check_circle:")
         profiles = weights.list_profiles(con, fw)
 

@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from danvan_scoring import batches, insights, rubric, sensitivity, store, units
+from danvan_scoring import awards, batches, insights, rubric, sensitivity, store, units
 from pages import common
 
 KIND_SHORT = {"points": "Chấm điểm", "ratio": "Tỷ lệ", "pass_fail": "Đạt/không", "count": "Số lần",
@@ -71,9 +71,10 @@ def headline(row: pd.Series, res: pd.DataFrame, fw) -> None:
                 help="Tổng điểm đơn vị tự chấm; chênh lệch dương là đơn vị tự chấm cao hơn kết quả thẩm định")
     why = common.reasons(row)
     if not row["eligible"]:
-        st.warning(f"**Chưa đủ điều kiện xếp loại** — {why}.", icon=":material/warning:")
+        label = awards.STATUS_LABELS.get(row.get("status") or "incomplete", awards.STATUS_LABELS["incomplete"])
+        st.warning(f"**{label}** — {common.md(why)}.", icon=":material/warning:")
     elif why:
-        st.info(f"Lưu ý: {why}.", icon=":material/info:")
+        st.info(f"Lưu ý: {common.md(why)}.", icon=":material/info:")
 
 
 def breakdown_tab(bd: pd.DataFrame, fw, profile) -> None:

@@ -40,3 +40,16 @@ def test_council_is_named_in_full(demo_db):
     assert not at.exception
     text = " ".join(m.value for m in [*at.caption, *at.markdown])
     assert "Hội đồng Thi đua - Khen thưởng" in text and "Hội đồng thi đua" not in text
+
+
+def test_missing_data_reads_chua_du_du_lieu_on_the_profile(demo_db):
+    at = _admin(demo_db)
+    at.switch_page("pages/xep-hang.py").run()
+    table = at.dataframe[0].value
+    unit = table.loc[~table["Đủ điều kiện"].astype(bool), "Mã"].iloc[0]
+    at.query_params["unit"] = unit
+    at.switch_page("pages/ho-so.py").run()
+    assert not at.exception
+    warn = [w.value for w in at.warning]
+    assert any(w.startswith("**Chưa đủ dữ liệu** — thiếu") for w in warn), warn
+    assert not any("Chưa đủ điều kiện" in w for w in warn)

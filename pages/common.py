@@ -523,10 +523,10 @@ def safe_frame(data):
     (``=``, ``+``, ``-``, ``@``…) given a leading apostrophe, headers unchanged: st.dataframe's own
     toolbar "Download as CSV" exports what the grid holds (issue 11, point 4)."""
     if isinstance(data, pd.DataFrame):
-        return neutralise_formulas(data, headers=False)
+        return neutralise_formulas(data, headers=False, keep_numbers=True)
     inner = getattr(data, "data", None)
     if isinstance(inner, pd.DataFrame):   # a Styler: styles are computed from .data when drawn
-        data.data = neutralise_formulas(inner, headers=False)
+        data.data = neutralise_formulas(inner, headers=False, keep_numbers=True)
     return data
 
 

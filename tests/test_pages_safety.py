@@ -48,6 +48,10 @@ def test_neutralise_formulas_keeps_headers_and_category_dtype():
     assert isinstance(out["c"].dtype, pd.CategoricalDtype) and list(out["c"]) == ["'@SUM(A1)", "x"]
     assert list(out["n"]) == [-1.5, 2.0]
     assert list(neutralise_formulas(df).columns) == ["'=h", "c", "n"]
+    # a table's signed-number text ("+0,25") is no formula: kept as it is on the pages, still quoted in exports
+    signed = pd.DataFrame({"d": ["+0,25", "-3,50", "-1=1", "+SUM(A1)"]})
+    assert list(neutralise_formulas(signed, keep_numbers=True)["d"]) == ["+0,25", "-3,50", "'-1=1", "'+SUM(A1)"]
+    assert list(neutralise_formulas(signed)["d"]) == ["'+0,25", "'-3,50", "'-1=1", "'+SUM(A1)"]
 
 
 @pytest.fixture(scope="module")

@@ -213,7 +213,7 @@ def _pages_for(actor: auth.Actor) -> tuple[dict[str, list], dict[str, st.Page]]:
 
 def _sidebar(con, actor: auth.Actor) -> None:
     with st.sidebar:
-        st.markdown(f"**{auth.ROLES.get(actor.role, actor.role)}** · `{actor.username}`")
+        st.markdown(f"**{auth.ROLES.get(actor.role, actor.role)}** · {common.md(actor.username)}")
         if store.is_demo(con):
             st.badge(common.DEMO_BADGE, icon=":material/science:", color="orange")
         if st.button("Đăng xuất", icon=":material/logout:", key="signout"):
@@ -295,5 +295,6 @@ def _with_root(sections: dict[str, list], root) -> dict[str, list]:
     return out
 
 
+common.freeze_long_lived_heap()   # once per process (a no-op on later runs): see its docstring
 with common.app_run():
     main()

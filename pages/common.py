@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 import gc
 import logging
-import math
 import os
 import threading
 import uuid
@@ -29,9 +28,11 @@ from danvan_scoring import periods as period_store
 from danvan_scoring import units as unit_store
 from danvan_scoring.cli import default_demo_allowed, ensure_database
 from danvan_scoring.criteria import Framework
+from danvan_scoring.export import neutralise_formulas
 from danvan_scoring.paths import default_db_path
 from danvan_scoring.ranking import rank_change
 from danvan_scoring.weights import WeightProfile, official_profile
+from pages.formatting import md, vn, vn_cells, vn_int  # noqa: F401  (pages call them as common.*)
 
 log = logging.getLogger("danvan.app")
 
@@ -69,8 +70,12 @@ PAGES = {
 
 
 # --------------------------------------------------------------------------- garbage collector
+_FROZEN = threading.Event()
+
+
 def freeze_long_lived_heap() -> None:
-    """Move the objects that live as long as the server process out of the collector's sight.
+    """Called by app.py on every run; does its work once per process. Moves the objects that live
+    as long as the server process out of the collector's sight.
 
     Streamlit runs a full ``gc.collect()`` after every script run (``runner.postScriptGC``, on by
     default, so that a session's dropped frames are freed at once). With Streamlit, pandas, Plotly
@@ -80,6 +85,9 @@ def freeze_long_lived_heap() -> None:
     generation; whatever a run creates afterwards is still collected after that run. Plotly builds
     its trace classes and validators on first use, so one small figure of each kind the pages draw
     is built first."""
+    if _FROZEN.is_set():
+        return
+    _FROZEN.set()
     from plotly.subplots import make_subplots
 
     fig = make_subplots(rows=1, cols=2)
@@ -501,13 +509,36 @@ def guarded(fn):
     return wrapper
 
 
+ROW_HEIGHT = 36      # px of one row of st.dataframe's grid (the header row is as tall)
+TABLE_BORDER = 4     # px of the grid's top and bottom borders together
+
+
+def table_height(rows: int) -> int:
+    """The height in pixels at which st.dataframe shows ``rows`` rows and its header, no scroll bar."""
+    return ROW_HEIGHT * (rows + 1) + TABLE_BORDER
+
+
+def safe_frame(data):
+    """``data`` (a frame or a pandas Styler) with text cells a spreadsheet would run as formulas
+    (``=``, ``+``, ``-``, ``@``…) given a leading apostrophe, headers unchanged: st.dataframe's own
+    toolbar "Download as CSV" exports what the grid holds (issue 11, point 4)."""
+    if isinstance(data, pd.DataFrame):
+        return neutralise_formulas(data, headers=False, keep_numbers=True)
+    inner = getattr(data, "data", None)
+    if isinstance(inner, pd.DataFrame):   # a Styler: styles are computed from .data when drawn
+        data.data = neutralise_formulas(inner, headers=False, keep_numbers=True)
+    return data
+
+
 def table(data, *, max_height: int | None = None, **kwargs):
     """``st.dataframe`` the way every table of the dashboard is shown: full width, no index column,
-    and a missing value as "—" (``MISSING``; Streamlit's own default is the English "None").
-    ``max_height``: as tall as its rows up to that many pixels (the grid scrolls beyond it)."""
+    formulas neutralised (``safe_frame``), and a missing value as "—" (``MISSING``; Streamlit's own
+    default is the English "None"). ``max_height``: as tall as its rows up to that many pixels (the
+    grid scrolls beyond it)."""
+    data = safe_frame(data)
     if max_height is not None:
         rows = len(getattr(data, "data", data))   # a pandas Styler holds its frame in .data
-        kwargs["height"] = min(max_height, 36 * (rows + 1) + 4)
+        kwargs["height"] = min(max_height, table_height(rows))
     return st.dataframe(data, hide_index=True, width="stretch", placeholder=MISSING, **kwargs)
 
 
@@ -551,31 +582,11 @@ def period_select(key: str, *, container=None, only_with_data: bool = True, defa
 
 
 # --------------------------------------------------------------------------- formats
-def vn(x, digits: int = 2, sign: bool = False) -> str:
-    """Vietnamese number: 1.234,56 (dot for thousands, comma for decimals)."""
-    if x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA:
-        return "—"
-    text = f"{float(x):+,.{digits}f}" if sign else f"{float(x):,.{digits}f}"
-    return text.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
-
-
-def vn_cells(values, digits: int = 2, sign: bool = False) -> list[str]:
-    """Numbers as Vietnamese text cells ("3,50"), an empty cell for a missing value (never "None")."""
-    return ["" if pd.isna(x) else vn(x, digits, sign=sign) for x in values]
-
-
-def vn_int(n) -> str:
-    if n is None or n is pd.NA:
-        return "—"
-    return f"{int(n):,}".replace(",", ".")
+# (pages/formatting.py; imported above so pages keep calling common.vn, common.md …)
 
 
 def profile_link(unit_code: str, period: str) -> str:
     return f"ho-so?unit={unit_code}&period={period}"
-
-
-def tier_name(code, fw: Framework) -> str:
-    return fw.tier_names.get(code, insights.NOT_ELIGIBLE_LABEL) if code else insights.NOT_ELIGIBLE_LABEL
 
 
 def group_label(fw: Framework, code: str) -> str:
@@ -781,9 +792,6 @@ def _bar_top(top: pd.DataFrame, title: str, provinces: dict[str, str]) -> go.Fig
 
 def tier_legend_order(fw: Framework) -> list[tuple[str | None, str]]:
     return [(t.code, t.name) for t in fw.tiers] + [(None, insights.NOT_ELIGIBLE_LABEL)]
-
-
-freeze_long_lived_heap()   # once per process: Python imports this module once
 
 
 if __name__ == "__main__":  # run as a page by Streamlit's legacy pages/ scan: show the app instead

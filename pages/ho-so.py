@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from danvan_scoring import batches, insights, rubric, sensitivity, store, units
+from danvan_scoring import awards, batches, insights, rubric, sensitivity, store, units
 from pages import common
 
 KIND_SHORT = {"points": "Chấm điểm", "ratio": "Tỷ lệ", "pass_fail": "Đạt/không", "count": "Số lần",
@@ -51,9 +51,10 @@ def choose() -> tuple[str | None, str | None]:
 
 def headline(row: pd.Series, res: pd.DataFrame, fw) -> None:
     prov = common.province_names().get(row["province_code"], row["province_name"])
-    st.subheader(row["unit_name"])
-    st.caption(f"{units.UNIT_TYPES.get(row['unit_type'], row['unit_type'])} · {prov} · "
-               f"{row['block_name'] or 'chưa xếp khối'} · mã {row['unit_code']} · bộ trọng số {row['profile']}")
+    st.subheader(common.md(row["unit_name"]))
+    st.caption(f"{units.UNIT_TYPES.get(row['unit_type'], row['unit_type'])} · {common.md(prov)} · "
+               f"{common.md(row['block_name'] or 'chưa xếp khối')} · mã {common.md(row['unit_code'])} · "
+               f"bộ trọng số {common.md(row['profile'])}")
     n_ranked = int(res["rank"].notna().sum())
     block = res[res["block"] == row["block"]]
     c = st.columns(5)
@@ -70,9 +71,10 @@ def headline(row: pd.Series, res: pd.DataFrame, fw) -> None:
                 help="Tổng điểm đơn vị tự chấm; chênh lệch dương là đơn vị tự chấm cao hơn kết quả thẩm định")
     why = common.reasons(row)
     if not row["eligible"]:
-        st.warning(f"**Chưa đủ điều kiện xếp loại** — {why}.", icon=":material/warning:")
+        label = awards.STATUS_LABELS.get(row.get("status") or "incomplete", awards.STATUS_LABELS["incomplete"])
+        st.warning(f"**{label}** — {common.md(why)}.", icon=":material/warning:")
     elif why:
-        st.info(f"Lưu ý: {why}.", icon=":material/info:")
+        st.info(f"Lưu ý: {common.md(why)}.", icon=":material/info:")
 
 
 def breakdown_tab(bd: pd.DataFrame, fw, profile) -> None:
@@ -114,7 +116,7 @@ def strengths_tab(period: str, unit: str, res: pd.DataFrame, fw) -> None:
     contrib = common.contributions(period)
     strengths, weaknesses = insights.versus_block(contrib, res, unit, fw, n=5)
     row = res[res["unit_code"] == unit].iloc[0]
-    st.caption(f"So với bình quân của {len(insights.block_peers(res, unit))} đơn vị trong {row['block_name']}, "
+    st.caption(f"So với bình quân của {len(insights.block_peers(res, unit))} đơn vị trong {common.md(row['block_name'])}, "
                "tính bằng điểm trong tổng điểm.")
     a, b = st.columns(2)
     for col, frame, title, empty in ((a, strengths, "Điểm mạnh", "Không có tiêu chí nào cao hơn bình quân khối."),

@@ -131,8 +131,9 @@ def model_card(con, actor, period: str, model_id: str) -> None:
     names = _unit_names(path, v, con)
     fl = rubric.default_fields().labels
     with st.container(border=True, key="model_card"):
-        st.subheader(rec["name"])
-        st.caption(f"Mã {rec['model_id']} · {names.get(rec['unit_code'], rec['unit_code'])} ({rec['unit_code']}) · "
+        st.subheader(common.md(rec["name"]))
+        st.caption(f"Mã {common.md(rec['model_id'])} · {common.md(names.get(rec['unit_code'], rec['unit_code']))} "
+                   f"({common.md(rec['unit_code'])}) · "
                    f"kỳ {common.period_label(period)}")
         c = st.columns(4)
         c[0].metric("Lĩnh vực", fl.get(rec["field"], rec["field"]))

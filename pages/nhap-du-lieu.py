@@ -26,7 +26,7 @@ from pages import common
 
 CONFIRM = "Xác nhận nhập"
 STATUS = {"new": "Mới", "changed": "Thay đổi", "unchanged": "Không đổi"}
-STAGE_CHOICES = {None: "Theo tệp (cột giai đoạn)", "appraised": "Thẩm định", "self": "Tự chấm"}
+STAGE_CHOICES = {None: "Theo tệp (cột stage: tự chấm hay thẩm định)", "appraised": "Điểm thẩm định", "self": "Điểm tự chấm"}
 PREVIEW_ROWS = 5000
 KINDS = {"scores": "Điểm", "models": "Danh sách mô hình"}
 
@@ -62,11 +62,11 @@ def template_section(period: str) -> None:
     template_downloads(stem, build, "tpl")
     with st.expander("Hướng dẫn điền mẫu"):
         st.markdown(
-            "- Mỗi dòng (dạng dài): mã đơn vị, kỳ, mã tiêu chí, điểm, giai đoạn (`self` = tự chấm, "
+            "- Mỗi dòng (dạng dài): mã đơn vị, kỳ, mã tiêu chí, điểm, loại điểm (`self` = điểm tự chấm, "
             "`appraised` = thẩm định; cũng nhận “tự chấm”, “thẩm định”), minh chứng, ghi chú.\n"
             "- Dạng rộng: mỗi tiêu chí một cột (A1, A2…).\n"
             "- Tệp có bất kỳ lỗi nào sẽ bị từ chối toàn bộ và không ghi gì; báo cáo lỗi chỉ rõ dòng, cột và lý do.\n"
-            "- Nhập lại cùng một tệp không tạo thay đổi; mỗi lần nhập là một lô có thể hoàn tác.")
+            "- Nhập lại cùng một tệp không tạo thay đổi; mỗi lần nhập có thể hủy (hủy lần nhập).")
         kinds = pd.DataFrame([{"Mã": c.code, "Tiêu chí": c.name, "Giá trị nhập": c.value_hint(),
                                "Bắt buộc minh chứng": c.evidence_required} for c in fw.criteria.values()])
         common.table(kinds)
@@ -184,7 +184,7 @@ def upload_section(period: str, kind: str = "scores") -> None:
     p = flow.prefix
     stage = None
     if flow.importer.uses_stage:
-        stage = st.selectbox("Giai đoạn (khi tệp không có cột giai đoạn)", list(STAGE_CHOICES), key="up_stage",
+        stage = st.selectbox("Điểm tự chấm hay điểm thẩm định (khi tệp không ghi)", list(STAGE_CHOICES), key="up_stage",
                              format_func=STAGE_CHOICES.get)
     file = st.file_uploader(flow.uploader_label, type=["csv", "xlsx", "txt"], key=flow.uploader_key,
                             help=f"Tối đa {MAX_BYTES // (1024 * 1024)} MB. Kỳ mặc định: {period} "
@@ -196,7 +196,7 @@ def upload_section(period: str, kind: str = "scores") -> None:
     data = file.getvalue()
     digest = hashlib.sha256(data).hexdigest()
     if st.session_state.get(f"{p}_imported") == (digest, file.name):
-        st.caption(f"Tệp “{file.name}” đã được nhập. Tải lên tệp khác để nhập tiếp.")
+        st.caption(f"Tệp “{common.md(file.name)}” đã được nhập. Tải lên tệp khác để nhập tiếp.")
         return
     check = check_upload(data, file.name, period, stage, kind)
     if not check["ok"]:
@@ -243,7 +243,7 @@ def models_template_section(period: str) -> None:
             "- Để trống **Mã mô hình** khi đăng ký mới; ghi mã đã có để cập nhật trạng thái, cấp công nhận, "
             "điểm chất lượng.\n"
             "- Tệp có bất kỳ lỗi nào sẽ bị từ chối toàn bộ và không ghi gì; báo cáo lỗi chỉ rõ dòng, cột và lý do.\n"
-            "- Điểm nhóm mô hình của đơn vị được tính lại ngay từ danh sách; mỗi lần nhập là một lô có thể hoàn tác.")
+            "- Điểm nhóm mô hình của đơn vị được tính lại ngay từ danh sách; mỗi lần nhập có thể hủy (hủy lần nhập).")
         common.table(pd.DataFrame(model_upload.TEMPLATE_HELP, columns=["Cột", "Cách điền"]), key="tplm_help")
         rb = rubric.default_rubric()
         st.markdown(f"**{rb.name}** (tổng {rb.total:g} điểm):")
@@ -278,39 +278,40 @@ def history_section() -> None:
     con = common.db()
     b = batches.batches(con)
     if b.empty:
-        st.caption("Chưa có lô nhập nào.")
+        st.caption("Chưa có lần nhập nào.")
         return
     view = pd.DataFrame({
         "Lô": b["batch_id"], "Loại": b["kind"].map(KINDS).fillna(b["kind"]), "Người nhập": b["actor"],
         "Lúc nhập": b["created_at"], "Tệp": b["filename"],
         "Mới": b["rows_new"], "Thay đổi": b["rows_changed"], "Không đổi": b["rows_unchanged"],
-        "Minh họa": b["synthetic"].astype(bool), "Đã hoàn tác lúc": b["undone_at"], "Người hoàn tác": b["undone_by"].fillna(""),
+        "Minh họa": b["synthetic"].astype(bool), "Đã hủy lúc": b["undone_at"], "Người hủy": b["undone_by"].fillna(""),
     })
     common.table(view, max_height=400, key="up_batches",
                  column_config={"Lúc nhập": st.column_config.DatetimeColumn(format="DD/MM/YYYY HH:mm"),
-                                "Đã hoàn tác lúc": st.column_config.DatetimeColumn(format="DD/MM/YYYY HH:mm")})
+                                "Đã hủy lúc": st.column_config.DatetimeColumn(format="DD/MM/YYYY HH:mm")})
     live = b[b["undone_at"].isna() & b["kind"].isin(list(KINDS))]
     if live.empty:
         return
-    labels = {r["batch_id"]: f"Lô {r['batch_id']} — {KINDS.get(r['kind'], r['kind']).lower()}: "
+    labels = {r["batch_id"]: f"Lần nhập {r['batch_id']} — {KINDS.get(r['kind'], r['kind']).lower()}: "
                              f"{r['filename'] or 'không tên'} ({r['actor']}, {r['created_at']:%d/%m/%Y %H:%M})"
               for r in live.to_dict("records")}
-    pick = st.selectbox("Lô cần hoàn tác", list(labels), format_func=labels.get, key="undo_pick")
+    pick = st.selectbox("Lần nhập cần hủy", list(labels), format_func=labels.get, key="undo_pick")
     pending = st.session_state.get("undo_confirm")
     if pending != pick:
-        if st.button("Hoàn tác lô này…", key="undo_ask", icon=":material/undo:"):
+        if st.button("Hủy lần nhập này…", key="undo_ask", icon=":material/undo:"):
             st.session_state["undo_confirm"] = int(pick)
             st.rerun()
         return
-    st.warning(f"Hoàn tác **{labels[pick]}**? Các giá trị của lô này thôi hiệu lực và giá trị trước đó được khôi phục. "
-               "Việc hoàn tác được ghi vào nhật ký.", icon=":material/undo:")
+    st.warning(f"Hủy **{common.md(labels[pick])}**? Các giá trị của lần nhập này thôi hiệu lực "
+               "và giá trị trước đó được khôi phục. "
+               "Việc hủy lần nhập được ghi vào nhật ký.", icon=":material/undo:")
     a, bcol, _ = st.columns([1, 1, 3])
-    if a.button("Xác nhận hoàn tác", type="primary", key="undo_yes"):
+    if a.button("Xác nhận hủy lần nhập", type="primary", key="undo_yes"):
         info = batches.undo_batch(con, int(pick), actor=common.actor())
         st.session_state.pop("undo_confirm", None)
         st.session_state.pop("up_imported", None)
         st.session_state.pop("upm_imported", None)
-        st.session_state["undo_flash"] = (f"Đã hoàn tác lô số {info['batch_id']} ({common.vn_int(info['entries'])} "
+        st.session_state["undo_flash"] = (f"Đã hủy lần nhập số {info['batch_id']} ({common.vn_int(info['entries'])} "
                                           "giá trị); các giá trị trước đó đã được khôi phục.")
         st.rerun()
     if bcol.button("Hủy", key="undo_no"):
@@ -319,7 +320,7 @@ def history_section() -> None:
 
 
 def main() -> None:
-    common.header("Nhập dữ liệu", "Tải mẫu, tải bảng điểm lên, kiểm tra, xem trước rồi mới ghi; mỗi lần nhập có thể hoàn tác")
+    common.header("Nhập dữ liệu", "Tải mẫu, tải bảng điểm lên, kiểm tra, xem trước rồi mới ghi; mỗi lần nhập có thể hủy")
     period = common.period_select("up_period", only_with_data=False)
     if period is None:
         common.no_data("— chưa có kỳ đánh giá nào; hãy thêm kỳ bằng lệnh `danvan period add 2025`.")
@@ -337,7 +338,7 @@ def main() -> None:
         common.guarded(template_section)(period)
         st.subheader("2. Tải bảng điểm lên")
         common.guarded(upload_section)(period)
-    st.subheader("3. Lịch sử nhập và hoàn tác")
+    st.subheader("3. Các lần nhập và hủy lần nhập")
     if flash := st.session_state.pop("undo_flash", None):
         st.success(flash, icon=":material/check_circle:")
     common.guarded(history_section)()

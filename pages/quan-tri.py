@@ -9,7 +9,7 @@ from danvan_scoring import auth, store
 from pages import common
 
 ACTIONS = {
-    "db.init": "Khởi tạo cơ sở dữ liệu", "scores.import": "Nhập điểm", "batch.undo": "Hoàn tác lô nhập",
+    "db.init": "Khởi tạo cơ sở dữ liệu", "scores.import": "Nhập điểm", "batch.undo": "Hủy lần nhập",
     "weights.save": "Lưu bộ trọng số", "weights.official": "Chọn bộ trọng số chính thức",
     "user.add": "Tạo tài khoản", "user.update": "Sửa tài khoản", "user.demo_accounts": "Tạo tài khoản mẫu",
     "blocks.set": "Đặt khối thi đua", "unit.add": "Thêm đơn vị",
@@ -33,7 +33,7 @@ def users_section() -> None:
         name = st.text_input("Tên tài khoản mới", help="Chữ, số, dấu chấm và gạch dưới")
         display = st.text_input("Tên hiển thị")
         role = st.selectbox("Vai trò", list(auth.ROLES), format_func=auth.ROLES.get, key="adm_add_role")
-        chair = st.checkbox("Chủ tịch Hội đồng thi đua (được chọn bộ trọng số chính thức)", key="adm_add_chair")
+        chair = st.checkbox("Chủ tịch Hội đồng Thi đua - Khen thưởng (được chọn bộ trọng số chính thức)", key="adm_add_chair")
         password = st.text_input("Mật khẩu ban đầu", type="password", help="Ít nhất 4 ký tự")
         if st.form_submit_button("Tạo tài khoản", type="primary", icon=":material/person_add:"):
             auth.add_user(con, name.strip(), role, password, actor=actor, display_name=display.strip() or None,
@@ -49,7 +49,7 @@ def users_section() -> None:
         with st.form("adm_edit"):
             new_role = st.selectbox("Vai trò mới", list(auth.ROLES), format_func=auth.ROLES.get, key=f"adm_role_{who}",
                                     index=list(auth.ROLES).index(row["role"]) if row["role"] in auth.ROLES else 0)
-            is_chair = st.checkbox("Chủ tịch Hội đồng thi đua", value=bool(row["is_chair"]), key=f"adm_chair_{who}")
+            is_chair = st.checkbox("Chủ tịch Hội đồng Thi đua - Khen thưởng", value=bool(row["is_chair"]), key=f"adm_chair_{who}")
             active = st.checkbox("Đang hoạt động", value=bool(row["active"]), key=f"adm_active_{who}",
                                  help="Bỏ chọn để khóa: tài khoản bị đăng xuất ngay và không đăng nhập được")
             if st.form_submit_button("Lưu thay đổi", icon=":material/save:"):

@@ -35,12 +35,22 @@ def entities_for_block(res: pd.DataFrame, contrib: pd.DataFrame, unit: str, labe
     out.append({"name": f"Bình quân {row['block_name']}", "short": "Bình quân khối", "row": avg,
                 "criteria": contrib.loc[[m for m in members if m in contrib.index]].mean(), "units": members,
                 "average": True})
-    leader = insights.block_leader(res, block)
+    peers_all = res[res["block"] == block]
+    crowned = peers_all[peers_all["block_leader"].fillna(False).astype(bool)]   # award-eligible only (issue 12)
+    tied = peers_all[peers_all["leader_tie"].fillna(False).astype(bool)]
+    leader = crowned.iloc[0] if len(crowned) else None
     if leader is not None and leader["unit_code"] != unit:
         out.append({"name": f"Dẫn đầu khối: {labels[leader['unit_code']]}", "short": leader["unit_name"],
                     "row": leader, "criteria": contrib.loc[leader["unit_code"]], "units": [leader["unit_code"]]})
     elif leader is not None:
-        st.success(f"{row['unit_name']} đang dẫn đầu {row['block_name']}.", icon=":material/emoji_events:")
+        st.success(f"{common.md(row['unit_name'])} đang dẫn đầu {common.md(row['block_name'])}.",
+                   icon=":material/emoji_events:")
+    elif len(tied):
+        names = ", ".join(common.md(n) for n in tied["unit_name"])
+        st.info(f"Chưa có đơn vị dẫn đầu {common.md(row['block_name'])}: {names} bằng điểm; Hội đồng Thi đua - "
+                "Khen thưởng quyết định.", icon=":material/balance:")
+    elif not row.get("award_eligible", True) and isinstance(row.get("award_reason"), str):
+        st.caption(f"{common.md(row['unit_name'])} không được xét dẫn đầu khối: {common.md(row['award_reason'])}.")
     return out
 
 
@@ -148,9 +158,10 @@ def flip_section(period: str, res: pd.DataFrame, labels: dict, codes: list[str])
     flips = common.pairwise_flip(period, a, b)
     sentences = [insights.flip_sentence(r, name_a, name_b) for r in flips.to_dict("records")]
     ra, rb = int(info.at[a, "rank"]), int(info.at[b, "rank"])
-    st.markdown(f"Hiện nay **{name_a}** đứng hạng {ra}, **{name_b}** đứng hạng {rb}. Bảng dưới cho biết, với "
+    st.markdown(f"Hiện nay **{common.md(name_a)}** đứng hạng {ra}, **{common.md(name_b)}** đứng hạng {rb}. "
+                "Bảng dưới cho biết, với "
                 "từng nhóm, phải nhân riêng trọng số nhóm đó (các nhóm khác giữ nguyên) bao nhiêu lần thì "
-                f"{name_a} xếp trên {name_b}; thay đổi càng nhỏ thì thứ tự giữa hai đơn vị càng dễ đảo.")
+                f"{common.md(name_a)} xếp trên {common.md(name_b)}; thay đổi càng nhỏ thì thứ tự giữa hai đơn vị càng dễ đảo.")
     if flips["possible"].any():
         st.info(sentences[0], icon=":material/swap_vert:")
     view = pd.DataFrame({

@@ -17,7 +17,7 @@ def cards(res, fw) -> None:
     c[0].metric("Đơn vị được chấm", common.vn_int(s["units"]), border=True,
                 help="Số đơn vị có điểm trong kỳ, trong phạm vi đang lọc")
     c[1].metric("Đủ điều kiện xếp loại", common.vn_int(s["eligible"]),
-                delta=f"{common.vn_int(s['not_eligible'])} chưa đủ điều kiện" if s["not_eligible"] else None,
+                delta=f"{common.vn_int(s['not_eligible'])} chưa đủ dữ liệu" if s["not_eligible"] else None,
                 delta_color="off", delta_arrow="off", border=True)
     delta = None if math.isnan(s["mean_change"]) else f"{common.vn(s['mean_change'], sign=True)} so với kỳ trước"
     c[2].metric("Điểm bình quân", common.vn(s["mean_total"]), delta=delta, border=True,

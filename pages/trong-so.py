@@ -114,10 +114,10 @@ def preview_block(period: str, cand: weights.WeightProfile) -> None:
 def official_block(period: str, fw, profiles: pd.DataFrame) -> None:
     st.subheader("Bộ trọng số chính thức của kỳ")
     current = common.official(period)
-    st.markdown(f"Hiện dùng cho {common.period_label(period).lower()}: **{current.label}**")
+    st.markdown(f"Hiện dùng cho {common.period_label(period).lower()}: **{common.md(current.label)}**")
     actor = common.actor()
     if not actor.can("publish"):
-        st.caption("Chỉ Chủ tịch Hội đồng thi đua hoặc quản trị viên được chọn bộ trọng số chính thức.")
+        st.caption("Chỉ Chủ tịch Hội đồng Thi đua - Khen thưởng hoặc quản trị viên được chọn bộ trọng số chính thức.")
         return
     if profiles.empty:
         st.caption("Chưa có bộ trọng số nào đã lưu.")
@@ -134,7 +134,7 @@ def official_block(period: str, fw, profiles: pd.DataFrame) -> None:
             st.rerun()
         return
     _, pid = pending
-    st.warning(f"Xác nhận dùng **{labels.get(pid, pid)}** làm bộ trọng số chính thức của "
+    st.warning(f"Xác nhận dùng **{common.md(labels.get(pid, pid))}** làm bộ trọng số chính thức của "
                f"{common.period_label(period).lower()}? Bảng xếp hạng mọi trang sẽ tính lại theo bộ này; "
                "việc chọn được ghi vào nhật ký và có thể đổi lại sau.", icon=":material/gavel:")
     a, b, _ = st.columns([1, 1, 3])
@@ -191,7 +191,7 @@ def submit_block(period: str, fw, profiles: pd.DataFrame, sub: pd.DataFrame) -> 
     actor = common.actor()
     st.markdown("**Gửi ý kiến của bạn**")
     if not actor.can("weights"):
-        st.caption("Chỉ thành viên Hội đồng thi đua được gửi trọng số.")
+        st.caption("Chỉ thành viên Hội đồng Thi đua - Khen thưởng được gửi trọng số.")
         return
     mine = sub[sub["member"] == actor.username]
     if len(mine):
@@ -333,7 +333,7 @@ def adopt_block(period: str, sub: pd.DataFrame) -> None:
     actor = common.actor()
     st.markdown("**Chọn phương án làm chính thức**")
     if not actor.can("publish"):
-        st.caption("Chỉ Chủ tịch Hội đồng thi đua hoặc quản trị viên được chọn phương án chính thức.")
+        st.caption("Chỉ Chủ tịch Hội đồng Thi đua - Khen thưởng hoặc quản trị viên được chọn phương án chính thức.")
         return
     if sub.empty:
         st.caption("Chưa có phương án nào từ hội đồng để chọn.")
@@ -402,7 +402,7 @@ def publish_block(period: str) -> None:
                 st.session_state.pop("pub_confirm", None)
                 st.rerun()
     else:
-        st.caption("Chỉ Chủ tịch Hội đồng thi đua hoặc quản trị viên được công bố kết quả.")
+        st.caption("Chỉ Chủ tịch Hội đồng Thi đua - Khen thưởng hoặc quản trị viên được công bố kết quả.")
     pubs = _publications(*_key(period))
     st.markdown(f"**Các lần công bố của kỳ này ({len(pubs)})**")
     if pubs.empty:
@@ -436,7 +436,8 @@ def council_section(period: str) -> None:
 
 
 def main() -> None:
-    common.header("Trọng số", "Hội đồng thi đua điều chỉnh trọng số, xem trước thứ hạng thay đổi ra sao rồi mới lưu")
+    common.header("Trọng số", "Hội đồng Thi đua - Khen thưởng điều chỉnh trọng số, xem trước thứ hạng thay đổi ra sao "
+                              "rồi mới lưu")
     actor = common.actor()
     period = common.period_select("w_period", only_with_data=False)
     if period is None:
@@ -466,7 +467,7 @@ def main() -> None:
     if action == "save":
         saved = weights.save_profile(con, cand, fw, actor=actor)
         st.session_state["w_candidate"] = (period, saved.model_dump_json())
-        st.success(f"Đã lưu bộ trọng số **{saved.label}**. Hội đồng có thể chọn bộ này làm chính thức ở dưới.",
+        st.success(f"Đã lưu bộ trọng số **{common.md(saved.label)}**. Hội đồng có thể chọn bộ này làm chính thức ở dưới.",
                    icon=":material/check_circle:")
         profiles = weights.list_profiles(con, fw)
 

@@ -113,7 +113,8 @@ def source_banner(period: str) -> tuple[str, WeightProfile]:
         live = st.toggle("Xem bảng tạm tính theo bộ trọng số và dữ liệu hiện tại", key="rank_live",
                          help="Bảng đã công bố không thay đổi; bảng tạm tính chỉ để tham khảo")
         if live:
-            st.warning(f"Đang xem **bảng tạm tính** theo bộ trọng số chính thức hiện tại *{official.label}* và dữ liệu "
+            st.warning(f"Đang xem **bảng tạm tính** theo bộ trọng số chính thức hiện tại "
+                       f"*{common.md(official.label)}* và dữ liệu "
                        "mới nhất — không phải kết quả đã công bố.", icon=":material/visibility:")
             return "live", official
     return "published", common.profile_by_id(int(info["profile_id"]))

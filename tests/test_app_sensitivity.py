@@ -341,14 +341,14 @@ def test_model_file_uploads_through_the_page(own_db):
     ok(at)
     assert any("Đã nhập lô số" in s.value for s in at.success)
     assert {u: len(registry.list_models(con, "2025", u)) for u in units} == {u: before[u] + 1 for u in units}
-    hist = _frame(at, "Người hoàn tác")
+    hist = _frame(at, "Người hủy")
     assert hist.iloc[0]["Loại"] == "Danh sách mô hình"
 
     # the new batch can be undone from the same history
     batch = int(batches.batches(con)["batch_id"].iloc[0])
     at.selectbox(key="undo_pick").select(batch).run()
-    _button(at, "Hoàn tác lô này…").click().run()
-    _button(at, "Xác nhận hoàn tác").click().run()
+    _button(at, "Hủy lần nhập này…").click().run()
+    _button(at, "Xác nhận hủy lần nhập").click().run()
     ok(at)
     assert {u: len(registry.list_models(con, "2025", u)) for u in units} == before
 

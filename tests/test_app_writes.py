@@ -160,10 +160,10 @@ def test_upload_validates_previews_imports_and_undoes(db):
     page(at, "nhap_du_lieu")
     batch = int(batches.batches(con)["batch_id"].iloc[0])
     at.selectbox(key="undo_pick").select(batch).run()
-    _button(at, "Hoàn tác lô này…").click().run()
-    _button(at, "Xác nhận hoàn tác").click().run()
+    _button(at, "Hủy lần nhập này…").click().run()
+    _button(at, "Xác nhận hủy lần nhập").click().run()
     assert not at.exception and not at.error
-    assert any("Đã hoàn tác lô số" in s.value for s in at.success)
+    assert any("Đã hủy lần nhập số" in s.value for s in at.success)
     assert rank_of(at, unit) == start
 
 

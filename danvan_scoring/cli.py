@@ -171,6 +171,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unit")
     _fmt_arg(p, ("csv", "json"))
 
+    p = sub.add_parser("awards", help="đề nghị khen thưởng theo danh mục (chỉ tiêu xét theo thứ hạng)")
+    _db_arg(p)
+    p.add_argument("--period", required=True)
+    p.add_argument("--profile", help="tên bộ trọng số (mặc định: bộ chính thức của kỳ)")
+    shown = p.add_mutually_exclusive_group()
+    shown.add_argument("--all", action="store_true", help="kèm các đơn vị bị cắt do chỉ tiêu, với lý do")
+    shown.add_argument("--decided", action="store_true", help="chỉ các đề nghị Hội đồng đã biểu quyết thông qua")
+    _fmt_arg(p, ("csv", "json"))
+
+    p = sub.add_parser("vote", help="ghi kết quả biểu quyết của Hội đồng về một đề nghị khen thưởng")
+    _db_arg(p)
+    p.add_argument("--period", required=True)
+    p.add_argument("--unit", required=True)
+    p.add_argument("--award", required=True, help="mã hình thức khen thưởng, ví dụ co_thi_dua")
+    p.add_argument("--for", dest="votes_for", type=int, required=True, help="số phiếu đồng ý")
+    p.add_argument("--against", dest="votes_against", type=int, required=True, help="số phiếu không đồng ý")
+    p.add_argument("--abstain", dest="votes_abstain", type=int, required=True, help="số phiếu không biểu quyết")
+    p.add_argument("--profile", help="bộ trọng số của danh sách đề nghị (mặc định: bộ chính thức)")
+    p.add_argument("--user", default=None)
+
     p = sub.add_parser("serve", help="mở bảng điều khiển (cơ sở dữ liệu phải có sẵn, trừ khi có --demo/--no-demo)")
     _db_arg(p)
     p.add_argument("--port", type=int, default=8501)
@@ -468,6 +488,38 @@ def cmd_models(args) -> int:
     return EXIT_OK
 
 
+def cmd_awards(args) -> int:
+    from .proposals import ALL_COLUMNS, COLUMNS
+    from .votes import decided, period_proposals
+    from .weights import resolve_profile
+
+    con = _open(args, read_only=True)
+    profile = resolve_profile(con, args.period, args.profile)
+    table = period_proposals(con, args.period, profile)
+    if args.decided:
+        _emit(decided(con, args.period, profile, proposals=table)[COLUMNS], args.format)
+    elif args.all:
+        _emit(table[ALL_COLUMNS], args.format)
+    else:
+        _emit(table[table["outcome"] == "proposed"][COLUMNS], args.format)
+    return EXIT_OK
+
+
+def cmd_vote(args) -> int:
+    from .votes import record_vote
+    from .weights import resolve_profile
+
+    con = _open(args)
+    profile = resolve_profile(con, args.period, args.profile)
+    v = record_vote(con, args.period, args.unit, args.award, args.votes_for, args.votes_against, args.votes_abstain,
+                    actor=_actor(args), profile=profile)
+    verdict = "THÔNG QUA" if v["passed"] else "KHÔNG thông qua"
+    print(f"Kỳ {args.period}, đơn vị {v['unit_code']}, {v['award_code']}: {v['votes_for']} đồng ý, "
+          f"{v['votes_against']} không đồng ý, {v['votes_abstain']} không biểu quyết — {verdict} "
+          f"(ngưỡng: trên {v['threshold']:.0%} số phiếu).")
+    return EXIT_OK
+
+
 def ensure_database(path: Path, demo: bool = True) -> bool:
     """Build the embedded default on first run; True when it had to be created."""
     if path.exists():
@@ -522,7 +574,8 @@ def cmd_serve(args) -> int:
 COMMANDS = {"init": cmd_init, "demo": cmd_demo, "criteria": cmd_criteria, "units": cmd_units,
             "template": cmd_template, "import": cmd_import, "scores": cmd_scores, "rank": cmd_rank,
             "batches": cmd_batches, "undo": cmd_undo, "user": cmd_user, "unit": cmd_unit, "period": cmd_period,
-            "blocks": cmd_blocks, "uncertainty": cmd_uncertainty, "models": cmd_models, "serve": cmd_serve}
+            "blocks": cmd_blocks, "uncertainty": cmd_uncertainty, "models": cmd_models, "serve": cmd_serve,
+            "awards": cmd_awards, "vote": cmd_vote}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -103,6 +103,9 @@ FORBIDDEN = {
     "tiers": {"store", "results", "ingest"},
     "ranking": {"store", "results", "ingest", "scoring"},
     "insights": {"store", "results", "ingest"},
+    # awards: the catalogue file and the proposals are pure; votes are the I/O edge
+    "award_catalogue": {"store", "results", "ingest", "scoring", "batches", "periods"},
+    "proposals": {"store", "results", "ingest", "batches", "periods", "votes"},
 }
 
 

@@ -106,6 +106,8 @@ FORBIDDEN = {
     # awards: the catalogue file and the proposals are pure; votes are the I/O edge
     "award_catalogue": {"store", "results", "ingest", "scoring", "batches", "periods"},
     "proposals": {"store", "results", "ingest", "batches", "periods", "votes"},
+    # the document layout knows nothing of what a document says; paperwork fills it from the library
+    "documents": {"store", "results", "ingest", "scoring", "votes", "paperwork", "registry"},
 }
 
 

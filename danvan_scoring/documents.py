@@ -215,29 +215,44 @@ def body(doc, text: str, *, italic: bool = False, bold: bool = False, lead: str 
     r.italic, r.bold = italic, bold
 
 
+def _table_style(doc, size: float, bold: bool = False):
+    """A paragraph style for table cells of one size (set once per document: cheaper than per run)."""
+    from docx.enum.style import WD_STYLE_TYPE
+
+    name = f"Danvan bảng {size:g}{' đậm' if bold else ''}"
+    try:
+        return doc.styles[name]
+    except KeyError:
+        st = doc.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+        st.base_style = doc.styles["Normal"]
+        st.font.size = Pt(size)
+        st.font.bold = bold
+        st.paragraph_format.space_after = Pt(0)
+        st.paragraph_format.line_spacing = 1.0
+        return st
+
+
 def data_table(doc, headers: list[str], rows, *, widths_mm: list[float] | None = None, size: float = 12,
                align_right: set[int] | None = None):
     """A bordered table: a bold header row, then ``rows`` (an iterable of sequences), 12 pt."""
     align_right = align_right or set()
+    # the style id set on the XML directly: python-docx's ``p.style = …`` looks the style up every time
+    plain, strong = _table_style(doc, size).style_id, _table_style(doc, size, bold=True).style_id
     t = doc.add_table(rows=1, cols=len(headers))
     t.style = "Table Grid"
     t.alignment = WD_TABLE_ALIGNMENT.CENTER
     for i, h in enumerate(headers):
-        c = t.rows[0].cells[i]
-        c.paragraphs[0].text = ""
-        run = c.paragraphs[0].add_run(h)
-        run.bold = True
-        run.font.size = Pt(size)
-        c.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
-        c.paragraphs[0].paragraph_format.space_after = Pt(0)
+        p = t.rows[0].cells[i].paragraphs[0]
+        p._p.get_or_add_pPr().style = strong
+        p.add_run(h)
+        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
     _repeat_header(t.rows[0])
     for row in rows:
         cells = t.add_row().cells
         for i, v in enumerate(row):
             p = cells[i].paragraphs[0]
-            run = p.add_run("" if v is None else str(v))
-            run.font.size = Pt(size)
-            p.paragraph_format.space_after = Pt(0)
+            p._p.get_or_add_pPr().style = plain
+            p.add_run("" if v is None else str(v))
             if i in align_right:
                 p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     if widths_mm:
@@ -335,3 +350,16 @@ def save(doc, path: Path, fmt: str) -> Path:
         (pdf,) = to_pdf([src], Path(tmp))
         shutil.move(str(pdf), str(path))
     return path
+
+
+def to_bytes(doc, fmt: str) -> bytes:
+    """The document as the bytes of a DOCX or PDF file (for a download button)."""
+    if fmt == "docx":
+        import io
+
+        buf = io.BytesIO()
+        doc.save(buf)
+        return buf.getvalue()
+    with tempfile.TemporaryDirectory(prefix="danvan-dl-") as tmp:
+        path = save(doc, Path(tmp) / f"van-ban.{fmt}", fmt)
+        return path.read_bytes()

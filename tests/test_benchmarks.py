@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.mark.parametrize("script, args", [
     ("bench_ingest.py", ["--rows", "20000", "--repeat", "1", "--baseline-rows", "500"]),
     ("bench_uncertainty.py", ["--draws", "50", "--loop-draws", "2", "--repeats", "1"]),
+    ("bench_minutes.py", ["--provinces", "42", "--limit", "5", "--pdf", "2"]),
 ])
 def test_benchmark_runs(script, args):
     p = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *args], capture_output=True,

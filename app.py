@@ -205,7 +205,7 @@ def _pages_for(actor: auth.Actor) -> tuple[dict[str, list], dict[str, st.Page]]:
             objs[path] = st.Page(file, title=title, icon=icon, url_path=path)
     sections = {
         "Kết quả": [objs[p] for p in ("tong-quan", "xep-hang", "so-sanh", "ho-so", "mo-hinh") if p in objs],
-        "Nghiệp vụ": [objs[p] for p in ("trong-so", "nhap-du-lieu") if p in objs],
+        "Nghiệp vụ": [objs[p] for p in ("trong-so", "nhap-du-lieu", "khen-thuong", "bao-cao") if p in objs],
         "Hệ thống": [objs[p] for p in ("quan-tri",) if p in objs],
     }
     return {k: v for k, v in sections.items() if v}, objs

@@ -179,6 +179,53 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unit")
     _fmt_arg(p, ("csv", "json"))
 
+    p = sub.add_parser("awards", help="đề nghị khen thưởng theo danh mục (chỉ tiêu xét theo thứ hạng)")
+    _db_arg(p)
+    p.add_argument("--period", required=True)
+    p.add_argument("--profile", help="tên bộ trọng số (mặc định: bộ chính thức của kỳ)")
+    shown = p.add_mutually_exclusive_group()
+    shown.add_argument("--all", action="store_true", help="kèm các đơn vị bị cắt do chỉ tiêu, với lý do")
+    shown.add_argument("--decided", action="store_true", help="chỉ các đề nghị Hội đồng đã biểu quyết thông qua")
+    _fmt_arg(p, ("csv", "json"))
+
+    p = sub.add_parser("vote", help="ghi kết quả biểu quyết của Hội đồng về một đề nghị khen thưởng")
+    _db_arg(p)
+    p.add_argument("--period", required=True)
+    p.add_argument("--unit", required=True)
+    p.add_argument("--award", required=True, help="mã hình thức khen thưởng, ví dụ co_thi_dua")
+    p.add_argument("--for", dest="votes_for", type=int, required=True, help="số phiếu đồng ý")
+    p.add_argument("--against", dest="votes_against", type=int, required=True, help="số phiếu không đồng ý")
+    p.add_argument("--abstain", dest="votes_abstain", type=int, required=True, help="số phiếu không biểu quyết")
+    p.add_argument("--profile", help="bộ trọng số của danh sách đề nghị (mặc định: bộ chính thức)")
+    p.add_argument("--user", default=None)
+
+    p = sub.add_parser("decision", help="dự thảo quyết định khen thưởng (kèm danh sách) theo kết quả biểu quyết")
+    _db_arg(p)
+    p.add_argument("--period", required=True)
+    p.add_argument("--profile")
+    p.add_argument("--province", help="chỉ các đơn vị của tỉnh này (mã 2 chữ số)")
+    _fmt_arg(p, ("docx", "pdf"), default="docx")
+    p.add_argument("-o", "--output", type=Path, required=True)
+
+    p = sub.add_parser("minutes", help="biên bản thẩm định của một đơn vị (--unit) hoặc mọi đơn vị (--all)")
+    _db_arg(p)
+    p.add_argument("--period", required=True)
+    p.add_argument("--profile")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--unit")
+    which.add_argument("--all", action="store_true", help="mọi đơn vị của kỳ; -o là thư mục")
+    _fmt_arg(p, ("docx", "pdf"), default="docx")
+    p.add_argument("-o", "--output", type=Path, required=True)
+
+    p = sub.add_parser("report", help="báo cáo tổng kết / sơ kết của một kỳ")
+    _db_arg(p)
+    p.add_argument("--period", required=True)
+    p.add_argument("--kind", choices=("tong-ket", "so-ket"), default="tong-ket")
+    p.add_argument("--profile")
+    p.add_argument("--province", help="chỉ các đơn vị của tỉnh này (mã 2 chữ số)")
+    _fmt_arg(p, ("docx", "pdf", "xlsx"), default="docx")
+    p.add_argument("-o", "--output", type=Path, required=True)
+
     p = sub.add_parser("serve", help="mở bảng điều khiển (cơ sở dữ liệu phải có sẵn, trừ khi có --demo/--no-demo)")
     _db_arg(p)
     p.add_argument("--port", type=int, default=8501)
@@ -496,6 +543,85 @@ def cmd_models(args) -> int:
     return EXIT_OK
 
 
+def cmd_awards(args) -> int:
+    from .proposals import ALL_COLUMNS, COLUMNS
+    from .votes import decided, period_proposals
+    from .weights import resolve_profile
+
+    con = _open(args, read_only=True)
+    profile = resolve_profile(con, args.period, args.profile)
+    table = period_proposals(con, args.period, profile)
+    if args.decided:
+        _emit(decided(con, args.period, profile, proposals=table)[COLUMNS], args.format)
+    elif args.all:
+        _emit(table[ALL_COLUMNS], args.format)
+    else:
+        _emit(table[table["outcome"] == "proposed"][COLUMNS], args.format)
+    return EXIT_OK
+
+
+def cmd_vote(args) -> int:
+    from .votes import record_vote
+    from .weights import resolve_profile
+
+    con = _open(args)
+    profile = resolve_profile(con, args.period, args.profile)
+    v = record_vote(con, args.period, args.unit, args.award, args.votes_for, args.votes_against, args.votes_abstain,
+                    actor=_actor(args), profile=profile)
+    verdict = "THÔNG QUA" if v["passed"] else "KHÔNG thông qua"
+    print(f"Kỳ {args.period}, đơn vị {v['unit_code']}, {v['award_code']}: {v['votes_for']} đồng ý, "
+          f"{v['votes_against']} không đồng ý, {v['votes_abstain']} không biểu quyết — {verdict} "
+          f"(ngưỡng: trên {v['threshold']:.0%} số phiếu).")
+    return EXIT_OK
+
+
+def cmd_decision(args) -> int:
+    from .documents import save
+    from .paperwork import decision_document
+    from .weights import resolve_profile
+
+    con = _open(args, read_only=True)
+    doc = decision_document(con, args.period, resolve_profile(con, args.period, args.profile), province=args.province)
+    save(doc, args.output, args.format)
+    print(f"Đã tạo dự thảo quyết định khen thưởng kỳ {args.period}: {args.output}")
+    return EXIT_OK
+
+
+def cmd_minutes(args) -> int:
+    from .documents import save
+    from .paperwork import MinutesSource, minutes_document, write_all_minutes
+    from .weights import resolve_profile
+
+    con = _open(args, read_only=True)
+    src = MinutesSource(con, args.period, resolve_profile(con, args.period, args.profile))
+    if args.all:
+        if args.output.exists() and not args.output.is_dir():
+            raise store.StoreError(f"'{args.output}' không phải thư mục (với --all, -o là thư mục)")
+        n = sum(1 for _ in write_all_minutes(src, args.output, args.format))
+        print(f"Đã tạo {n} biên bản thẩm định kỳ {args.period} trong {args.output}")
+        return EXIT_OK
+    save(minutes_document(src, args.unit.strip()), args.output, args.format)
+    print(f"Đã tạo biên bản thẩm định của đơn vị {args.unit} kỳ {args.period}: {args.output}")
+    return EXIT_OK
+
+
+def cmd_report(args) -> int:
+    from .documents import save
+    from .paperwork import KINDS, report_data, report_document, report_xlsx
+    from .weights import resolve_profile
+
+    con = _open(args, read_only=True)
+    profile = resolve_profile(con, args.period, args.profile)
+    data = report_data(con, args.period, profile, province=args.province)
+    if args.format == "xlsx":
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        report_xlsx(data, args.output)
+    else:
+        save(report_document(con, args.period, args.kind, profile, data=data), args.output, args.format)
+    print(f"Đã tạo báo cáo {KINDS[args.kind].lower()} kỳ {args.period}: {args.output}")
+    return EXIT_OK
+
+
 def ensure_database(path: Path, demo: bool = True) -> bool:
     """Build the embedded default on first run; True when it had to be created."""
     if path.exists():
@@ -551,7 +677,9 @@ COMMANDS = {"init": cmd_init, "demo": cmd_demo, "criteria": cmd_criteria, "units
             "template": cmd_template, "import": cmd_import, "scores": cmd_scores, "rank": cmd_rank,
             "batches": cmd_batches, "crosswalk": cmd_crosswalk,
             "undo": cmd_undo, "user": cmd_user, "unit": cmd_unit, "period": cmd_period,
-            "blocks": cmd_blocks, "uncertainty": cmd_uncertainty, "models": cmd_models, "serve": cmd_serve}
+            "blocks": cmd_blocks, "uncertainty": cmd_uncertainty, "models": cmd_models, "serve": cmd_serve,
+            "awards": cmd_awards, "vote": cmd_vote, "decision": cmd_decision, "minutes": cmd_minutes,
+            "report": cmd_report}
 
 
 def main(argv: list[str] | None = None) -> int:

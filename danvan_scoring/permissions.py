@@ -19,9 +19,9 @@ ROLES = {
 
 PERMISSIONS: dict[str, set[str]] = {
     "leader": {"view"},
-    "council": {"view", "weights"},
+    "council": {"view", "weights", "awards"},
     "staff": {"view", "import", "undo"},
-    "admin": {"view", "weights", "import", "undo", "publish", "users", "blocks", "units", "setup"},
+    "admin": {"view", "weights", "import", "undo", "publish", "users", "blocks", "units", "setup", "awards"},
 }
 
 ACTION_LABELS = {
@@ -32,6 +32,7 @@ ACTION_LABELS = {
     "users": "quản lý người dùng",
     "blocks": "sửa khối thi đua",
     "units": "thêm đơn vị",
+    "awards": "ghi kết quả biểu quyết khen thưởng của Hội đồng thi đua",
     "setup": "khởi tạo cơ sở dữ liệu (kỳ đánh giá, bộ tiêu chí, danh mục đơn vị)",
 }
 

@@ -340,6 +340,16 @@ _MIGRATIONS: list[tuple[str, str]] = [
         legacy_province VARCHAR NOT NULL, unit_code VARCHAR NOT NULL, share DOUBLE NOT NULL,
         share_method VARCHAR NOT NULL, PRIMARY KEY (legacy_code, unit_code));
     """),
+    # the council's vote on each award proposal (votes.py): append-only, the latest per
+    # (period, unit, award) counts; counts only, never who voted how
+    ("award_votes_v1", """
+    CREATE SEQUENCE IF NOT EXISTS award_vote_seq START 1;
+    CREATE TABLE IF NOT EXISTS award_votes (
+        vote_id BIGINT PRIMARY KEY, period VARCHAR NOT NULL, unit_code VARCHAR NOT NULL,
+        award_code VARCHAR NOT NULL, votes_for INTEGER NOT NULL, votes_against INTEGER NOT NULL,
+        votes_abstain INTEGER NOT NULL, threshold DOUBLE NOT NULL, passed BOOLEAN NOT NULL,
+        profile VARCHAR, recorded_by VARCHAR NOT NULL, recorded_at TIMESTAMP NOT NULL, note VARCHAR);
+    """),
 ]
 
 

@@ -66,6 +66,8 @@ PAGES = {
     "nhap-du-lieu": ("pages/nhap-du-lieu.py", "Nhập dữ liệu", ":material/upload_file:", "import"),
     "mo-hinh": ("pages/mo-hinh.py", "Mô hình", ":material/lightbulb:", "view"),
     "quan-tri": ("pages/quan-tri.py", "Quản trị", ":material/admin_panel_settings:", "users"),
+    "khen-thuong": ("pages/khen-thuong.py", "Khen thưởng", ":material/military_tech:", "awards"),
+    "bao-cao": ("pages/bao-cao.py", "Báo cáo", ":material/summarize:", "view"),
 }
 
 

@@ -7,7 +7,7 @@ PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
-if ! .venv/bin/python -c "import danvan_scoring, pytest, hypothesis, playwright" 2>/dev/null \
+if ! .venv/bin/python -c "import danvan_scoring, pytest, hypothesis, playwright, docx, matplotlib" 2>/dev/null \
    || [ pyproject.toml -nt .venv/.installed-test ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
   .venv/bin/python -m pip install --quiet -e ".[test]"
@@ -17,6 +17,15 @@ if ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver fonts-dejavu-core >/dev/null
+fi
+# documents (danvan decision/minutes/report): LibreOffice for PDF, poppler for pdftotext/pdftoppm,
+# fonts with Times New Roman's metrics (Liberation Serif, Caladea) so pages break as in Word
+if ! command -v soffice >/dev/null 2>&1 || ! command -v pdftotext >/dev/null 2>&1 \
+   || ! fc-list 2>/dev/null | grep -qi "Liberation Serif"; then
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends libreoffice-writer-nogui \
+    poppler-utils fonts-liberation fonts-crosextra-caladea >/dev/null
 fi
 set +e
 .venv/bin/python -m pytest "$@"

@@ -16,13 +16,15 @@ from danvan_scoring.bootstrap import init_database
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
 ROLE_PAGES = {
-    "lanhdao": ["tong_quan", "xep_hang", "so_sanh", "ho_so", "mo_hinh"],
-    "hoidong": ["trong_so"],
-    "canbo": ["nhap_du_lieu"],
-    "quantri": ["tong_quan", "xep_hang", "so_sanh", "ho_so", "mo_hinh", "trong_so", "nhap_du_lieu", "quan_tri"],
+    "lanhdao": ["tong_quan", "xep_hang", "so_sanh", "ho_so", "mo_hinh", "bao_cao"],
+    "hoidong": ["trong_so", "khen_thuong"],
+    "canbo": ["nhap_du_lieu", "bao_cao"],
+    "quantri": ["tong_quan", "xep_hang", "so_sanh", "ho_so", "mo_hinh", "trong_so", "nhap_du_lieu", "quan_tri",
+                "khen_thuong", "bao_cao"],
 }
 TITLES = {"tong_quan": "Tổng quan", "xep_hang": "Xếp hạng", "so_sanh": "So sánh", "ho_so": "Hồ sơ đơn vị",
-          "mo_hinh": "Mô hình “Dân vận khéo”", "trong_so": "Trọng số", "nhap_du_lieu": "Nhập dữ liệu", "quan_tri": "Quản trị"}
+          "mo_hinh": "Mô hình “Dân vận khéo”", "trong_so": "Trọng số", "nhap_du_lieu": "Nhập dữ liệu", "quan_tri": "Quản trị",
+          "khen_thuong": "Khen thưởng", "bao_cao": "Báo cáo"}
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
     ("bench_ingest.py", ["--rows", "20000", "--repeat", "1", "--baseline-rows", "500"]),
     ("bench_uncertainty.py", ["--draws", "50", "--loop-draws", "2", "--repeats", "1"]),
     ("bench_crosswalk.py", ["--repeat", "1"]),
+    ("bench_minutes.py", ["--provinces", "42", "--limit", "5", "--pdf", "2"]),
 ])
 def test_benchmark_runs(script, args):
     p = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *args], capture_output=True,

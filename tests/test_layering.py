@@ -105,6 +105,11 @@ FORBIDDEN = {
     "insights": {"store", "results", "ingest"},
     # the merger crosswalk is read by uploads and results, never the other way round
     "crosswalk": {"results", "ingest", "batches", "scoring", "tabular", "uploads", "model_upload"},
+    # awards: the catalogue file and the proposals are pure; votes are the I/O edge
+    "award_catalogue": {"store", "results", "ingest", "scoring", "batches", "periods"},
+    "proposals": {"store", "results", "ingest", "batches", "periods", "votes"},
+    # the document layout knows nothing of what a document says; paperwork fills it from the library
+    "documents": {"store", "results", "ingest", "scoring", "votes", "paperwork", "registry"},
 }
 
 

@@ -14,7 +14,7 @@ def test_every_role_has_a_label_and_every_permission_a_label():
 
 @pytest.mark.parametrize("role, allowed", [
     ("leader", set()),
-    ("council", {"weights"}),
+    ("council", {"weights", "awards"}),
     ("staff", {"import", "undo"}),
     ("admin", set(ACTION_LABELS)),
 ])

@@ -44,6 +44,8 @@ PAGES = {
     "trong-so": {"council", "admin"},
     "nhap-du-lieu": {"staff", "admin"},
     "quan-tri": {"admin"},
+    "khen-thuong": {"council", "admin"},
+    "bao-cao": {"leader", "council", "staff", "admin"},
 }
 
 CHROMIUM_ARGS = [

@@ -16,34 +16,55 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .criteria import NOT_ELIGIBLE, Framework
+from .criteria import INCOMPLETE, NOT_ELIGIBLE, Framework
 from .ranking import rounded_cents
 
 VETO_REASON = "vi phạm điều kiện loại trừ: {names}"
 
 # A unit's standing in a period: ranked; incomplete (required values or evidence still
-# missing: not ranked *yet*, and not a sanction); not_eligible (a condition the framework
-# names). Until periods close for input (the annual cycle), missing data is "incomplete".
+# missing: not ranked *yet*, and not a sanction); not_eligible (only a condition the framework
+# names — a disqualifying veto — or data still missing once the period is closed for input).
 STATUSES = ("ranked", "incomplete", "not_eligible")
 STATUS_LABELS = {"ranked": "Đã xếp hạng", "incomplete": "Chưa đủ dữ liệu",
                  "not_eligible": "Không đủ điều kiện xếp loại"}
+CLOSED_REASON = "hết hạn nhập mà còn thiếu: {missing}"
 
 
-def status_of(res: pd.DataFrame) -> pd.Series:
-    """``status`` per unit from the results' eligibility (see :data:`STATUSES`)."""
-    ranked = res["eligible"].fillna(False).astype(bool)
-    return pd.Series(np.where(ranked, "ranked", "incomplete"), index=res.index, dtype=object)
+def status_of(res: pd.DataFrame, closed: bool = False) -> pd.Series:
+    """``status`` per unit from the results' eligibility (see :data:`STATUSES`); ``closed``: the
+    period no longer takes input, so what is still missing makes a unit not eligible."""
+    ranked = res["eligible"].fillna(False).astype(bool).to_numpy()
+    disq = res["disqualified"].fillna(False).astype(bool).to_numpy() if "disqualified" in res.columns \
+        else np.zeros(len(res), dtype=bool)
+    out = np.where(ranked, "ranked", np.where(disq | closed, "not_eligible", "incomplete"))
+    return pd.Series(out, index=res.index, dtype=object)
 
 
-def award_standing(res: pd.DataFrame, fw: Framework, block_col: str = "block") -> pd.DataFrame:
+def _missing_words(row) -> str:
+    parts = [str(row.get(c) or "") for c in ("missing", "missing_evidence")]
+    return "; ".join(p for p in parts if p) or "điểm hoặc minh chứng bắt buộc"
+
+
+def award_standing(res: pd.DataFrame, fw: Framework, block_col: str = "block", *,
+                   closed: bool = False) -> pd.DataFrame:
     """``res`` with status, award_eligible, award_reason, block_leader and leader_tie added."""
     out = res.copy()
-    out["status"] = status_of(out)
+    out["status"] = status_of(out, closed)
     ranked = out["eligible"].fillna(False).astype(bool).to_numpy()
     veto_names = {v.code: v.name for v in fw.vetoes}
     vetoes = out["vetoes"].fillna("").astype(str) if "vetoes" in out.columns else pd.Series("", index=out.index)
     vetoed = (vetoes.str.len() > 0).to_numpy()
-    reason = np.where(~ranked, NOT_ELIGIBLE, None).astype(object)
+    reason = np.full(len(out), None, dtype=object)
+    status = out["status"].to_numpy()
+    for i in np.flatnonzero(~ranked):
+        row = out.iloc[i]
+        if vetoed[i] and status[i] == "not_eligible":
+            names = [veto_names.get(c.strip(), c.strip()) for c in vetoes.iloc[i].split(",") if c.strip()]
+            reason[i] = f"{NOT_ELIGIBLE}: " + VETO_REASON.format(names="; ".join(names))
+        elif status[i] == "not_eligible":
+            reason[i] = f"{NOT_ELIGIBLE}: " + CLOSED_REASON.format(missing=_missing_words(row))
+        else:
+            reason[i] = f"{INCOMPLETE}: thiếu {_missing_words(row)}"
     for i in np.flatnonzero(ranked & vetoed):
         names = [veto_names.get(c.strip(), c.strip()) for c in vetoes.iloc[i].split(",") if c.strip()]
         reason[i] = VETO_REASON.format(names="; ".join(names))

@@ -70,18 +70,24 @@ def score_history(con, unit_code: str, period: str) -> pd.DataFrame:
            ORDER BY e.criterion_code, e.stage, e.batch_id DESC""", [unit_code, period]).df()
 
 
+# An incoming value: "không phát sinh" arrives as NaN, which a pandas scan reads as NULL, so
+# it is carried as a flag and stored as the float NaN (equal to itself in SQL, so a re-import
+# of the same N/A changes nothing).
+_VALUE = "CASE WHEN i.not_applicable THEN CAST('NaN' AS DOUBLE) ELSE i.value END"
+_CLASSIFY = f"""SELECT i.unit_code, i.period, i.criterion_code, i.stage, {_VALUE} AS value, i.evidence, i.note,
+                      CASE WHEN c.value IS NULL THEN 'new'
+                           WHEN c.value = {_VALUE} AND c.evidence IS NOT DISTINCT FROM i.evidence
+                                AND c.note IS NOT DISTINCT FROM i.note THEN 'unchanged'
+                           ELSE 'changed' END AS status"""
+_AGAINST_CURRENT = """FROM {table} i LEFT JOIN current_scores c
+                 ON c.unit_code = i.unit_code AND c.period = i.period
+                AND c.criterion_code = i.criterion_code AND c.stage = i.stage"""
+
+
 def _diff(con, rows: pd.DataFrame) -> pd.DataFrame:
     """Classify each incoming row against the current value: new, changed or unchanged."""
     with registered(con, "_incoming", rows):
-        return con.execute(
-            """SELECT i.*, CASE WHEN c.value IS NULL THEN 'new'
-                               WHEN c.value = i.value AND c.evidence IS NOT DISTINCT FROM i.evidence
-                                    AND c.note IS NOT DISTINCT FROM i.note THEN 'unchanged'
-                               ELSE 'changed' END AS status,
-                      c.value AS old_value
-               FROM _incoming i LEFT JOIN current_scores c
-                 ON c.unit_code = i.unit_code AND c.period = i.period
-                AND c.criterion_code = i.criterion_code AND c.stage = i.stage""").df()
+        return con.execute(f"{_CLASSIFY}, c.value AS old_value {_AGAINST_CURRENT.format(table='_incoming')}").df()
 
 
 def preview_batch(con, rows: pd.DataFrame) -> pd.DataFrame:
@@ -97,6 +103,8 @@ def _normalise_rows(rows: pd.DataFrame) -> pd.DataFrame:
     for c in ("unit_code", "period", "criterion_code", "stage"):
         out[c] = out[c].astype(str)
     out["value"] = out["value"].astype("float64")
+    out["not_applicable"] = out["value"].isna()
+    out["value"] = out["value"].fillna(0.0)
     for c in ("evidence", "note"):
         # DuckDB reads missing values of a string column as NULL; only non-text columns
         # (an all-empty column read as float) need converting
@@ -130,15 +138,8 @@ def write_batch(con, rows: pd.DataFrame, *, actor, filename: str | None, content
     with write(con, actor, "import", action="scores.import") as tx:
         rows = _normalise_rows(rows)
         with registered(con, "_rows", rows):
-            con.execute(
-            """CREATE OR REPLACE TEMP TABLE _classified AS
-               SELECT i.*, CASE WHEN c.value IS NULL THEN 'new'
-                                WHEN c.value = i.value AND c.evidence IS NOT DISTINCT FROM i.evidence
-                                     AND c.note IS NOT DISTINCT FROM i.note THEN 'unchanged'
-                                ELSE 'changed' END AS status
-               FROM _rows i LEFT JOIN current_scores c
-                 ON c.unit_code = i.unit_code AND c.period = i.period
-                AND c.criterion_code = i.criterion_code AND c.stage = i.stage""")
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _classified AS {_CLASSIFY} "
+                        f"{_AGAINST_CURRENT.format(table='_rows')}")
         new, changed, unchanged = classified_counts(con, "_classified", "status")
         if dry_run or new + changed == 0:
             tx.rollback()

@@ -298,7 +298,7 @@ def cmd_criteria(args) -> int:
     rows = [{"criterion_code": c.code, "group_code": g.code, "name": c.name, "max_points": c.max_points,
              "kind": c.kind.value, "name_en": c.name_en, "target": c.target, "per_unit": c.per_unit,
              "required": c.is_required, "evidence_required": c.evidence_required,
-             "appraiser_only": c.appraiser_only, "source": c.source}
+             "appraiser_only": c.appraiser_only, "source": c.source, "allow_na": c.allow_na}
             for g in fw.groups for c in g.criteria]
     _emit(pd.DataFrame(rows), args.format)
     return EXIT_OK
@@ -367,8 +367,10 @@ def cmd_scores(args) -> int:
     if args.stage:
         s = s[s["stage"] == args.stage]
     s = s.sort_values(["unit_code", "criterion_code", "stage"], kind="stable")
-    _emit(s[["unit_code", "period", "criterion_code", "stage", "value", "evidence", "note", "batch_id"]]
-          .rename(columns={"value": "score"}), args.format)
+    s = s[["unit_code", "period", "criterion_code", "stage", "value", "evidence", "note", "batch_id"]]
+    s = s.astype({"value": object})
+    s.loc[s["value"].isna(), "value"] = "NA"  # "không phát sinh", read back as NaN by pandas' read_csv
+    _emit(s.rename(columns={"value": "score"}), args.format)
     return EXIT_OK
 
 
@@ -397,6 +399,9 @@ def rank_table(con, period: str, profile_name: str | None = None, *, map_to_new:
     out["award_reason"] = r["award_reason"]
     out["block_leader"] = r["block_leader"]
     out["status"] = r["status"]
+    if not map_to_new:  # why a unit sits below its band (a tier condition, the top tier's cap), and its N/A criteria
+        out["tier_reason"] = r["tier_reason"]
+        out["not_applicable"] = r["not_applicable"]
     if map_to_new:
         out["estimated"] = r["estimated"]
         out["predecessors"] = r["predecessors"]

@@ -15,7 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer, model_validator
 
 from .messages import validate_file
-from .paths import CRITERIA_DIR
+from .paths import CRITERIA_DIR, TIERS_DIR
 from .text import nfc
 
 Code = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]{0,31}$")]
@@ -74,13 +74,19 @@ class Criterion(_Named):
     source: str = Field(min_length=1)
     # computed from the model registry instead of typed in (None = typed in, the usual case)
     derived: str | None = None
+    # "không phát sinh" may be entered (nothing to count: no petitions, no complaints…); the
+    # criterion then drops out of its group for that unit instead of scoring 0
+    allow_na: bool = False
 
     @model_serializer(mode="wrap")
     def _omit_unset_derived(self, handler):
-        # a framework stored before 'derived' existed must serialise exactly as before
+        # a framework stored before 'derived' / 'allow_na' existed must serialise exactly as before
         data = handler(self)
-        if isinstance(data, dict) and data.get("derived") is None:
-            data.pop("derived", None)
+        if isinstance(data, dict):
+            if data.get("derived") is None:
+                data.pop("derived", None)
+            if not data.get("allow_na"):
+                data.pop("allow_na", None)
         return data
 
     @model_validator(mode="after")
@@ -99,6 +105,9 @@ class Criterion(_Named):
                 raise ValueError(
                     f"tiêu chí '{self.code}' được tính từ sổ mô hình nên không nhập minh chứng; "
                     "bỏ 'evidence_required'")
+        if self.allow_na and (not self.ordinary or self.derived is not None):
+            raise ValueError(f"tiêu chí '{self.code}': chỉ tiêu chí thường nhập tay mới được 'allow_na' "
+                             "(không phát sinh); điểm cộng, điểm trừ và tiêu chí dẫn xuất thì không")
         if self.kind is Kind.ratio and self.target is None:
             raise ValueError("tiêu chí loại 'ratio' phải có 'target' (chỉ tiêu)")
         if self.kind is Kind.count and self.per_unit is None:
@@ -148,11 +157,48 @@ class Group(_Named):
         return sum(c.max_points for c in self.criteria if c.ordinary)
 
 
+class TierCondition(_Named):
+    """A criterion a unit must meet for a tier (QĐ 366: no member of the leadership disciplined…):
+    its achievement (points ÷ max) at least ``min_achievement``; a criterion the unit marks
+    "không phát sinh" counts as met."""
+
+    criterion: Code
+    min_achievement: float = Field(default=1.0, gt=0, le=1)
+
+    @model_serializer(mode="wrap")
+    def _omit_default(self, handler):
+        data = handler(self)
+        if isinstance(data, dict) and data.get("min_achievement") == 1.0:
+            data.pop("min_achievement", None)
+        return data
+
+
+class ShareCap(_Named):
+    """At most ``share`` of the ranked units of each ``scope`` (block or province) in a tier;
+    the units beyond the cap by rank fall one tier (a tie at the cap falls whole)."""
+
+    share: float = Field(gt=0, lt=1)
+    scope: Literal["block", "province"] = "block"
+
+
 class Tier(_Named):
     code: Code
     name: str = Field(min_length=1)
     name_en: str = ""
     min_total: float = Field(ge=0, le=100)
+    conditions: list[TierCondition] = Field(default_factory=list)
+    share_cap: ShareCap | None = None
+
+    @model_serializer(mode="wrap")
+    def _omit_unset(self, handler):
+        # tiers written before conditions and caps existed serialise exactly as before
+        data = handler(self)
+        if isinstance(data, dict):
+            if not data.get("conditions"):
+                data.pop("conditions", None)
+            if data.get("share_cap") is None:
+                data.pop("share_cap", None)
+        return data
 
 
 class Veto(_Named):
@@ -161,10 +207,25 @@ class Veto(_Named):
     name_en: str = ""
     criterion: Code
     cap_tier: Code
+    # a disqualifying veto makes the unit "không đủ điều kiện xếp loại" (not ranked), instead of
+    # capping its tier; either way the unit is left out of emulation awards
+    disqualifies: bool = False
+
+    @model_serializer(mode="wrap")
+    def _omit_default(self, handler):
+        data = handler(self)
+        if isinstance(data, dict) and not data.get("disqualifies"):
+            data.pop("disqualifies", None)
+        return data
 
 
-NOT_ELIGIBLE = "chưa đủ điều kiện xếp loại"
-NOT_ELIGIBLE_LABEL = "Chưa đủ điều kiện xếp loại"  # the same words, opening a table cell or a card
+# A unit that is not ranked is either incomplete (data still missing: not a sanction) or not
+# eligible (a condition the framework names, e.g. a disqualifying veto). The *_LABEL forms
+# open a table cell or a card.
+INCOMPLETE = "chưa đủ dữ liệu"
+INCOMPLETE_LABEL = "Chưa đủ dữ liệu"
+NOT_ELIGIBLE = "không đủ điều kiện xếp loại"
+NOT_ELIGIBLE_LABEL = "Không đủ điều kiện xếp loại"
 
 
 class Framework(_Named):
@@ -173,6 +234,9 @@ class Framework(_Named):
     name: str = Field(min_length=1)
     name_en: str = ""
     valid_from: str = ""
+    # the tier scheme (data/tiers/<code>.yaml) the tiers were taken from; a stored framework
+    # keeps the tiers themselves, so editing the scheme file never changes a past period
+    tier_scheme: Code | None = None
     tiers: list[Tier] = Field(min_length=1)
     vetoes: list[Veto] = Field(default_factory=list)
     groups: list[Group] = Field(min_length=1)
@@ -188,8 +252,17 @@ class Framework(_Named):
     def _omit_unset_rules(self, handler):
         # a framework stored before 'leader_tie_break' existed must serialise exactly as before
         data = handler(self)
-        if isinstance(data, dict) and data.get("leader_tie_break") is None:
-            data.pop("leader_tie_break", None)
+        if isinstance(data, dict):
+            for key in ("leader_tie_break", "tier_scheme"):
+                if data.get(key) is None:
+                    data.pop(key, None)
+        return data
+
+    @model_validator(mode="before")
+    @classmethod
+    def _tiers_from_scheme(cls, data):
+        if isinstance(data, dict) and data.get("tier_scheme") and not data.get("tiers"):
+            data = {**data, "tiers": [t.model_dump() for t in load_tier_scheme(data["tier_scheme"]).tiers]}
         return data
 
     @model_validator(mode="after")
@@ -217,6 +290,16 @@ class Framework(_Named):
             raise ValueError(f"mức xếp loại cuối cùng '{self.tiers[-1].code}' phải có min_total = 0")
         tier_codes = {t.code for t in self.tiers}
         crit = {c.code: c for g in self.groups for c in g.criteria}
+        for k, t in enumerate(self.tiers):
+            if t.share_cap is not None and k != 0:
+                raise ValueError(f"mức xếp loại '{t.code}': chỉ mức cao nhất mới có giới hạn tỷ lệ (share_cap)")
+            if t.conditions and k == len(self.tiers) - 1:
+                raise ValueError(f"mức xếp loại thấp nhất '{t.code}' không được có điều kiện")
+            for cond in t.conditions:
+                c = crit.get(cond.criterion)
+                if c is None or not c.ordinary:
+                    raise ValueError(f"mức xếp loại '{t.code}': điều kiện cần một tiêu chí thường có trong "
+                                     f"bộ tiêu chí, không có '{cond.criterion}'")
         for v in self.vetoes:
             if v.criterion not in crit:
                 raise ValueError(f"quy tắc loại trừ '{v.code}': không có tiêu chí '{v.criterion}'")
@@ -226,6 +309,13 @@ class Framework(_Named):
                 )
             if v.cap_tier not in tier_codes:
                 raise ValueError(f"quy tắc loại trừ '{v.code}': không có mức xếp loại '{v.cap_tier}'")
+            if crit[v.criterion].allow_na:
+                raise ValueError(f"quy tắc loại trừ '{v.code}': tiêu chí '{v.criterion}' không được 'allow_na'")
+        for g in self.groups:
+            ordinary = [c for c in g.criteria if c.ordinary]
+            if ordinary and all(c.allow_na for c in ordinary):
+                raise ValueError(f"nhóm '{g.code}': mọi tiêu chí đều 'allow_na' thì cả nhóm có thể "
+                                 "không phát sinh; cần ít nhất một tiêu chí luôn phải chấm")
         if isinstance(self.leader_tie_break, list):
             unknown = [g for g in self.leader_tie_break if g not in seen]
             if unknown:
@@ -273,6 +363,28 @@ class FrameworkError(ValueError):
 
 
 _LABELS = {"groups": "nhóm", "criteria": "tiêu chí", "tiers": "mức xếp loại", "vetoes": "quy tắc loại trừ"}
+
+
+class TierScheme(_Named):
+    """A tier scheme file (``data/tiers/*.yaml``): bands, conditions and caps a framework names."""
+
+    code: Code
+    name: str = Field(min_length=1)
+    name_en: str = ""
+    source: str = Field(min_length=1)
+    tiers: list[Tier] = Field(min_length=2)
+
+
+def load_tier_scheme(code: str) -> TierScheme:
+    path = TIERS_DIR / f"{code}.yaml"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in TIERS_DIR.glob("*.yaml"))) or "không có"
+        raise ValueError(f"không có thang xếp loại '{code}' (tệp {path.name}); hiện có: {known}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ValueError(f"không đọc được thang xếp loại {path.name} ({exc})") from None
+    return validate_file(TierScheme, data, path.name, FrameworkError, {"tiers": "mức xếp loại"})
 
 
 def parse_framework(data: object, source: str = "tệp tiêu chí") -> Framework:

@@ -445,6 +445,7 @@ class _Reader:
         m = len(used) if lookup is not None else size
         vmax = np.full(m, np.inf)
         pass_fail = np.zeros(m, dtype=bool)
+        allow_na = np.zeros(m, dtype=bool)
         appraiser = np.zeros(m, dtype=bool)
         absent = np.zeros(m, dtype=bool)
         reasons: dict[int, tuple[str, str, str]] = {}
@@ -456,9 +457,10 @@ class _Reader:
             if c is None:
                 absent[slot] = True
                 label = fw.key if isinstance(fw, Framework) else "?"
-                reasons[slot] = (f"tiêu chí '{code}' không có trong bộ tiêu chí của kỳ {p} ({label})", "", "")
+                reasons[slot] = (f"tiêu chí '{code}' không có trong bộ tiêu chí của kỳ {p} ({label})", "", "", "")
                 continue
             pass_fail[slot] = c.kind is Kind.pass_fail
+            allow_na[slot] = c.allow_na
             appraiser[slot] = c.appraiser_only
             if c.value_max is not None:
                 vmax[slot] = c.value_max
@@ -470,7 +472,8 @@ class _Reader:
                 rng = f"tiêu chí {code} ({c.value_hint()}) phải là số không âm"
             else:
                 rng = f"điểm của tiêu chí {code} phải từ 0 đến {c.value_max:g}"
-            reasons[slot] = ("", rng, f"tiêu chí {code} chỉ do cấp trên chấm (thẩm định), không có điểm tự chấm")
+            reasons[slot] = ("", rng, f"tiêu chí {code} chỉ do cấp trên chấm (thẩm định), không có điểm tự chấm",
+                             f"tiêu chí {code} không nhận 'không phát sinh' (NA, kps): phải chấm điểm")
         if lookup is not None:
             row_slot = np.zeros(len(pair), dtype=np.int64)
             row_slot[active] = inverse
@@ -480,14 +483,17 @@ class _Reader:
         words = vc.extra
         r_absent = active & absent[row_slot]
         r_pf = pass_fail[row_slot]
-        bad_range = active & ~r_absent & np.where(r_pf, (v != 0.0) & (v != 1.0),
-                                                  words | (v < 0) | (v > vmax[row_slot]))
+        na = active & ~r_absent & np.isnan(v)          # "không phát sinh" (values.NA_WORDS)
+        na_refused = na & ~allow_na[row_slot]
+        bad_range = active & ~r_absent & ~na & np.where(r_pf, (v != 0.0) & (v != 1.0),
+                                                        words | (v < 0) | (v > vmax[row_slot]))
         is_self = np.array([x == "self" for x in stg.norm], dtype=bool)[stg.idx]
         selfish = active & ~r_absent & ~bad_range & appraiser[row_slot] & is_self
         report(r_absent, column, lambda i, raw: reasons[int(row_slot[i])][0], crit)
         report(bad_range, column, lambda i, raw: reasons[int(row_slot[i])][1], vc)
         report(selfish, column, lambda i, raw: reasons[int(row_slot[i])][2], vc)
-        return active & ~r_absent & ~bad_range & ~selfish
+        report(na_refused, column, lambda i, raw: reasons[int(row_slot[i])][3], vc)
+        return active & ~r_absent & ~bad_range & ~selfish & ~na_refused
 
     def _duplicates(self, rows, key, rownum, problems: Problems) -> tuple[pd.DataFrame, int]:
         """The same key twice: identical rows are kept once, different values are a problem."""

@@ -25,7 +25,7 @@ from . import derived, periods, registry, store
 from . import documents as d
 from .award_catalogue import Catalogue, load_catalogue
 from .awards import STATUS_LABELS
-from .criteria import NOT_ELIGIBLE
+from .criteria import INCOMPLETE, NOT_ELIGIBLE
 from .export import neutralise_formulas
 from .results import period_results, period_scores
 from .rubric import LEVEL_LABELS, RECOGNISED
@@ -223,7 +223,7 @@ def minutes_document(src: MinutesSource, unit_code: str):
     if r.get("status") == "ranked":
         d.body(doc, f"Tổ thẩm định thống nhất: {r['unit_name']} đạt {vn(r['total'])} điểm, xếp loại {r['tier']}.")
     else:
-        d.body(doc, f"{r['unit_name']} {NOT_ELIGIBLE}: {r.get('missing') or 'thiếu điểm hoặc minh chứng bắt buộc'}.")
+        d.body(doc, f"{r['unit_name']} {r.get('award_reason') or INCOMPLETE}.")
     d.body(doc, "Biên bản được lập thành 02 bản có giá trị như nhau, đơn vị giữ 01 bản, Tổ thẩm định giữ 01 bản./.")
     d.footer_block(doc, recipients=cfg.get("recipients", []), capacity=cfg.get("capacity", []),
                    signer=cfg.get("signer", ""))
@@ -274,8 +274,8 @@ def report_data(con, period: str, profile: WeightProfile | None = None, *, provi
     """Every table of the report, as frames (the DOCX, the XLSX and the tests read these)."""
     fw = periods.framework_for_period(con, period)
     res = _results(con, period, profile, province)
-    tier_order = [t.name for t in fw.tiers] + [NOT_ELIGIBLE]
-    tiers = res["tier"].fillna(NOT_ELIGIBLE)
+    tier_order = [t.name for t in fw.tiers] + [INCOMPLETE, NOT_ELIGIBLE]  # the tier cell of a unit not ranked
+    tiers = res["tier"].fillna(INCOMPLETE)
     by_tier = tiers.value_counts().reindex(tier_order, fill_value=0).rename_axis("tier").rename("units").reset_index()
     by_tier["share"] = (by_tier["units"] / max(1, len(res)) * 100).round(1)
 
@@ -292,7 +292,7 @@ def report_data(con, period: str, profile: WeightProfile | None = None, *, provi
     moves = pd.DataFrame(columns=["what", "value"])
     if prev_period:
         prev = _results(con, prev_period, None, province, with_previous=False)
-        prev_t = prev["tier"].fillna(NOT_ELIGIBLE).value_counts().reindex(tier_order, fill_value=0)
+        prev_t = prev["tier"].fillna(INCOMPLETE).value_counts().reindex(tier_order, fill_value=0)
         change = pd.DataFrame({"tier": tier_order, "previous": prev_t.to_numpy(), "current": by_tier["units"].to_numpy()})
         change["delta"] = change["current"] - change["previous"]
         dr = res["delta_rank"].astype("Float64")
@@ -323,7 +323,7 @@ def report_data(con, period: str, profile: WeightProfile | None = None, *, provi
     flagged = pd.concat([
         vetoed.assign(why=vetoed["award_reason"]),
         res[res["status"] == "incomplete"].assign(why=lambda f: "Chưa đủ dữ liệu: " + f["missing"].fillna("").astype(str)),
-        res[res["status"] == "not_eligible"].assign(why=NOT_ELIGIBLE),
+        res[res["status"] == "not_eligible"].assign(why=lambda f: f["award_reason"].fillna(NOT_ELIGIBLE)),
     ])[["unit_code", "unit_name", "province_name", "status", "why"]]
     flagged["status"] = flagged["status"].map(STATUS_LABELS)
     derived_summary = derived.models_summary_by_unit(con, period, units)

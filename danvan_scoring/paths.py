@@ -8,6 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("DANVAN_DATA_DIR", ROOT / "data"))
 CRITERIA_DIR = DATA_DIR / "criteria"
+TIERS_DIR = DATA_DIR / "tiers"
 DEFAULT_DB = DATA_DIR / "danvan.duckdb"
 
 

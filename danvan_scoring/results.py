@@ -58,10 +58,14 @@ def period_results(con, period: str, profile: WeightProfile | None = None, *,
     if scores is None:
         scores = period_scores(con, period, fw)
     units = sorted(pd.unique(scores["unit_code"]).tolist())
+    # a period before 1 July 2025 is ranked on the legacy units as they were (names, old provinces)
+    info = crosswalk.unit_info(con, period)
+    blk = blocks.unit_blocks(con, period).rename(columns={"block_code": "block"})
+    scopes = {"block": blk.set_index("unit_code")["block"], "province": info.set_index("unit_code")["province_code"]}
     appr = scores[scores["stage"] == "appraised"]
-    res = score_units(appr, fw, profile, stage="appraised", units=units)
+    res = score_units(appr, fw, profile, stage="appraised", units=units, scopes=scopes)
     has_self = scores.loc[scores["stage"] == "self", "unit_code"].unique()
-    self_res = score_units(self_stage_rows(scores, fw), fw, profile, stage="self", units=units)
+    self_res = score_units(self_stage_rows(scores, fw), fw, profile, stage="self", units=units, scopes=scopes)
     res["total_self"] = self_res["total"].where(self_res["unit_code"].isin(has_self))
     res["gap"] = (res["total_self"] - res["total"]).round(2)
     # the tier the self-assessed total would get ("Tốt on self-assessment → Khá after appraisal")
@@ -69,10 +73,7 @@ def period_results(con, period: str, profile: WeightProfile | None = None, *,
     has_appr = appr["unit_code"].unique()
     res.loc[~res["unit_code"].isin(has_appr), "missing"] = "chưa thẩm định"
 
-    # a period before 1 July 2025 is ranked on the legacy units as they were (names, old provinces)
-    info = crosswalk.unit_info(con, period)
     res = res.merge(info, on="unit_code", how="left")
-    blk = blocks.unit_blocks(con, period).rename(columns={"block_code": "block"})
     res = res.merge(blk, on="unit_code", how="left")
     res = award_standing(add_ranks(res, "block"), fw)
     res["period"] = period

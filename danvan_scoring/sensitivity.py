@@ -40,7 +40,8 @@ from . import periods, scoring, store
 from .criteria import Framework
 from .ranking import competition_ranks, rounded_cents
 from .results import period_results, period_scores, self_stage_rows
-from .tiers import tier_index, tier_spec, veto_caps
+from .tiers import conditions_met, tier_index, tier_spec, top_cap, veto_caps
+from .tiers import share_cap as tiers_share_cap
 from .weights import WeightProfile, official_profile
 
 METHODS = ("uniform", "dirichlet")
@@ -169,11 +170,15 @@ def draw_totals(m: scoring.Matrices, wd: np.ndarray, Wd: np.ndarray,
     out = E @ m.achievement.T                                         # (d, u)
     out += m.adjust[None, :]
     np.clip(out, 0.0, 100.0, out=out)
+    if m.any_na:  # units with a "không phát sinh" criterion: their own denominators (scoring.totals)
+        na = np.flatnonzero(~m.applicable.all(axis=1))
+        out[:, na] = scoring.totals(m.achievement[na], np.atleast_2d(wd), np.atleast_2d(Wd), m.membership,
+                                    m.adjust[na], m.applicable[na])
     if nominal is not None:
         w0, W0 = nominal
         same = np.all(np.atleast_2d(wd) == w0[None, :], axis=1) & np.all(np.atleast_2d(Wd) == W0[None, :], axis=1)
         if same.any():
-            out[same] = scoring.totals(m.achievement, w0, W0, m.membership, m.adjust)[None, :]
+            out[same] = scoring.totals(m.achievement, w0, W0, m.membership, m.adjust, m.applicable)[None, :]
     return out
 
 
@@ -237,13 +242,17 @@ def rank_uncertainty(matrices: scoring.Matrices, profile_weights, *, draws: int 
                      rng: np.random.Generator | int | None = None, eligible: np.ndarray | None = None,
                      tiers=None, caps: np.ndarray | None = None, top_k: int = 10,
                      stage_matrices: scoring.Matrices | None = None, stage_available: np.ndarray | None = None,
-                     keep_totals: bool = False) -> UncertaintyResult:
+                     keep_totals: bool = False, allowed: np.ndarray | None = None,
+                     share_cap=None, cap_scope: np.ndarray | None = None) -> UncertaintyResult:
     """Monte Carlo over weights, vectorised over the draws.
 
     profile_weights: a WeightProfile or a (w, W) pair of arrays in ``matrices`` order.
     eligible: bool per unit of ``matrices.units`` (default all); only these are ranked.
     tiers: a Framework or [(tier_code, min_total), …] best first (None: no tiers).
     caps: per unit, the best tier index its vetoes allow (see :func:`tiers.veto_caps`).
+    allowed: (units, tiers) bool, the unit meets the tier's conditions (:func:`tiers.conditions_met`);
+    share_cap: the top tier's :class:`criteria.ShareCap` (default: the framework's when ``tiers`` is
+    one), applied in every draw within ``cap_scope`` (integer id per unit; absent: one scope).
     stage_matrices: the self-stage matrices (same units, criteria): each draw then also
     takes, for each unit independently with probability ½, its self-scores instead of its
     appraised scores (only for units where ``stage_available``, default all).
@@ -261,7 +270,7 @@ def rank_uncertainty(matrices: scoring.Matrices, profile_weights, *, draws: int 
         if stage_available is not None:
             pick &= np.asarray(stage_available, dtype=bool)[None, :]
         tot = np.where(pick, tot_self, tot)
-    nominal = scoring.totals(m.achievement, w0, W0, m.membership, m.adjust)
+    nominal = scoring.totals(m.achievement, w0, W0, m.membership, m.adjust, m.applicable)
     sel = np.ones(len(m.units), dtype=bool) if eligible is None else np.asarray(eligible, dtype=bool)
     cols = np.flatnonzero(sel)
     tot = tot[:, cols]
@@ -271,8 +280,16 @@ def rank_uncertainty(matrices: scoring.Matrices, profile_weights, *, draws: int 
     tier_draws = nominal_tier = None
     if codes:
         cap = None if caps is None else np.asarray(caps)[cols]
-        tier_draws = tier_index(tot, thr, cap)
-        nominal_tier = tier_index(nominal[cols], thr, cap)
+        ok = None if allowed is None else np.asarray(allowed)[cols]
+        tier_draws = tier_index(tot, thr, cap, ok)
+        nominal_tier = tier_index(nominal[cols], thr, cap, ok)
+        if share_cap is None and isinstance(tiers, Framework):
+            share_cap = top_cap(tiers)
+        if share_cap is not None:  # every unit in cols is ranked
+            scope = np.zeros(len(cols), dtype=np.int64) if cap_scope is None else np.asarray(cap_scope)[cols]
+            ranked = np.ones(len(cols), dtype=bool)
+            tier_draws, _ = tiers_share_cap(tier_draws, tot, share_cap.share, scope, ranked, ok)
+            nominal_tier, _ = tiers_share_cap(nominal_tier, nominal[cols], share_cap.share, scope, ranked, ok)
     return UncertaintyResult(units=[m.units[i] for i in cols], nominal_total=nominal[cols],
                              nominal_rank=nominal_rank, ranks=ranks, tier_codes=codes, tiers=tier_draws,
                              nominal_tier=nominal_tier, totals=tot if keep_totals else None, top_k=top_k,
@@ -290,7 +307,8 @@ def _unit_index(m: scoring.Matrices, code: str) -> int:
 def _two_totals(m: scoring.Matrices, rows: list[int], w: np.ndarray, Ws: np.ndarray) -> np.ndarray:
     """Totals of a few units (rows) under many group-weight vectors Ws (k, g): (k, len(rows))."""
     sub = scoring.Matrices([m.units[i] for i in rows], m.ordinary, m.groups, m.achievement[rows],
-                           m.present[rows], m.membership, m.adjust[rows], m.bonus[rows], m.penalty[rows])
+                           m.present[rows], m.membership, m.adjust[rows], m.bonus[rows], m.penalty[rows],
+                           m.applicable[rows])
     wd = np.repeat(w[None, :], len(Ws), axis=0)
     return draw_totals(sub, wd, Ws)
 
@@ -415,6 +433,8 @@ class PeriodInputs:
     results: pd.DataFrame          # results.period_results(…, with_previous=False), in matrices order
     eligible: np.ndarray
     caps: np.ndarray
+    allowed: np.ndarray | None = None   # (units, tiers) the unit meets the tier's conditions
+    cap_scope: np.ndarray | None = None  # scope id per unit of the top tier's share cap
 
 
 def period_inputs(con, period: str, profile: WeightProfile | None = None, *, scores: pd.DataFrame | None = None,
@@ -438,7 +458,12 @@ def period_inputs(con, period: str, profile: WeightProfile | None = None, *, sco
     res = res.set_index("unit_code").loc[units].reset_index()
     eligible = res["eligible"].astype(bool).to_numpy()
     caps = veto_caps(m, fw)
-    return PeriodInputs(fw, profile, m, ms, has_self, res, eligible, caps)
+    cap = top_cap(fw)
+    scope = None
+    if cap is not None:
+        col = "block" if cap.scope == "block" else "province_code"
+        scope = pd.factorize(res[col].fillna("—"))[0] if col in res.columns else None
+    return PeriodInputs(fw, profile, m, ms, has_self, res, eligible, caps, conditions_met(m, fw), scope)
 
 
 def uncertainty_table(con, period: str, profile: WeightProfile | None = None, *, draws: int = 1000,
@@ -460,6 +485,7 @@ def uncertainty_table(con, period: str, profile: WeightProfile | None = None, *,
     inp = inputs or period_inputs(con, period, profile)
     res = rank_uncertainty(inp.matrices, inp.profile, draws=draws, spread=spread, method=method, rng=seed,
                            eligible=inp.eligible, tiers=inp.fw, caps=inp.caps, top_k=top_k,
+                           allowed=inp.allowed, cap_scope=inp.cap_scope,
                            stage_matrices=inp.self_matrices if stages else None,
                            stage_available=inp.has_self if stages else None)
     table = res.summary()

@@ -14,6 +14,10 @@ from .text import fold, nfc
 
 PERIOD_BAD = "kỳ đánh giá không hợp lệ; dùng dạng 2025, 2025-H1 (6 tháng) hoặc 2025-Q3 (quý)"
 PASS_WORDS = {"dat": 1.0, "co": 1.0, "yes": 1.0, "x": 1.0, "khong dat": 0.0, "khong": 0.0, "no": 0.0}
+# "không phát sinh" (nothing to count), folded: accepted only for criteria with allow_na
+NA_WORDS = frozenset({"na", "n a", "khong phat sinh", "kps"})
+# how "không phát sinh" is carried in a value column and stored: NaN (a missing value is no row)
+NOT_APPLICABLE = float("nan")
 
 
 def closest_code(code: str, codes: list[str]) -> str | None:
@@ -66,7 +70,10 @@ def number_of(raw: Any, decimal_comma: bool) -> tuple:
     if re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", s):
         v = float(s)
         return (v, False) if math.isfinite(v) else (None, False)
-    w = PASS_WORDS.get(fold(raw))
+    folded = fold(raw)
+    if folded in NA_WORDS:  # N/A: a word, and NaN as its value (see _check_values)
+        return (NOT_APPLICABLE, True)
+    w = PASS_WORDS.get(folded)
     if w is not None:  # 'đạt' / 'không đạt': accepted only for pass/fail criteria (see _check_values)
         return (w, True)
     return (None, False)

@@ -312,3 +312,51 @@ def test_decimal_comma_in_a_quoted_cell_of_a_comma_file():
     parsed = read_upload(data, "x.csv", framework=FW, unit_codes=UNITS)
     assert parsed.rows["value"].tolist() == [4.5]
     assert [(p.row, p.value) for p in parsed.problems] == [(3, "1,000")]
+
+
+# ------------------------------------------------------------------ "không phát sinh" (issue 12, point 3)
+def _na_framework():
+    import yaml
+
+    from danvan_scoring.criteria import parse_framework
+
+    data = yaml.safe_load((Path(__file__).resolve().parent.parent / "data" / "criteria" / "dvk-2025.v2.yaml")
+                          .read_text(encoding="utf-8"))
+    data["version"] = 90
+    for g in data["groups"]:
+        for c in g["criteria"]:
+            if c["code"] in ("B4", "D4"):
+                c["allow_na"] = True
+    return parse_framework(data)
+
+
+def test_na_words_are_accepted_for_allow_na_criteria_and_stored_as_not_applicable(con):
+    periods.add_period(con, "2026", _na_framework())
+    text = ("unit_code,period,criterion_code,score\n00004,2026,B4,kps\n00008,2026,B4,Không phát sinh\n"
+            "00097,2026,B4,NA\n26734,2026,D4,n/a\n31012,2026,B4,KHONG PHAT SINH\n").encode()
+    res = import_file(con, text, "na.csv", actor=CLI_ACTOR)
+    assert res.new == 5
+    cur = batches.current_scores(con, "2026")
+    assert cur["value"].isna().all() and len(cur) == 5
+    again = import_file(con, text, "na-lan-2.csv", actor=CLI_ACTOR)
+    assert again.new == 0 and again.changed == 0     # the same N/A again changes nothing
+    # a number replaces an N/A, and undo brings the N/A back
+    fix = import_file(con, b"unit_code,period,criterion_code,score\n00004,2026,B4,80\n", "fix.csv", actor=CLI_ACTOR)
+    assert fix.changed == 1
+    batches.undo_batch(con, fix.batch_id, actor=CLI_ACTOR)
+    assert np.isnan(batches.current_scores(con, "2026").set_index("unit_code").at["00004", "value"])
+
+
+def test_na_words_are_refused_for_other_criteria_with_row_and_column(con):
+    periods.add_period(con, "2026", _na_framework())
+    text = "unit_code,period,A3,B4\n00004,2026,kps,NA\n00008,2026,4,không phát sinh\n".encode()
+    before = snapshot(con)
+    with pytest.raises(UploadRejected) as exc:
+        import_file(con, text, "na-sai.csv", actor=CLI_ACTOR)
+    probs = exc.value.problems
+    assert len(probs) == 1 and probs[0].row == 2 and probs[0].column == "A3"
+    assert "không nhận 'không phát sinh'" in probs[0].reason
+    assert snapshot(con) == before
+    # the v2 period of the same file has no allow_na criterion at all
+    with pytest.raises(UploadRejected):
+        import_file(con, b"unit_code,period,criterion_code,score\n00004,2025,B4,kps\n", "v2.csv", actor=CLI_ACTOR)

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from danvan_scoring import periods
-from danvan_scoring.criteria import NOT_ELIGIBLE, Kind, default_framework
+from danvan_scoring.criteria import INCOMPLETE, Kind, default_framework
 from danvan_scoring.ranking import competition_rank
 from danvan_scoring.scoring import points_of, score_units
 from danvan_scoring.weights import default_profile
@@ -62,12 +62,12 @@ def test_bonus_and_penalty_then_clamp():
     assert score_units(low, FW, PROFILE).loc[0, "total"] == 0   # clamped at 0
 
 
-def test_missing_required_is_not_eligible_not_zero():
+def test_missing_required_is_incomplete_not_zero():
     s = full_sheet("00001")
     s = s[s["criterion_code"] != "D2"]
     r = score_units(s, FW, PROFILE)
     assert not r.loc[0, "eligible"]
-    assert r.loc[0, "tier"] == NOT_ELIGIBLE
+    assert r.loc[0, "tier"] == INCOMPLETE  # a late upload is not a sanction (issue 12, point 4)
     assert r.loc[0, "missing"] == "D2"
     assert competition_rank(r["total"], r["eligible"]).isna().all()
 
@@ -196,3 +196,87 @@ def test_library_agrees_with_independent_recomputation_on_demo(demo_con):
         common = expected.index
         assert len(common) > 150
         assert np.allclose(got.loc[common].to_numpy(), expected.to_numpy(), atol=1e-9)
+
+
+# --------------------------------------------------------------------------- "không phát sinh"
+def _na_fw():
+    from pathlib import Path
+
+    import yaml
+
+    from danvan_scoring.criteria import parse_framework
+
+    data = yaml.safe_load((Path(__file__).resolve().parent.parent / "data" / "criteria" / "dvk-2025.v2.yaml")
+                          .read_text(encoding="utf-8"))
+    for g in data["groups"]:
+        for c in g["criteria"]:
+            if c["code"] in ("A4", "B4", "B5", "D4"):
+                c["allow_na"] = True
+    return parse_framework(data)
+
+
+NA_FW = _na_fw()
+NA_CODES = [c.code for c in NA_FW.criteria.values() if c.allow_na]
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.lists(st.floats(0, 1), min_size=len(ORDINARY), max_size=len(ORDINARY)),
+       st.lists(st.booleans(), min_size=4, max_size=4))
+def test_na_renormalises_the_group_keeps_0_100_and_equals_the_plain_sum_without_na(fracs, na_mask):
+    fw = NA_FW
+    crits = [c for c in fw.criteria.values() if c.ordinary]
+    rows = []
+    for c, f in zip(crits, fracs):
+        v = {Kind.pass_fail: float(f >= 0.5), Kind.ratio: f * (c.target or 1),
+             Kind.count: round(f * c.max_points / (c.per_unit or 1))}.get(c.kind, f * c.max_points)
+        rows.append(("00001", c.code, v, "bb.pdf"))
+    plain = pd.DataFrame(rows, columns=["unit_code", "criterion_code", "value", "evidence"])
+    na = plain.copy()
+    na_codes = [code for code, on in zip(NA_CODES, na_mask) if on]
+    na.loc[na["criterion_code"].isin(na_codes), "value"] = np.nan
+    profile = default_profile(fw)
+    r_plain = score_units(plain, fw, profile).iloc[0]
+    r_na = score_units(na, fw, profile).iloc[0]
+    assert 0 <= r_na["total"] <= 100 and r_na["eligible"]
+    pts = pd.Series(points_of(plain["value"], plain["criterion_code"], fw), index=plain["criterion_code"])
+    for g in fw.scored_groups:
+        codes = [c.code for c in g.criteria if c.ordinary]
+        app = [c for c in codes if c not in na_codes]
+        expect = g.ordinary_max * pts[app].sum() / sum(fw.criteria[c].max_points for c in app)
+        assert r_na[f"group_{g.code}"] == pytest.approx(expect, abs=1e-9)
+        assert r_plain[f"group_{g.code}"] == pytest.approx(pts[codes].sum(), abs=1e-9)
+    assert r_na["not_applicable"] == ", ".join(c for c in [c.code for c in crits] if c in na_codes)
+    if not na_codes:
+        assert r_na["total"] == r_plain["total"]
+
+
+def test_na_under_any_profile_and_in_the_monte_carlo_gives_the_same_totals():
+    from danvan_scoring import sensitivity as S
+    from danvan_scoring.scoring import build_matrices, weight_vectors
+
+    sheets = [full_sheet("00001", 0.9), full_sheet("00002", 0.7), full_sheet("00003", 0.8)]
+    s = pd.concat(sheets, ignore_index=True)
+    s.loc[(s["unit_code"] == "00002") & s["criterion_code"].isin(["B4", "D4"]), "value"] = np.nan
+    prof = default_profile(NA_FW)
+    prof = prof.model_copy(update={"groups": {g: w * (1 + i) for i, (g, w) in enumerate(prof.groups.items())}})
+    r = score_units(s, NA_FW, prof)
+    m = build_matrices(s, NA_FW, r["unit_code"].tolist())
+    assert m.any_na and not m.applicable[1].all()
+    w, W = weight_vectors(prof, m)
+    draws = S.draw_totals(m, np.repeat(w[None, :], 2, axis=0) * 1.5, np.repeat(W[None, :], 2, axis=0))
+    assert np.allclose(draws, r["total"].to_numpy()[None, :], atol=1e-9)
+
+
+def test_a_group_of_only_na_criteria_is_refused_in_the_framework():
+    from pathlib import Path
+
+    import yaml
+
+    from danvan_scoring.criteria import FrameworkError, parse_framework
+
+    data = yaml.safe_load((Path(__file__).resolve().parent.parent / "data" / "criteria" / "dvk-2025.v2.yaml")
+                          .read_text(encoding="utf-8"))
+    for c in data["groups"][1]["criteria"]:
+        c["allow_na"] = True
+    with pytest.raises(FrameworkError, match="cả nhóm có thể không phát sinh"):
+        parse_framework(data)

@@ -277,11 +277,11 @@ def cmd_init(args) -> int:
 
 def cmd_demo(args) -> int:
     from .bootstrap import init_connection
-    from .demo import fill_demo
+    from .demo import demo_framework, fill_demo
 
     con = store.connect(_db(args), create=True)
     try:
-        init_connection(con)
+        init_connection(con, framework=demo_framework())
         info = fill_demo(con, seed=args.seed, force=args.force)
     finally:
         con.close()
@@ -632,13 +632,14 @@ def ensure_database(path: Path, demo: bool = True) -> bool:
     if path.exists():
         return False
     from .bootstrap import init_connection
-    from .demo import fill_demo
+    from .demo import demo_framework, fill_demo
 
     tmp = path.with_name(path.name + ".building")
     tmp.unlink(missing_ok=True)
     con = store.connect(tmp, create=True)
     try:
-        init_connection(con)
+        # the demo's own periods are on its framework (v2); an empty database starts on the default
+        init_connection(con, framework=demo_framework() if demo else None)
         if demo:
             fill_demo(con)
         con.execute("CHECKPOINT")

@@ -19,7 +19,7 @@ from . import periods as period_store
 from . import units as unit_store
 from .auth import DEMO_ACCOUNTS, create_demo_accounts, users
 from .bootstrap import ensure_period, init_connection
-from .criteria import Framework, Kind
+from .criteria import V2_FRAMEWORK_FILE, Framework, Kind, load_framework
 from .permissions import CLI_ACTOR
 from .registry import ENTRY_COLUMNS, ensure_schema, write_models_batch
 from .rubric import RECOGNISED, Rubric, default_rubric, rubric_json, rubric_total
@@ -27,6 +27,12 @@ from .rubric import RECOGNISED, Rubric, default_rubric, rubric_json, rubric_tota
 DEMO_PROVINCES = ["42", "91"]   # Hà Tĩnh, An Giang
 DEMO_PERIODS = ["2023", "2024", "2025"]
 SYNTHETIC_NOTE = "Dữ liệu minh họa (tổng hợp ngẫu nhiên)"
+
+
+def demo_framework() -> Framework:
+    """The demo's periods (2023–2025) are scored on the five-band framework v2 they were built
+    with; a period added later (``danvan period add``) gets the current default (v3)."""
+    return load_framework(V2_FRAMEWORK_FILE)
 
 
 def _value_for(c, ach: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -96,6 +102,20 @@ def generate(fw: Framework, unit_codes: list[str], periods: list[str], seed: int
     return out[~drop].reset_index(drop=True)
 
 
+def _generate_per_framework(con, codes: list[str], periods: list[str], seed: int) -> pd.DataFrame:
+    """Each period's values on its own framework (a period ``init`` made before the demo may be on
+    v3 while the demo's history is on v2); the same seed gives every unit the same trajectory."""
+    by_key: dict[str, tuple] = {}
+    for p in periods:
+        fw = period_store.framework_for_period(con, p)
+        by_key.setdefault(fw.key, (fw, []))[1].append(p)
+    parts = []
+    for fw, own in by_key.values():
+        rows = generate(fw, codes, periods, seed)
+        parts.append(rows[rows["period"].isin(own)])
+    return pd.concat(parts, ignore_index=True)
+
+
 def real_users(con) -> list[str]:
     """Accounts of the database that are not the demo's own sample accounts."""
     return sorted(set(users(con)["username"]) - set(DEMO_ACCOUNTS))
@@ -108,7 +128,8 @@ def fill_demo(con, seed: int = 2025, provinces: list[str] | None = None,
     A database that already has real (non-demo) accounts is refused unless ``force``; even then
     no demo account (with its known password) is added to it. ``accounts`` in the result says
     whether they were added."""
-    init_connection(con)
+    fw = demo_framework()
+    init_connection(con, framework=fw)
     real = real_users(con)
     if real and not force:
         raise store.StoreError(
@@ -117,11 +138,10 @@ def fill_demo(con, seed: int = 2025, provinces: list[str] | None = None,
     provinces = provinces or DEMO_PROVINCES
     periods = periods or DEMO_PERIODS
     for p in periods:
-        ensure_period(con, p)
-    fw = period_store.framework_for_period(con, periods[-1])
+        ensure_period(con, p, fw)
     u = units.units(con)
     codes = u.loc[u["province_code"].isin(provinces), "unit_code"].tolist()
-    rows = generate(fw, codes, periods, seed)
+    rows = _generate_per_framework(con, codes, periods, seed)
     store.set_meta(con, "synthetic_demo", "true")
     store.set_meta(con, "demo_seed", str(seed))
     store.set_meta(con, "demo_provinces", ",".join(provinces))

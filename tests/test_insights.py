@@ -117,7 +117,11 @@ def test_summary_distribution_movers(demo):
     assert s["mean_total"] == pytest.approx(res.loc[res["eligible"], "total"].mean())
     dist = insights.tier_distribution(res, fw)
     assert dist["count"].sum() == len(res) and dist["share"].sum() == pytest.approx(1)
-    assert list(dist["tier"])[-1] == insights.NOT_ELIGIBLE_LABEL
+    assert list(dist["tier"])[-2:] == [insights.INCOMPLETE_LABEL, insights.NOT_ELIGIBLE_LABEL]
+    # missing data is not a sanction: the demo's unranked units are all "chưa đủ dữ liệu"
+    assert dist["count"].iloc[-2] == s["incomplete"] == (res["status"] == "incomplete").sum() > 0
+    assert dist["count"].iloc[-1] == s["disqualified"] == 0
+    assert s["excellent"] == (res["tier_code"] == fw.tiers[0].code).sum() == insights.summary(res, fw)["excellent"]
     up, down = insights.movers(res, 5)
     assert len(up) == 5 and (up["delta_total"] > 0).all()
     assert list(up["delta_total"]) == sorted(up["delta_total"], reverse=True)

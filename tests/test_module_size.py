@@ -44,3 +44,8 @@ def test_every_listed_exception_is_still_long_and_still_exists():
     for key in DECLARATIVE:
         assert key in found, f"{key} no longer exists"
         assert found[key] > MAX_FUNCTION_LINES, f"{key} is short now: drop it from DECLARATIVE"
+
+
+@pytest.mark.parametrize("path", [p for p in LIBRARY if p.stem != "__init__"], ids=lambda p: p.name)
+def test_every_library_module_has_its_test_file(path):
+    assert (ROOT / "tests" / f"test_{path.stem}.py").exists(), f"tests/test_{path.stem}.py is missing"

@@ -38,3 +38,13 @@ def test_missing_field_and_not_a_mapping():
 def test_value_error_keeps_our_text_and_unknown_types_fall_back():
     assert messages.vi_error({"type": "value_error", "msg": "Value error, sai rồi"}) == "sai rồi"
     assert messages.vi_error({"type": "no_such_type", "msg": "x"}) == "x"
+
+
+def test_read_yaml_one_line_for_a_missing_file_or_broken_yaml(tmp_path):
+    with pytest.raises(Bad, match=r"^khong\.yaml: không đọc được danh mục \("):
+        messages.read_yaml(tmp_path / "khong.yaml", Bad, "danh mục")
+    (tmp_path / "hong.yaml").write_text("a: [1\n", encoding="utf-8")
+    with pytest.raises(Bad, match=r"^hong\.yaml: YAML không hợp lệ"):
+        messages.read_yaml(tmp_path / "hong.yaml", Bad)
+    (tmp_path / "tot.yaml").write_text("a: 1\n", encoding="utf-8")
+    assert messages.read_yaml(tmp_path / "tot.yaml", Bad) == {"a": 1}

@@ -66,6 +66,64 @@ def ensure_app() -> None:
     st.stop()
 
 
+# --------------------------------------------------------------------------- uploads
+# Streamlit keeps every file PUT to /_stcore/upload_file/<session>/<id> in memory until that
+# session ends, for any live session, signed in or not, with or without an uploader on its page
+# (issue 11, point 3: 8 × 40 MB kept a server at 542 MB). The dashboard keeps a file only for a
+# session whose signed-in account may import, and at most UPLOADS_PER_SESSION files per session
+# (the newest): the page's one uploader needs one. The proxy's limits (deploy/nginx.conf) come first.
+UPLOAD_PERMISSION = "import"
+UPLOADS_PER_SESSION = 2
+_UPLOADS_GUARDED = threading.Event()
+
+
+def _may_upload(session_id: str) -> bool:
+    from streamlit.runtime import Runtime
+
+    session = Runtime.instance().get_app_session(session_id) if Runtime.exists() else None
+    if session is None:
+        return False
+    state = session.session_state
+    who = state["actor"] if "actor" in state else None
+    return who is not None and who.can(UPLOAD_PERMISSION)
+
+
+def guard_uploads() -> None:
+    """Called by app.py on every run; installs the upload rule above once per process."""
+    if _UPLOADS_GUARDED.is_set():
+        return
+    from streamlit.runtime import Runtime
+
+    if not Runtime.exists():   # AppTest: no server, no upload endpoint
+        return
+    _UPLOADS_GUARDED.set()
+    mgr = Runtime.instance().uploaded_file_mgr
+    add = mgr.add_file
+
+    def add_file(session_id, file):
+        if not _may_upload(session_id):
+            log.warning("upload refused: session %s is not signed in with the %s permission",
+                        session_id[:8], UPLOAD_PERMISSION)
+            return
+        add(session_id, file)
+        kept = getattr(mgr, "file_storage", {}).get(session_id) or {}
+        for old in list(kept)[:-UPLOADS_PER_SESSION]:
+            mgr.remove_file(session_id, old)
+
+    mgr.add_file = add_file
+
+
+def cookie_script(name: str, value: str | None, max_age: int) -> str:
+    """A frame's script that sets (or, with None, deletes) a cookie of the dashboard's page.
+
+    Streamlit gives a page no way to send a Set-Cookie header, so the cookie is set from
+    JavaScript and cannot be HttpOnly (README, Bảo mật): it is SameSite=Lax, and Secure whenever
+    the page itself came over HTTPS (behind the proxy of deploy/nginx.conf)."""
+    cookie = f"{name}={value or ''}; path=/; max-age={max_age if value else 0}; SameSite=Lax"
+    return ("<script>const w = window.parent; "
+            f"w.document.cookie = {cookie!r} + (w.location.protocol === 'https:' ? '; Secure' : '');</script>")
+
+
 def guarded(fn):
     """Run a page body or a fragment; an unexpected error becomes a Vietnamese message."""
 

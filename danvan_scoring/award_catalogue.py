@@ -10,11 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .errors import StoreError
-from .messages import validate_file
+from .messages import read_yaml, validate_file
 from .paths import DATA_DIR
 from .text import nfc
 
@@ -156,12 +155,5 @@ def parse_catalogue(data: object, source: str = "danh mục khen thưởng") -> 
 
 def load_catalogue(path: str | Path | None = None) -> Catalogue:
     path = Path(path) if path else DEFAULT_CATALOGUE_FILE
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CatalogueError(f"{path.name}: không đọc được tệp danh mục khen thưởng ({exc})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise CatalogueError(f"{path.name}: YAML không hợp lệ ({exc})") from None
+    data = read_yaml(path, CatalogueError, "tệp danh mục khen thưởng")
     return parse_catalogue(data, path.name)

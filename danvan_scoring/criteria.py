@@ -11,10 +11,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer, model_validator
 
-from .messages import validate_file
+from .messages import read_yaml, validate_file
 from .paths import CRITERIA_DIR, TIERS_DIR
 from .text import nfc
 
@@ -380,10 +379,7 @@ def load_tier_scheme(code: str) -> TierScheme:
     if not path.is_file():
         known = ", ".join(sorted(p.stem for p in TIERS_DIR.glob("*.yaml"))) or "không có"
         raise ValueError(f"không có thang xếp loại '{code}' (tệp {path.name}); hiện có: {known}")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ValueError(f"không đọc được thang xếp loại {path.name} ({exc})") from None
+    data = read_yaml(path, ValueError, "thang xếp loại")
     return validate_file(TierScheme, data, path.name, FrameworkError, {"tiers": "mức xếp loại"})
 
 
@@ -393,14 +389,7 @@ def parse_framework(data: object, source: str = "tệp tiêu chí") -> Framework
 
 def load_framework(path: str | Path) -> Framework:
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FrameworkError(f"{path.name}: không đọc được tệp ({exc})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise FrameworkError(f"{path.name}: YAML không hợp lệ ({exc})") from None
+    data = read_yaml(path, FrameworkError)
     return parse_framework(data, path.name)
 
 

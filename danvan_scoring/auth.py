@@ -248,3 +248,28 @@ def create_demo_accounts(con) -> None:
                 con.execute("INSERT INTO users VALUES (?, ?, ?, ?, ?, TRUE, ?)",
                             [username, role, hash_password(DEMO_PASSWORD), f"{ROLES[role]} (minh họa)",
                              role == "council", store.now()])
+
+
+def demo_unit_accounts(con) -> dict[str, str]:
+    """The demo's unit accounts (``xa_<code>`` → unit code), password "demo"; empty outside a demo."""
+    raw = store.get_meta(con, "demo_unit_accounts") or ""
+    return {f"xa_{c}": c for c in raw.split(",") if c}
+
+
+def create_demo_unit_accounts(con, codes: list[str]) -> None:
+    """Only for a synthetic demo database: ``xa_<code>`` unit accounts (password "demo", the same
+    exemption as the other demo accounts), listed on the sign-in page."""
+    if not store.is_demo(con):
+        raise store.StoreError("Tài khoản mẫu chỉ được tạo trong cơ sở dữ liệu minh họa")
+    store.migrate(con)
+    with store.write(con, CLI_ACTOR, "users", action="user.demo_accounts", after=[f"xa_{c}" for c in codes]):
+        for code in codes:
+            name = f"xa_{code}"
+            if con.execute("SELECT 1 FROM users WHERE username = ?", [name]).fetchone():
+                continue
+            con.execute("INSERT INTO users VALUES (?, ?, ?, ?, ?, TRUE, ?)",
+                        [name, "unit", hash_password(DEMO_PASSWORD), f"Cán bộ đơn vị {code} (minh họa)", False,
+                         store.now()])
+            con.execute("INSERT INTO user_units (username, unit_code) VALUES (?, ?)", [name, code])
+        known = sorted(set(demo_unit_accounts(con).values()) | set(codes))
+        con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", ["demo_unit_accounts", ",".join(known)])

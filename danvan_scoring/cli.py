@@ -57,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="điền dữ liệu MINH HỌA (tổng hợp ngẫu nhiên) để dùng thử")
     _db_arg(p)
     p.add_argument("--seed", type=int, default=2025)
+    p.add_argument("--cycle", action="store_true",
+                   help="đưa kỳ mới nhất vào giữa chu trình (đã nộp, quá hạn, kiến nghị) như bản minh họa của bảng điều khiển")
     p.add_argument("--force", action="store_true",
                    help="điền cả vào cơ sở dữ liệu đã có tài khoản thật (không thêm tài khoản mẫu)")
 
@@ -356,7 +358,7 @@ def cmd_demo(args) -> int:
     con = store.connect(_db(args), create=True)
     try:
         init_connection(con)
-        info = fill_demo(con, seed=args.seed, force=args.force)
+        info = fill_demo(con, seed=args.seed, force=args.force, cycle=args.cycle)
     finally:
         con.close()
     accounts = ("Tài khoản mẫu: lanhdao, hoidong, canbo, quantri — mật khẩu 'demo'." if info["accounts"] else
@@ -815,7 +817,7 @@ def ensure_database(path: Path, demo: bool = True) -> bool:
     try:
         init_connection(con)
         if demo:
-            fill_demo(con)
+            fill_demo(con, cycle=True)       # the dashboard's demo shows the annual cycle
         con.execute("CHECKPOINT")
     finally:
         con.close()

@@ -118,7 +118,7 @@ PROGRESS_STATUS = {"submitted": "Đã nộp", "in_progress": "Đang làm", "not_
 def progress(con, period: str) -> pd.DataFrame:
     """One row per commune-level unit: province, block, status (submitted / in progress / not
     started), submitted_at, late (not submitted and the deadline passed)."""
-    st = lifecycle.state(con, period)
+    lifecycle.state(con, period)                 # an unknown period is told
     has = lifecycle._has_schema(con)
     sub = ("LEFT JOIN dossier_submissions s ON s.period = ? AND s.unit_code = u.unit_code" if has
            else "LEFT JOIN (SELECT NULL AS unit_code, NULL AS submitted_at) s ON FALSE")
@@ -139,7 +139,7 @@ def progress(con, period: str) -> pd.DataFrame:
             LEFT JOIN blocks bl ON bl.period = b.period AND bl.block_code = b.block_code
             WHERE u.unit_type <> 'co_quan'
             ORDER BY u.province_code, u.unit_code""", params).df()
-    df["late"] = (df["status"] != "submitted") & st.past_deadline
+    df["late"] = (df["status"] != "submitted") & lifecycle.submissions_closed(con, period)
     df["status_label"] = df["status"].map(PROGRESS_STATUS)
     return df
 

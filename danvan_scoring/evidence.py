@@ -171,6 +171,31 @@ def add(con, data: bytes, *, file_name: str, unit: str, period: str, criterion: 
     return Added(eid, sha, mime, len(data), dedup)
 
 
+def add_many(con, data: bytes, targets: pd.DataFrame, *, period: str, file_name: str, actor: Actor,
+             root: Path | None = None) -> int:
+    """The same file attached to many (unit_code, criterion_code) pairs in one write (the demo, a
+    province-wide document): stored once, one metadata row each."""
+    lifecycle.ensure_schema(con)
+    mime = check_file(data)
+    sha = hashlib.sha256(data).hexdigest()
+    units = sorted(set(targets["unit_code"].astype(str)))
+    with store.write(con, actor, "dossier", action="evidence.add_many", target=period,
+                     guard=lifecycle.guard(period, "evidence", units)) as w:
+        _store_bytes(data, sha, root)
+        rows = targets[["unit_code", "criterion_code"]].astype(str).reset_index(drop=True)
+        first = int(con.execute("SELECT coalesce(max(evidence_id), 0) FROM evidence_files").fetchone()[0])
+        rows.insert(0, "evidence_id", range(first + 1, first + 1 + len(rows)))
+        with store.registered(con, "_ev_rows", rows):
+            con.execute(f"INSERT INTO evidence_files ({', '.join(COLUMNS)}) SELECT evidence_id, unit_code, ?, "
+                        "criterion_code, ?, ?, ?, ?, ?, ? FROM _ev_rows",
+                        [period, file_name, len(data), sha, mime, actor.username, store.now()])
+        # keep the sequence ahead of the ids used here
+        for _ in range(len(rows)):
+            con.execute("SELECT nextval('evidence_seq')").fetchone()
+        w.after = {"files": len(rows), "sha256": sha}
+    return len(rows)
+
+
 def remove(con, evidence_id: int, *, actor: Actor) -> None:
     """Take a file off a dossier (only before the unit submitted); the bytes stay, the row is marked."""
     row = _row(con, evidence_id)

@@ -375,3 +375,36 @@ def submit(con, period: str, unit: str, *, actor: Actor) -> datetime:
         con.execute("INSERT INTO dossier_submissions (period, unit_code, submitted_by, submitted_at) "
                     "VALUES (?, ?, ?, ?)", [period, unit, actor.username, at])
     return at
+
+
+def submit_many(con, period: str, units: list[str], *, actor: Actor) -> int:
+    """Several units' dossiers filed at once (staff filing for units, the demo), one write."""
+    ensure_schema(con)
+    with store.write(con, actor, "dossier", action="dossier.submit_many", target=period,
+                     guard=guard(period, "submit", units)):
+        at = store.now()
+        with store.registered(con, "_sub_units", pd.DataFrame({"unit_code": list(units)})):
+            con.execute("INSERT INTO dossier_submissions (period, unit_code, submitted_by, submitted_at) "
+                        "SELECT ?, unit_code, ?, ? FROM _sub_units", [period, actor.username, at])
+    return len(units)
+
+
+def submission_deadline(con, period: str):
+    """The self-assessment deadline: that of the latest move into self_assessment (None: none set)."""
+    if not _has_schema(con):
+        return None
+    row = con.execute("SELECT deadline FROM period_transitions WHERE period = ? AND to_state = 'self_assessment' "
+                      "ORDER BY transition_id DESC LIMIT 1", [period]).fetchone()
+    return row[0] if row else None
+
+
+def submissions_closed(con, period: str) -> bool:
+    """Past the self-assessment deadline, or the period moved beyond self-assessment: a unit that
+    has not submitted by now is late."""
+    st = state(con, period)
+    if st.state == "open":
+        return False
+    if STATES.index(st.state) > STATES.index("self_assessment"):
+        return True
+    dl = submission_deadline(con, period)
+    return dl is not None and today() > dl

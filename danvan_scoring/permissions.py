@@ -19,11 +19,11 @@ ROLES = {
 }
 
 PERMISSIONS: dict[str, set[str]] = {
-    "leader": {"view"},
-    "council": {"view", "weights", "awards", "appraise", "objections"},
-    "staff": {"view", "import", "undo", "dossier", "appraise"},
-    "admin": {"view", "weights", "import", "undo", "publish", "users", "blocks", "units", "setup", "awards",
-              "dossier", "appraise", "objection", "objections", "lifecycle"},
+    "leader": {"view", "progress"},
+    "council": {"view", "progress", "weights", "awards", "appraise", "objections"},
+    "staff": {"view", "progress", "import", "undo", "dossier", "appraise"},
+    "admin": {"view", "progress", "weights", "import", "undo", "publish", "users", "blocks", "units", "setup",
+              "awards", "dossier", "appraise", "objection", "objections", "lifecycle"},
     # a commune's own officer: its own dossier (self-scores, evidence, submission) and objections only
     "unit": {"view", "dossier", "objection"},
 }
@@ -49,6 +49,8 @@ ACTION_LABELS = {
     "objections": "giải quyết kiến nghị của đơn vị",
     "lifecycle": "chuyển giai đoạn hoặc mở lại kỳ đánh giá",
 }
+# what a role may read beyond "view" (not a write: no entry in ACTION_LABELS' write checks)
+READ_LABELS = {"progress": "xem tiến độ nộp hồ sơ của mọi đơn vị"}
 
 
 class PermissionDenied(StoreError):

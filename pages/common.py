@@ -23,7 +23,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from danvan_scoring import auth, derived, insights, oidc, publish, registry, results, sensitivity, store
+from danvan_scoring import auth, derived, insights, lifecycle, oidc, publish, registry, results, sensitivity, store
 from danvan_scoring import periods as period_store
 from danvan_scoring import units as unit_store
 from danvan_scoring.cli import default_demo_allowed, ensure_database
@@ -68,6 +68,9 @@ PAGES = {
     "quan-tri": ("pages/quan-tri.py", "Quản trị", ":material/admin_panel_settings:", "users"),
     "khen-thuong": ("pages/khen-thuong.py", "Khen thưởng", ":material/military_tech:", "awards"),
     "bao-cao": ("pages/bao-cao.py", "Báo cáo", ":material/summarize:", "view"),
+    "tu-danh-gia": ("pages/tu-danh-gia.py", "Hồ sơ tự đánh giá", ":material/assignment:", "dossier"),
+    "tien-do": ("pages/tien-do.py", "Tiến độ nộp hồ sơ", ":material/pending_actions:", "progress"),
+    "tham-dinh": ("pages/tham-dinh.py", "Thẩm định hồ sơ", ":material/fact_check:", "appraise"),
 }
 
 
@@ -798,3 +801,21 @@ def tier_legend_order(fw: Framework) -> list[tuple[str | None, str]]:
 
 if __name__ == "__main__":  # run as a page by Streamlit's legacy pages/ scan: show the app instead
     ensure_app()
+
+
+# --------------------------------------------------------------------------- the period's cycle
+def cycle_notice(period: str) -> None:
+    """The period's state when it is inside the cycle, every time it was moved back (with the
+    reason) and every change of the official profile after the weights were fixed: shown on every
+    results page of that period."""
+    con = db()
+    st_ = lifecycle.state(con, period)
+    if st_.state == "open":
+        return
+    st.caption(f":material/event: {md(st_.describe())}.")
+    for r in lifecycle.reopenings(con, period).itertuples():
+        st.warning(f"Kỳ đã được mở lại về giai đoạn '{lifecycle.STATE_LABELS[r.to_state]}' ngày "
+                   f"{r.changed_at:%d/%m/%Y} ({md(r.changed_by)}): {md(r.reason)}", icon=":material/undo:")
+    for r in lifecycle.official_changes(con, period).itertuples():
+        st.warning(f"Bộ trọng số chính thức được đổi sau khi đã cố định, ngày {r.changed_at:%d/%m/%Y} "
+                   f"({md(r.changed_by)}): {md(r.reason)}", icon=":material/balance:")

@@ -57,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="điền dữ liệu MINH HỌA (tổng hợp ngẫu nhiên) để dùng thử")
     _db_arg(p)
     p.add_argument("--seed", type=int, default=2025)
+    p.add_argument("--cycle", action="store_true",
+                   help="đưa kỳ mới nhất vào giữa chu trình (đã nộp, quá hạn, kiến nghị) như bản minh họa của bảng điều khiển")
     p.add_argument("--force", action="store_true",
                    help="điền cả vào cơ sở dữ liệu đã có tài khoản thật (không thêm tài khoản mẫu)")
 
@@ -123,7 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     usub = p.add_subparsers(dest="user_command", metavar="LỆNH", parser_class=_Parser)
     pa = usub.add_parser("add", help="tạo tài khoản")
     pa.add_argument("name")
-    pa.add_argument("--role", required=True, choices=("leader", "council", "staff", "admin"))
+    pa.add_argument("--role", required=True, choices=("leader", "council", "staff", "admin", "unit"))
+    pa.add_argument("--unit", help="mã đơn vị của tài khoản cán bộ đơn vị (bắt buộc với --role unit)")
     pa.add_argument("--password-stdin", action="store_true", help="đọc mật khẩu từ stdin")
     pa.add_argument("--chair", action="store_true", help="chủ tịch hội đồng (được công bố kết quả)")
     _db_arg(pa)
@@ -151,6 +154,79 @@ def build_parser() -> argparse.ArgumentParser:
     _db_arg(pa)
     pl = psub.add_parser("list", help="liệt kê các kỳ")
     _db_arg(pl)
+    ps = psub.add_parser("status", help="giai đoạn hiện tại của kỳ, hạn, tiến độ nộp hồ sơ, lịch sử")
+    ps.add_argument("period")
+    _db_arg(ps)
+    pv = psub.add_parser("advance", help="chuyển kỳ sang giai đoạn kế tiếp (Chủ tịch Hội đồng, quản trị)")
+    pv.add_argument("period")
+    pv.add_argument("--deadline", help="hạn của giai đoạn mới, dạng YYYY-MM-DD")
+    _db_arg(pv)
+    pr = psub.add_parser("reopen", help="mở lại (lùi) kỳ về một giai đoạn trước, có lý do")
+    pr.add_argument("period")
+    pr.add_argument("--to", required=True, choices=("open", "self_assessment", "appraisal", "provisional",
+                                                     "objections", "decided", "locked"))
+    pr.add_argument("--reason", required=True)
+    pr.add_argument("--deadline", help="hạn mới, dạng YYYY-MM-DD (gia hạn)")
+    _db_arg(pr)
+
+    p = sub.add_parser("submit", help="nộp hồ sơ tự đánh giá của một đơn vị (sau đó hồ sơ bị khóa)")
+    p.add_argument("--period", required=True)
+    p.add_argument("--unit", required=True)
+    _db_arg(p)
+    p.add_argument("--user", default=None)
+
+    p = sub.add_parser("evidence", help="tệp minh chứng của hồ sơ tự đánh giá")
+    esub = p.add_subparsers(dest="evidence_command", metavar="LỆNH", parser_class=_Parser)
+    pa = esub.add_parser("add", help="đính kèm một tệp minh chứng cho một tiêu chí của đơn vị")
+    pa.add_argument("file", type=Path)
+    pa.add_argument("--unit", required=True)
+    pa.add_argument("--period", required=True)
+    pa.add_argument("--criterion", required=True)
+    _db_arg(pa)
+    pa.add_argument("--user", default=None)
+    pl = esub.add_parser("list", help="liệt kê tệp minh chứng của kỳ (một đơn vị: --unit)")
+    pl.add_argument("--period", required=True)
+    pl.add_argument("--unit")
+    _db_arg(pl)
+    _fmt_arg(pl, ("csv", "json"))
+    pg = esub.add_parser("get", help="lấy lại đúng tệp đã đính kèm")
+    pg.add_argument("id", type=int)
+    pg.add_argument("-o", "--output", type=Path, required=True)
+    _db_arg(pg)
+
+    p = sub.add_parser("appraise", help="thẩm định một tiêu chí của một đơn vị")
+    p.add_argument("--period", required=True)
+    p.add_argument("--unit", required=True)
+    p.add_argument("--criterion", required=True)
+    how = p.add_mutually_exclusive_group(required=True)
+    how.add_argument("--accept", action="store_true", help="chấp nhận điểm tự chấm")
+    how.add_argument("--value", type=float, help="điểm thẩm định khác (cần --reason)")
+    how.add_argument("--reject-evidence", action="store_true", help="minh chứng không hợp lệ (cần --reason)")
+    p.add_argument("--reason")
+    _db_arg(p)
+    p.add_argument("--user", default=None)
+
+    p = sub.add_parser("objection", help="kiến nghị của đơn vị về kết quả tạm thời")
+    osub = p.add_subparsers(dest="objection_command", metavar="LỆNH", parser_class=_Parser)
+    pa = osub.add_parser("add", help="đơn vị gửi kiến nghị (giai đoạn tiếp nhận kiến nghị)")
+    pa.add_argument("--period", required=True)
+    pa.add_argument("--unit", required=True)
+    pa.add_argument("--criterion")
+    pa.add_argument("--text", required=True)
+    _db_arg(pa)
+    pa.add_argument("--user", default=None)
+    pl = osub.add_parser("list", help="liệt kê kiến nghị của kỳ")
+    pl.add_argument("--period", required=True)
+    _db_arg(pl)
+    _fmt_arg(pl, ("csv", "json"))
+    pv = osub.add_parser("resolve", help="Hội đồng giải quyết một kiến nghị")
+    pv.add_argument("id", type=int)
+    yes = pv.add_mutually_exclusive_group(required=True)
+    yes.add_argument("--accept", action="store_true", help="chấp nhận: mở lại thẩm định cho đơn vị đó")
+    yes.add_argument("--reject", action="store_true", help="không chấp nhận")
+    pv.add_argument("--text", required=True)
+    _db_arg(pv)
+    pv.add_argument("--user", default=None)
 
     p = sub.add_parser("blocks", help="khối, cụm thi đua của một kỳ")
     bsub = p.add_subparsers(dest="blocks_command", metavar="LỆNH", parser_class=_Parser)
@@ -214,7 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--unit")
     which.add_argument("--all", action="store_true", help="mọi đơn vị của kỳ; -o là thư mục")
-    _fmt_arg(p, ("docx", "pdf"), default="docx")
+    _fmt_arg(p, ("docx", "pdf", "xlsx"), default="docx")
     p.add_argument("-o", "--output", type=Path, required=True)
 
     p = sub.add_parser("report", help="báo cáo tổng kết / sơ kết của một kỳ")
@@ -282,7 +358,7 @@ def cmd_demo(args) -> int:
     con = store.connect(_db(args), create=True)
     try:
         init_connection(con, framework=demo_framework())
-        info = fill_demo(con, seed=args.seed, force=args.force)
+        info = fill_demo(con, seed=args.seed, force=args.force, cycle=args.cycle)
     finally:
         con.close()
     accounts = ("Tài khoản mẫu: lanhdao, hoidong, canbo, quantri — mật khẩu 'demo'." if info["accounts"] else
@@ -468,7 +544,8 @@ def cmd_user(args) -> int:
         print(f"Đã đặt lại mật khẩu cho tài khoản '{args.name}'; các phiên đăng nhập của tài khoản đã kết thúc.")
         return EXIT_OK
     con = _open(args)
-    auth.add_user(con, args.name, args.role, password, actor=_actor(args), is_chair=args.chair)
+    auth.add_user(con, args.name, args.role, password, actor=_actor(args), is_chair=args.chair,
+                  unit_code=args.unit.strip() if args.unit else None)
     print(f"Đã tạo tài khoản '{args.name}' ({auth.ROLES[args.role]}).")
     return EXIT_OK
 
@@ -491,8 +568,10 @@ def cmd_period(args) -> int:
         _emit(con.execute("SELECT period, label, framework_code, framework_version FROM periods "
                           "ORDER BY sort_key").df(), "csv")
         return EXIT_OK
+    if args.period_command in ("status", "advance", "reopen"):
+        return _period_cycle(args)
     if args.period_command != "add":
-        raise store.StoreError("Dùng: danvan period add KỲ [--framework TỆP]")
+        raise store.StoreError("Dùng: danvan period add|list|status|advance|reopen KỲ")
     fw = load_framework(args.framework) if args.framework else default_framework()
     con = _open(args)
     periods.save_framework(con, fw)
@@ -501,6 +580,96 @@ def cmd_period(args) -> int:
     ensure_default_profile(con, fw)
     ensure_period(con, args.period, fw)
     print(f"Đã thêm kỳ {args.period} (bộ tiêu chí {fw.key}).")
+    return EXIT_OK
+
+
+def _period_cycle(args) -> int:
+    from . import dossier, lifecycle
+
+    if args.period_command == "status":
+        con = _open(args, read_only=True)
+        st = lifecycle.state(con, args.period)
+        print(st.describe())
+        prog = dossier.progress(con, args.period)
+        counts = prog["status"].value_counts()
+        print("Hồ sơ: " + ", ".join(f"{label.lower()} {int(counts.get(k, 0))}"
+                                     for k, label in dossier.PROGRESS_STATUS.items())
+              + f"; quá hạn {int(prog['late'].sum())}; kiến nghị chưa giải quyết "
+              f"{lifecycle.open_objections(con, args.period)}.")
+        for r in lifecycle.reopenings(con, args.period).itertuples():
+            print(f"Mở lại về '{lifecycle.STATE_LABELS[r.to_state]}' lúc {r.changed_at:%d/%m/%Y %H:%M} "
+                  f"({r.changed_by}): {r.reason}")
+        return EXIT_OK
+    con = _open(args)
+    if args.period_command == "advance":
+        st = lifecycle.advance(con, args.period, actor=_actor(args), deadline=args.deadline)
+    else:
+        st = lifecycle.reopen(con, args.period, args.to, actor=_actor(args), reason=args.reason,
+                              deadline=args.deadline)
+    print(f"Đã chuyển. {st.describe()}.")
+    return EXIT_OK
+
+
+def cmd_submit(args) -> int:
+    from . import lifecycle
+
+    at = lifecycle.submit(_open(args), args.period, args.unit.strip(), actor=_actor(args))
+    print(f"Đơn vị {args.unit} đã nộp hồ sơ tự đánh giá kỳ {args.period} lúc {at:%d/%m/%Y %H:%M}; "
+          "hồ sơ đã được khóa.")
+    return EXIT_OK
+
+
+def cmd_evidence(args) -> int:
+    from . import evidence
+
+    if args.evidence_command == "list":
+        con = _open(args, read_only=True)
+        _emit(evidence.list_files(con, args.period, args.unit), args.format)
+        return EXIT_OK
+    if args.evidence_command == "get":
+        row, data = evidence.get(_open(args, read_only=True), args.id)
+        args.output.write_bytes(data)
+        print(f"Đã lưu minh chứng số {args.id} ({row['file_name']}, {len(data)} byte) vào {args.output}")
+        return EXIT_OK
+    if args.evidence_command != "add":
+        raise store.StoreError("Dùng: danvan evidence add|list|get")
+    try:
+        data = args.file.read_bytes()
+    except OSError as exc:
+        raise store.StoreError(f"Không đọc được tệp '{args.file}': {exc.strerror}") from None
+    got = evidence.add(_open(args), data, file_name=args.file.name, unit=args.unit.strip(), period=args.period,
+                       criterion=args.criterion.strip(), actor=_actor(args))
+    same = " (nội dung đã có, lưu một lần)" if got.deduplicated else ""
+    print(f"Đã đính kèm minh chứng số {got.evidence_id}: {args.file.name}, {got.mime}, {got.size} byte{same}.")
+    return EXIT_OK
+
+
+def cmd_appraise(args) -> int:
+    from .appraisal import DECISIONS, appraise
+
+    out = appraise(_open(args), args.period, args.unit.strip(), args.criterion.strip(), actor=_actor(args),
+                   accept=args.accept, value=args.value, reason=args.reason,
+                   reject_evidence=args.reject_evidence)
+    print(f"{DECISIONS[out['decision']]}: đơn vị {args.unit}, tiêu chí {args.criterion}, điểm thẩm định "
+          f"{out['value']:g}" + (f" (lý do: {out['reason']})" if out["reason"] else "") + ".")
+    return EXIT_OK
+
+
+def cmd_objection(args) -> int:
+    from . import objections
+
+    if args.objection_command == "list":
+        _emit(objections.list_objections(_open(args, read_only=True), args.period), args.format)
+        return EXIT_OK
+    if args.objection_command == "add":
+        oid = objections.add(_open(args), args.period, args.unit.strip(), args.text, actor=_actor(args),
+                             criterion=args.criterion.strip() if args.criterion else None)
+        print(f"Đã ghi kiến nghị số {oid} của đơn vị {args.unit} kỳ {args.period}.")
+        return EXIT_OK
+    if args.objection_command != "resolve":
+        raise store.StoreError("Dùng: danvan objection add|list|resolve")
+    out = objections.resolve(_open(args), args.id, accept=args.accept, text=args.text, actor=_actor(args))
+    print(f"Kiến nghị số {args.id}: {objections.STATUS_LABELS[out['status']].lower()}.")
     return EXIT_OK
 
 
@@ -598,6 +767,14 @@ def cmd_minutes(args) -> int:
     from .weights import resolve_profile
 
     con = _open(args, read_only=True)
+    if args.format == "xlsx":
+        from .appraisal import minutes_xlsx
+
+        if args.all:
+            raise store.StoreError("Bảng biên bản thẩm định XLSX lập cho từng đơn vị: dùng --unit MÃ")
+        args.output.write_bytes(minutes_xlsx(con, args.period, args.unit.strip()))
+        print(f"Đã tạo bảng biên bản thẩm định (XLSX) của đơn vị {args.unit} kỳ {args.period}: {args.output}")
+        return EXIT_OK
     src = MinutesSource(con, args.period, resolve_profile(con, args.period, args.profile))
     if args.all:
         if args.output.exists() and not args.output.is_dir():
@@ -641,7 +818,7 @@ def ensure_database(path: Path, demo: bool = True) -> bool:
         # the demo's own periods are on its framework (v2); an empty database starts on the default
         init_connection(con, framework=demo_framework() if demo else None)
         if demo:
-            fill_demo(con)
+            fill_demo(con, cycle=True)       # the dashboard's demo shows the annual cycle
         con.execute("CHECKPOINT")
     finally:
         con.close()
@@ -685,7 +862,8 @@ COMMANDS = {"init": cmd_init, "demo": cmd_demo, "criteria": cmd_criteria, "units
             "undo": cmd_undo, "user": cmd_user, "unit": cmd_unit, "period": cmd_period,
             "blocks": cmd_blocks, "uncertainty": cmd_uncertainty, "models": cmd_models, "serve": cmd_serve,
             "awards": cmd_awards, "vote": cmd_vote, "decision": cmd_decision, "minutes": cmd_minutes,
-            "report": cmd_report}
+            "report": cmd_report, "submit": cmd_submit, "evidence": cmd_evidence, "appraise": cmd_appraise,
+            "objection": cmd_objection}
 
 
 def main(argv: list[str] | None = None) -> int:

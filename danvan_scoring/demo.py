@@ -17,7 +17,7 @@ import pandas as pd
 from . import batches, store, units
 from . import periods as period_store
 from . import units as unit_store
-from .auth import DEMO_ACCOUNTS, create_demo_accounts, users
+from .auth import DEMO_ACCOUNTS, create_demo_accounts, create_demo_unit_accounts, demo_unit_accounts, users
 from .bootstrap import ensure_period, init_connection
 from .criteria import V2_FRAMEWORK_FILE, Framework, Kind, load_framework
 from .permissions import CLI_ACTOR
@@ -118,11 +118,11 @@ def _generate_per_framework(con, codes: list[str], periods: list[str], seed: int
 
 def real_users(con) -> list[str]:
     """Accounts of the database that are not the demo's own sample accounts."""
-    return sorted(set(users(con)["username"]) - set(DEMO_ACCOUNTS))
+    return sorted(set(users(con)["username"]) - set(DEMO_ACCOUNTS) - set(demo_unit_accounts(con)))
 
 
 def fill_demo(con, seed: int = 2025, provinces: list[str] | None = None,
-              periods: list[str] | None = None, *, force: bool = False) -> dict:
+              periods: list[str] | None = None, *, force: bool = False, cycle: bool = False) -> dict:
     """Fill synthetic scores into an initialised database (idempotent for the same seed).
 
     A database that already has real (non-demo) accounts is refused unless ``force``; even then
@@ -150,6 +150,9 @@ def fill_demo(con, seed: int = 2025, provinces: list[str] | None = None,
     generate_demo_models(con, seed=seed, periods=periods, provinces=provinces)
     if not real:
         create_demo_accounts(con)
+        create_demo_unit_accounts(con, demo_unit_codes(codes))
+    if cycle:
+        demo_cycle(con, periods[-1], codes, seed)
     return {"units": len(codes), "rows": len(rows), "periods": periods, "batch": res.batch_id,
             "new": res.new, "changed": res.changed, "accounts": not real}
 
@@ -273,3 +276,53 @@ def generate_demo_models(con, seed: int = 2025, periods: list[str] | None = None
                            content_hash=f"demo-models-review-{seed}", synthetic=True,
                            comment=DEMO_NOTE + ": tổng kết cuối kỳ")
     return {"models": len(fin), "batches": [a.batch_id, b.batch_id], "new": a.new}
+
+
+# --------------------------------------------------------------------------- the annual cycle
+DEMO_UNIT_ACCOUNTS = 6           # xa_<code> accounts, password "demo", listed on the sign-in page
+DEMO_EVIDENCE = (b"%PDF-1.4\n% DU LIEU MINH HOA - minh chung tong hop, khong phai van ban that\n"
+                 b"1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+                 b"trailer<</Root 1 0 R>>\n%%EOF\n")
+
+
+def demo_unit_codes(codes: list[str]) -> list[str]:
+    """A handful of units spread over the demo provinces."""
+    step = max(1, len(codes) // DEMO_UNIT_ACCOUNTS)
+    return sorted(codes)[::step][:DEMO_UNIT_ACCOUNTS]
+
+
+def demo_cycle(con, period: str, codes: list[str], seed: int = 2025) -> dict:
+    """Put the demo's latest period mid-cycle: self-assessment with evidence files (one synthetic
+    PDF stored once), most units submitted and the rest late, appraisal done, and the objection
+    window open with a few objections filed. The demo unit accounts' own units stay unsubmitted
+    candidates for objections, so a visitor signing in as one can file one."""
+    from datetime import timedelta
+
+    from . import evidence, lifecycle, objections
+    from .permissions import Actor
+
+    if lifecycle.state(con, period).state != "open":
+        return {"state": lifecycle.state(con, period).state}
+    rng = np.random.default_rng(seed + 13)
+    fw = period_store.framework_for_period(con, period)
+    lifecycle.advance(con, period, actor=CLI_ACTOR, deadline=store.now().date() + timedelta(days=1))
+    cur = batches.current_scores(con, period, stage="self")
+    needs = [c.code for c in fw.criteria.values() if c.evidence_required]
+    with_ref = cur[cur["criterion_code"].isin(needs) & cur["evidence"].notna()]
+    evidence.add_many(con, DEMO_EVIDENCE, with_ref[["unit_code", "criterion_code"]], period=period,
+                      file_name="minh-chung-minh-hoa.pdf", actor=CLI_ACTOR)
+    sorted_codes = sorted(codes)
+    submitted = [u for u in sorted_codes if rng.random() < 0.85]
+    lifecycle.submit_many(con, period, submitted, actor=CLI_ACTOR)
+    for _ in range(3):                                      # appraisal, provisional, objections
+        lifecycle.advance(con, period, actor=CLI_ACTOR)
+    accounts = demo_unit_codes(codes)
+    filers = [u for u in submitted if u not in accounts][:3]
+    texts = ["Đơn vị đã tổ chức 4 cuộc đối thoại trực tiếp, có biên bản kèm theo, đề nghị chấm lại.",
+             "Mô hình của đơn vị đã được huyện công nhận năm 2024, đề nghị xem xét.",
+             "Đề nghị xem lại điểm trừ: vụ việc đã được giải quyết dứt điểm trước kỳ đánh giá."]
+    for u, text, crit in zip(filers, texts, ["B3", "C2", "P3"]):
+        objections.add(con, period, u, text, actor=Actor("danvan-demo", "admin"),
+                       criterion=crit if crit in fw.criteria else None)
+    return {"state": "objections", "submitted": len(submitted), "late": len(codes) - len(submitted),
+            "objections": len(filers)}

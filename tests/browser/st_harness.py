@@ -46,6 +46,9 @@ PAGES = {
     "quan-tri": {"admin"},
     "khen-thuong": {"council", "admin"},
     "bao-cao": {"leader", "council", "staff", "admin"},
+    "tu-danh-gia": {"staff", "admin"},            # and unit accounts (their own dossier)
+    "tien-do": {"leader", "council", "staff", "admin"},
+    "tham-dinh": {"council", "staff", "admin"},
 }
 
 CHROMIUM_ARGS = [

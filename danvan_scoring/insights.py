@@ -271,13 +271,16 @@ def rank_moves(official: pd.DataFrame, preview: pd.DataFrame) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- trends & comparisons
 def trend_from(frames: dict[str, pd.DataFrame], unit_codes: list[str]) -> pd.DataFrame:
-    """Total, rank and tier of some units over periods, from per-period results frames."""
+    """Total, rank and tier of some units over periods, from per-period results frames; ``estimated``
+    True where a frame's row says so (a pre-merger period mapped onto the new units)."""
     parts = []
     for period, r in frames.items():
         sub = r[r["unit_code"].isin(unit_codes)]
         if len(sub):
-            parts.append(sub.assign(period=period))
-    cols = ["period", "unit_code", "unit_name", "total", "rank", "block_rank", "tier"]
+            sub = sub.assign(period=period)
+            sub["estimated"] = sub["estimated"].fillna(False).astype(bool) if "estimated" in sub.columns else False
+            parts.append(sub)
+    cols = ["period", "unit_code", "unit_name", "total", "rank", "block_rank", "tier", "estimated"]
     if not parts:
         return pd.DataFrame(columns=cols)
     out = pd.concat(parts, ignore_index=True)

@@ -24,6 +24,11 @@ TIER_COLORS = {
     "kha": "#3b7dd8",
     "trung_binh": "#f0a030",
     "yeu": "#d7301f",
+    # Quy định 366-QĐ/TW (framework v3)
+    "hoan_thanh_xuat_sac": "#1b7f3b",
+    "hoan_thanh_tot": "#5aae61",
+    "hoan_thanh": "#f0a030",
+    "khong_hoan_thanh": "#d7301f",
     None: "#9e9e9e",
 }
 

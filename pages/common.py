@@ -95,6 +95,7 @@ from pages.widgets import (  # noqa: F401
     safe_frame,
     table,
     table_height,
+    tier_words,
     unc_note,
 )
 

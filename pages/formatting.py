@@ -80,6 +80,10 @@ def reasons(row) -> str:
         parts.append(f"thiếu minh chứng: {row['missing_evidence']}")
     if isinstance(row.get("vetoes"), str) and row["vetoes"]:
         parts.append(f"bị giới hạn xếp loại: {row['vetoes']}")
+    if isinstance(row.get("tier_reason"), str) and row["tier_reason"]:
+        parts.append(row["tier_reason"])
+    if isinstance(row.get("not_applicable"), str) and row["not_applicable"]:
+        parts.append(f"không phát sinh: {row['not_applicable']}")
     return "; ".join(parts)
 
 

@@ -18,7 +18,7 @@ import streamlit as st
 
 from danvan_scoring import insights, lifecycle, sensitivity, store
 from danvan_scoring import units as unit_store
-from danvan_scoring.criteria import Framework
+from danvan_scoring.criteria import INCOMPLETE_LABEL, NOT_ELIGIBLE_LABEL, Framework
 from danvan_scoring.export import neutralise_formulas
 from danvan_scoring.weights import WeightProfile
 from pages import data
@@ -229,11 +229,21 @@ def period_select(key: str, *, container=None, only_with_data: bool = True, defa
     return value
 
 
+def tier_words(res: pd.DataFrame) -> pd.Series:
+    """The tier of a ranked unit; "Chưa đủ dữ liệu" (data still missing, not a sanction) or "Không
+    đủ điều kiện xếp loại" (a condition the framework names) for the others."""
+    status = res["status"] if "status" in res.columns else pd.Series("incomplete", index=res.index)
+    unranked = status.map({"not_eligible": NOT_ELIGIBLE_LABEL}).fillna(INCOMPLETE_LABEL)
+    return res["tier"].where(res["eligible"].astype(bool), unranked)
+
+
 def results_view(res: pd.DataFrame, fw: Framework, period: str, *, compact: bool = False) -> tuple[pd.DataFrame, dict]:
     """The results table with Vietnamese headers and its column configuration."""
     groups = [g.code for g in fw.scored_groups]
     provinces = data.province_names()
-    out = pd.DataFrame({"Hạng": res["rank"]})
+    out = pd.DataFrame({"Hạng chung": res["rank"]})
+    if "province_rank" in res.columns:
+        out["Hạng trong tỉnh"] = res["province_rank"]
     intervals = "rank_p05" in res.columns
     if intervals:
         out["Khoảng hạng"] = interval_texts(res)
@@ -245,8 +255,10 @@ def results_view(res: pd.DataFrame, fw: Framework, period: str, *, compact: bool
         "Tỉnh": res["province_code"].map(provinces).fillna(res["province_name"]),
         "Khối thi đua": res["block_name"],
         "Tổng điểm": res["total"].round(2),
-        "Xếp loại": res["tier"].where(res["eligible"].astype(bool), insights.NOT_ELIGIBLE_LABEL),
+        "Xếp loại": tier_words(res),
     })
+    if "tier_self" in res.columns:
+        out["Xếp loại tự chấm"] = res["tier_self"]
     if not compact:
         for g in groups:
             out[f"Nhóm {g}"] = res[f"group_{g}"].round(2)
@@ -255,18 +267,25 @@ def results_view(res: pd.DataFrame, fw: Framework, period: str, *, compact: bool
     if not compact:
         out["Tự chấm − thẩm định"] = res["gap"]
         out["Đủ điều kiện"] = res["eligible"].astype(bool)
-        out["Ghi chú"] = [reasons(r) for r in res[["missing", "missing_evidence", "vetoes"]].to_dict("records")]
+        notes = [c for c in ("missing", "missing_evidence", "vetoes", "tier_reason", "not_applicable")
+                 if c in res.columns]
+        out["Ghi chú"] = [reasons(r) for r in res[notes].to_dict("records")]
         out["Loại đơn vị"] = res["unit_type"].map(unit_store.UNIT_TYPES).fillna(res["unit_type"])
     out["Hồ sơ"] = [profile_link(u, period) for u in res["unit_code"]]
     # repeated labels travel once (Arrow dictionary) instead of once a row: the national table
     # is sent to the browser on every rerun
-    for col in ("Độ vững", "Tỉnh", "Khối thi đua", "Xếp loại", "Ghi chú", "Loại đơn vị"):
+    for col in ("Độ vững", "Tỉnh", "Khối thi đua", "Xếp loại", "Xếp loại tự chấm", "Ghi chú", "Loại đơn vị"):
         if col in out.columns:
             out[col] = out[col].astype("category")
     gmax = insights.group_max(fw, data.official(period))
     config = {
-        "Hạng": st.column_config.NumberColumn(help="Hạng toàn bộ (đồng hạng khi tổng điểm bằng nhau)", format="%d",
-                                              width="small"),
+        "Hạng chung": st.column_config.NumberColumn(
+            help="Hạng chung trong toàn bộ các đơn vị đã xếp hạng (đồng hạng khi tổng điểm bằng nhau)", format="%d",
+            width="small"),
+        "Hạng trong tỉnh": st.column_config.NumberColumn(
+            help="Hạng trong tỉnh của đơn vị (cùng quy tắc đồng hạng)", format="%d", width="small"),
+        "Xếp loại tự chấm": st.column_config.TextColumn(
+            help="Xếp loại mà điểm tự chấm của đơn vị sẽ đạt, để so với xếp loại sau thẩm định"),
         "Hạng trong khối": st.column_config.NumberColumn(help="Hạng trong khối, cụm thi đua", format="%d",
                                                          width="small"),
         "Mã": st.column_config.TextColumn(width="small"),

@@ -30,21 +30,15 @@ st.set_page_config(page_title="Dân vận khéo — chấm điểm", page_icon="
 
 
 # --------------------------------------------------------------------------- session
-def _cookie_script(name: str, value: str | None, max_age: int) -> str:
-    """A frame that sets (or, with None, deletes) a cookie of the dashboard's page."""
-    cookie = f"{name}={value or ''}; path=/; max-age={max_age if value else 0}; SameSite=Lax"
-    return f"<script>window.parent.document.cookie = {cookie!r};</script>"
-
-
 def _set_cookie_script(token: str | None) -> str:
-    return _cookie_script(common.COOKIE, token, int(auth.SESSION_TTL.total_seconds()))
+    return common.cookie_script(common.COOKIE, token, int(auth.SESSION_TTL.total_seconds()))
 
 
 NEXT_COOKIE = "danvan_next"   # the page a visitor opened before leaving for the identity provider
 
 
 def _next_cookie_script(target: str | None) -> str:
-    return _cookie_script(NEXT_COOKIE, urllib.parse.quote(target, safe="") if target else None, 600)
+    return common.cookie_script(NEXT_COOKIE, urllib.parse.quote(target, safe="") if target else None, 600)
 
 
 def _cookie(name: str) -> str | None:
@@ -298,6 +292,7 @@ def _with_root(sections: dict[str, list], root) -> dict[str, list]:
     return out
 
 
+common.guard_uploads()            # once per process: see pages/widgets.py, uploads
 common.freeze_long_lived_heap()   # once per process (a no-op on later runs): see its docstring
 with common.app_run():
     main()

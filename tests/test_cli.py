@@ -191,8 +191,13 @@ def test_user_add_with_password_stdin(tmp_path):
 def test_period_add(tmp_path):
     db = tmp_path / "p.duckdb"
     run("init", db=db)
-    assert run("period", "add", "2026-H1", db=db).returncode == 0
-    assert "2026-H1" in run("period", "list", db=db).stdout
+    p = run("period", "add", "2026-H1", db=db)
+    assert p.returncode == 0 and "dvk-xa@3" in p.stdout       # a new period gets framework v3
+    listed = pd.read_csv(io.StringIO(run("period", "list", db=db).stdout), dtype=str).set_index("period")
+    assert listed.at["2026-H1", "framework_version"] == "3"
+    crit = pd.read_csv(io.StringIO(run("criteria", "--period", "2026-H1", "--format", "csv", db=db).stdout))
+    assert set(crit.loc[crit["allow_na"].astype(str) == "True", "criterion_code"]) == {"B4", "B5", "D4"}
+    assert "P4" not in set(crit["criterion_code"])
     p = run("period", "add", "hai nghìn", db=db)
     assert p.returncode == 1 and "không hợp lệ" in p.stderr
 

@@ -50,7 +50,7 @@ def test_a_unit_account_walks_its_dossier_through_the_cycle(cycle_db, browser, t
         h.sign_in(page, srv.url, name)
         h.open_page(page, "tu-danh-gia")
         h.assert_no_exception(page, "dossier page")
-        page.locator(".st-key-dos_v_A3 input").fill("5")
+        page.locator(".st-key-dos_v_A3 input").fill("4")
         page.locator(".st-key-dos_f_A1 [data-testid='stFileUploaderDropzoneInput']").set_input_files(str(pdf))
         page.locator(".st-key-dos_f_A1").get_by_text("thoai.pdf").first.wait_for()   # the name is shortened
         h.after_rerun(page, lambda: page.get_by_role("button", name="Lưu điểm tự chấm và minh chứng").click(),
@@ -66,7 +66,7 @@ def test_a_unit_account_walks_its_dossier_through_the_cycle(cycle_db, browser, t
     con = store.connect(db)
     me = Actor(name, "unit", unit_code=code)
     d = dossier.dossier(con, "2025", code, actor=me).set_index("criterion_code")
-    assert d.loc["A3", "self_value"] == 5 and d.loc["A1", "files"] == 1
+    assert d.loc["A3", "self_value"] == 4 and d.loc["A1", "files"] == 1
     row, data = evidence.get(con, evidence.list_files(con, "2025", code)["evidence_id"].iloc[0])
     assert data == PDF and row["mime"] == "application/pdf"
     assert lifecycle.submission(con, "2025", code)

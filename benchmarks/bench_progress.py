@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
             browser = h.launch_browser(p)
             page = h.new_context(browser).new_page()
             h.goto(page, app.url)
-            h.sign_in(page, None, h.ROLE_USERS["council"])
+            h.sign_in(page, None, h.ROLE_USERS["council"], timeout=180_000)   # cold server, national data
             bench_progress(page, 2)                                   # warm the caches, not counted
             ui.bench_province(page, 2)
             progress = bench_progress(page, args.changes)

@@ -96,7 +96,8 @@ def _may_upload(session_id: str) -> bool:
         return False
     state = session.session_state
     who = state["actor"] if "actor" in state else None
-    return who is not None and who.can(UPLOAD_PERMISSION)
+    # a unit account uploads evidence for its own dossier (issue 13)
+    return who is not None and (who.can(UPLOAD_PERMISSION) or who.can("dossier", getattr(who, "unit_code", None)))
 
 
 def guard_uploads() -> None:

@@ -19,14 +19,23 @@ from danvan_scoring.permissions import CLI_ACTOR
 
 @pytest.fixture(scope="module")
 def cycle_db(tmp_path_factory, demo_db_template):
-    path = tmp_path_factory.mktemp("cycle") / "demo.duckdb"
+    import os
+
+    base = tmp_path_factory.mktemp("cycle")
+    old = os.environ.get("DANVAN_EVIDENCE_DIR")
+    os.environ["DANVAN_EVIDENCE_DIR"] = str(base / "evidence")      # never the repository's data/
+    path = base / "demo.duckdb"
     shutil.copy(demo_db_template, path)
     con = store.connect(path)
     u = units.units(con)
     codes = u.loc[u["province_code"].isin(demo.DEMO_PROVINCES), "unit_code"].tolist()
     demo.demo_cycle(con, "2025", codes)
     con.close()
-    return path
+    yield path
+    if old is None:
+        os.environ.pop("DANVAN_EVIDENCE_DIR", None)
+    else:
+        os.environ["DANVAN_EVIDENCE_DIR"] = old
 
 
 @pytest.fixture

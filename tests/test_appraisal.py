@@ -42,7 +42,7 @@ def test_only_appraisers_appraise_and_exactly_one_way(con):
         appraisal.appraise(con, P, u, "A3", actor=STAFF, accept=True, value=2, reason="x")
     with pytest.raises(StoreError, match="chưa tự chấm"):
         appraisal.appraise(con, P, u, "A3", actor=STAFF, accept=True)
-    with pytest.raises(StoreError, match="từ 0 đến 5"):
+    with pytest.raises(StoreError, match="từ 0 đến 4"):
         appraisal.appraise(con, P, u, "A3", actor=STAFF, value=9, reason="x")
 
 
@@ -52,10 +52,10 @@ def test_the_minutes_sheet_lists_every_criterion_with_its_reason(con):
     import pandas as pd
 
     u, _ = two_units(con)
-    dossier.set_self_scores(con, P, u, {"A3": 5}, actor=unit_actor(u))
+    dossier.set_self_scores(con, P, u, {"A3": 4}, actor=unit_actor(u))
     lifecycle.advance(con, P, actor=ADMIN)
     appraisal.appraise(con, P, u, "A3", actor=STAFF, value=3, reason="Thiếu 2 biên bản")
     sheet = pd.read_excel(io.BytesIO(appraisal.minutes_xlsx(con, P, u))).set_index("Mã tiêu chí")
-    assert sheet.loc["A3", "Điểm tự chấm"] == 5 and sheet.loc["A3", "Điểm thẩm định"] == 3
+    assert sheet.loc["A3", "Điểm tự chấm"] == 4 and sheet.loc["A3", "Điểm thẩm định"] == 3
     assert sheet.loc["A3", "Lý do"] == "Thiếu 2 biên bản"
     assert len(sheet) == len(dossier.dossier(con, P, u, actor=ADMIN))

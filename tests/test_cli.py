@@ -359,7 +359,7 @@ def test_the_whole_cycle_through_the_cli(tmp_path):
         assert run("evidence", "get", listed["evidence_id"][0], "-o", str(out), db=db).returncode == 0
         assert out.read_bytes() == PDF
         csv = tmp_path / "self.csv"
-        csv.write_text(f"unit_code,period,criterion_code,score,stage\n{unit},2025,A3,5,self\n", encoding="utf-8")
+        csv.write_text(f"unit_code,period,criterion_code,score,stage\n{unit},2025,A3,4,self\n", encoding="utf-8")
         assert run("import", str(csv), db=db).returncode == 0
         assert run("submit", "--period", "2025", "--unit", unit, db=db).returncode == 0
         p = run("import", str(csv), db=db)

@@ -41,9 +41,9 @@ def test_self_scores_follow_the_kind_and_na_rules(con):
         dossier.set_self_scores(con, P, u, {"A1": 3}, actor=me)
     with pytest.raises(StoreError, match="không phát sinh"):
         dossier.set_self_scores(con, P, u, {"A3": None}, actor=me)   # A3 does not allow N/A
-    dossier.set_self_scores(con, P, u, {"A1": 1, "A3": 4.5}, actor=me)
+    dossier.set_self_scores(con, P, u, {"A1": 1, "A3": 3.5}, actor=me)
     d = dossier.dossier(con, P, u, actor=me).set_index("criterion_code")
-    assert d.loc["A3", "self_value"] == 4.5 and "tối đa 5 điểm" in d.loc["A3", "rule"]
+    assert d.loc["A3", "self_value"] == 3.5 and "tối đa 4 điểm" in d.loc["A3", "rule"]
     assert "minh chứng" in d.loc["A1", "missing"]
     assert d.loc["E1", "appraiser_only"] and "cấp trên" in d.loc["E1", "rule"]
 

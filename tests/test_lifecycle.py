@@ -137,7 +137,7 @@ def test_the_whole_cycle_through_the_library(con):
     u, v = two_units(con)
     me = unit_actor(u)
     lifecycle.advance(con, P, actor=ADMIN, deadline=date.today() + timedelta(days=30))
-    dossier.set_self_scores(con, P, u, {"A1": 1, "A3": 5, "B3": 2}, actor=me)
+    dossier.set_self_scores(con, P, u, {"A1": 1, "A3": 4, "B3": 2}, actor=me)
     ev = evidence.add(con, PDF, file_name="quyet-dinh.pdf", unit=u, period=P, criterion="A1", actor=me)
     assert ev.mime == "application/pdf"
     d = dossier.dossier(con, P, u, actor=me)

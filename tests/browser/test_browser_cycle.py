@@ -41,6 +41,7 @@ def _server(db, ev, monkeypatch):
 
 def test_a_unit_account_walks_its_dossier_through_the_cycle(cycle_db, browser, tmp_path, monkeypatch):
     db, name, code, ev = cycle_db
+    monkeypatch.setenv("DANVAN_EVIDENCE_DIR", str(ev))      # the test reads the files the server stored
     pdf = tmp_path / "bien-ban-doi-thoai.pdf"
     pdf.write_bytes(PDF)
     srv = _server(db, ev, monkeypatch).start()
@@ -49,9 +50,9 @@ def test_a_unit_account_walks_its_dossier_through_the_cycle(cycle_db, browser, t
         h.sign_in(page, srv.url, name)
         h.open_page(page, "tu-danh-gia")
         h.assert_no_exception(page, "dossier page")
-        page.locator(".st-key-dos_v_A3 input").fill("5")
+        page.locator(".st-key-dos_v_A3 input").fill("4")
         page.locator(".st-key-dos_f_A1 [data-testid='stFileUploaderDropzoneInput']").set_input_files(str(pdf))
-        page.get_by_text("bien-ban-doi-thoai.pdf").first.wait_for()
+        page.locator(".st-key-dos_f_A1").get_by_text("thoai.pdf").first.wait_for()   # the name is shortened
         h.after_rerun(page, lambda: page.get_by_role("button", name="Lưu điểm tự chấm và minh chứng").click(),
                       timeout=60_000)
         h.assert_no_exception(page, "after saving")
@@ -65,7 +66,7 @@ def test_a_unit_account_walks_its_dossier_through_the_cycle(cycle_db, browser, t
     con = store.connect(db)
     me = Actor(name, "unit", unit_code=code)
     d = dossier.dossier(con, "2025", code, actor=me).set_index("criterion_code")
-    assert d.loc["A3", "self_value"] == 5 and d.loc["A1", "files"] == 1
+    assert d.loc["A3", "self_value"] == 4 and d.loc["A1", "files"] == 1
     row, data = evidence.get(con, evidence.list_files(con, "2025", code)["evidence_id"].iloc[0])
     assert data == PDF and row["mime"] == "application/pdf"
     assert lifecycle.submission(con, "2025", code)

@@ -152,7 +152,9 @@ def signin_page() -> None:
                 "- `lanhdao` — Lãnh đạo (xem kết quả)\n"
                 "- `hoidong` — Hội đồng thi đua (+ trọng số)\n"
                 "- `canbo` — Cán bộ nhập liệu (+ nhập dữ liệu)\n"
-                "- `quantri` — Quản trị (toàn quyền)",
+                "- `quantri` — Quản trị (toàn quyền)"
+                + "".join(f"\n- `{name}` — Cán bộ đơn vị {code} (hồ sơ tự đánh giá của đơn vị mình)"
+                          for name, code in auth.demo_unit_accounts(con).items()),
                 icon=":material/info:")
         elif auth.users(con).empty:
             st.warning("Chưa có tài khoản nào. Quản trị viên tạo tài khoản đầu tiên bằng lệnh:\n\n"
@@ -195,11 +197,12 @@ def refusal_page(title: str) -> None:
 def _pages_for(actor: auth.Actor) -> tuple[dict[str, list], dict[str, st.Page]]:
     objs: dict[str, st.Page] = {}
     for path, (file, title, icon, perm) in common.PAGES.items():
-        if actor.can(perm):
+        if actor.can(perm, actor.unit_code):      # a unit account: for its own unit
             objs[path] = st.Page(file, title=title, icon=icon, url_path=path)
     sections = {
         "Kết quả": [objs[p] for p in ("tong-quan", "xep-hang", "so-sanh", "ho-so", "mo-hinh") if p in objs],
-        "Nghiệp vụ": [objs[p] for p in ("trong-so", "nhap-du-lieu", "khen-thuong", "bao-cao") if p in objs],
+        "Nghiệp vụ": [objs[p] for p in ("tu-danh-gia", "tien-do", "tham-dinh", "trong-so", "nhap-du-lieu",
+                                        "khen-thuong", "bao-cao") if p in objs],
         "Hệ thống": [objs[p] for p in ("quan-tri",) if p in objs],
     }
     return {k: v for k, v in sections.items() if v}, objs

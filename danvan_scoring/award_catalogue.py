@@ -60,10 +60,20 @@ class Cap(_Frozen):
 
 class Eligibility(_Frozen):
     award_eligible: bool = True
-    min_tier: str | None = None
+    # the lowest tier that qualifies, by its code; a list names alternatives for different tier
+    # schemes ([tot, hoan_thanh_xuat_sac]: the first one the period's framework has is used), so
+    # one catalogue serves periods on the five-band scheme and on QĐ 366
+    min_tier: str | list[str] | None = None
     block_leader: bool = False
     min_total: float | None = Field(default=None, ge=0)
     min_models_recognised: int | None = Field(default=None, ge=0)
+
+    def tier_in(self, tier_codes: list[str]) -> str | None:
+        """The minimum tier among ``tier_codes`` (the first alternative present), None if none is."""
+        if self.min_tier is None:
+            return None
+        options = [self.min_tier] if isinstance(self.min_tier, str) else self.min_tier
+        return next((t for t in options if t in tier_codes), None)
 
 
 class Award(_Frozen):
@@ -130,8 +140,9 @@ class Catalogue(_Frozen):
         """Refuse a catalogue naming a tier the period's framework does not have."""
         for a in self.awards:
             t = a.eligibility.min_tier
-            if t is not None and t not in tier_codes:
-                raise CatalogueError(f"Hình thức '{a.code}': min_tier '{t}' không có trong bộ tiêu chí của kỳ "
+            if t is not None and a.eligibility.tier_in(tier_codes) is None:
+                named = "', '".join([t] if isinstance(t, str) else t)
+                raise CatalogueError(f"Hình thức '{a.code}': min_tier '{named}' không có trong bộ tiêu chí của kỳ "
                                      f"(có: {', '.join(tier_codes)})")
 
 

@@ -393,7 +393,11 @@ def load_framework(path: str | Path) -> Framework:
     return parse_framework(data, path.name)
 
 
-DEFAULT_FRAMEWORK_FILE = CRITERIA_DIR / "dvk-2025.v2.yaml"
+# New periods get version 3 (QĐ 366 tiers, "không phát sinh", the directives' full coverage);
+# a period keeps the framework it was created with, so v1/v2 periods score exactly as before.
+DEFAULT_FRAMEWORK_FILE = CRITERIA_DIR / "dvk-2026.v3.yaml"
+# the five-band framework of the first rounds (the demo's history is scored on it)
+V2_FRAMEWORK_FILE = CRITERIA_DIR / "dvk-2025.v2.yaml"
 
 
 def default_framework() -> Framework:

@@ -78,6 +78,7 @@ from pages.widgets import (  # noqa: F401
     TABLE_BORDER,
     app_run,
     cookie_script,
+    cycle_notice,
     demo_badge,
     ensure_app,
     filter_bar,
@@ -111,6 +112,9 @@ PAGES = {
     "quan-tri": ("pages/quan-tri.py", "Quản trị", ":material/admin_panel_settings:", "users"),
     "khen-thuong": ("pages/khen-thuong.py", "Khen thưởng", ":material/military_tech:", "awards"),
     "bao-cao": ("pages/bao-cao.py", "Báo cáo", ":material/summarize:", "view"),
+    "tu-danh-gia": ("pages/tu-danh-gia.py", "Hồ sơ tự đánh giá", ":material/assignment:", "dossier"),
+    "tien-do": ("pages/tien-do.py", "Tiến độ nộp hồ sơ", ":material/pending_actions:", "progress"),
+    "tham-dinh": ("pages/tham-dinh.py", "Thẩm định hồ sơ", ":material/fact_check:", "appraise"),
 }
 
 

@@ -16,13 +16,24 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from danvan_scoring import insights, sensitivity, store
+from danvan_scoring import insights, lifecycle, sensitivity, store
 from danvan_scoring import units as unit_store
 from danvan_scoring.criteria import Framework
 from danvan_scoring.export import neutralise_formulas
 from danvan_scoring.weights import WeightProfile
 from pages import data
-from pages.formatting import MISSING, group_label, interval_texts, period_label, profile_link, reasons, stable_marks, vn, vn_int
+from pages.formatting import (
+    MISSING,
+    group_label,
+    interval_texts,
+    md,
+    period_label,
+    profile_link,
+    reasons,
+    stable_marks,
+    vn,
+    vn_int,
+)
 
 log = logging.getLogger("danvan.app")
 
@@ -346,3 +357,21 @@ def unc_note() -> str:
 
 if __name__ == "__main__":  # run as a page by Streamlit's legacy pages/ scan: show the app instead
     ensure_app()
+
+
+# --------------------------------------------------------------------------- the period's cycle
+def cycle_notice(period: str) -> None:
+    """The period's state when it is inside the cycle, every time it was moved back (with the
+    reason) and every change of the official profile after the weights were fixed: shown on every
+    results page of that period."""
+    con = data.db()
+    st_ = lifecycle.state(con, period)
+    if st_.state == "open":
+        return
+    st.caption(f":material/event: {md(st_.describe())}.")
+    for r in lifecycle.reopenings(con, period).itertuples():
+        st.warning(f"Kỳ đã được mở lại về giai đoạn '{lifecycle.STATE_LABELS[r.to_state]}' ngày "
+                   f"{r.changed_at:%d/%m/%Y} ({md(r.changed_by)}): {md(r.reason)}", icon=":material/undo:")
+    for r in lifecycle.official_changes(con, period).itertuples():
+        st.warning(f"Bộ trọng số chính thức được đổi sau khi đã cố định, ngày {r.changed_at:%d/%m/%Y} "
+                   f"({md(r.changed_by)}): {md(r.reason)}", icon=":material/balance:")

@@ -15,8 +15,8 @@ from danvan_scoring import auth, batches, periods, permissions, store
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
-VIEW_PAGES = ["tong_quan", "xep_hang", "so_sanh", "ho_so", "mo_hinh", "bao_cao"]
-ALL_PAGES = VIEW_PAGES + ["trong_so", "nhap_du_lieu", "quan_tri", "khen_thuong"]
+VIEW_PAGES = ["tong_quan", "xep_hang", "so_sanh", "ho_so", "mo_hinh", "bao_cao", "tien_do"]   # + progress
+ALL_PAGES = VIEW_PAGES + ["trong_so", "nhap_du_lieu", "quan_tri", "khen_thuong", "tu_danh_gia", "tham_dinh"]
 
 
 @pytest.fixture(scope="module")
@@ -81,8 +81,8 @@ def test_right_password_signs_in_and_out(demo_db):
 
 @pytest.mark.parametrize("username, pages", [
     ("lanhdao", set(VIEW_PAGES)),
-    ("hoidong", set(VIEW_PAGES) | {"trong_so", "khen_thuong"}),
-    ("canbo", set(VIEW_PAGES) | {"nhap_du_lieu"}),
+    ("hoidong", set(VIEW_PAGES) | {"trong_so", "khen_thuong", "tham_dinh"}),
+    ("canbo", set(VIEW_PAGES) | {"nhap_du_lieu", "tu_danh_gia", "tham_dinh"}),
     ("quantri", set(ALL_PAGES)),
 ])
 def test_navigation_per_role(demo_db, username, pages):
@@ -165,7 +165,7 @@ def test_provider_button_shown_when_auth_is_configured(demo_db):
 @pytest.mark.parametrize("claims, role, pages", [
     ({"email": "an@tinh.gov.vn", "danvan_role": "leader"}, "leader", set(VIEW_PAGES)),
     ({"email": "hd@tinh.gov.vn", "danvan_role": ["council"], "danvan_chair": True}, "council",
-     set(VIEW_PAGES) | {"trong_so", "khen_thuong"}),
+     set(VIEW_PAGES) | {"trong_so", "khen_thuong", "tham_dinh"}),
 ])
 def test_a_provider_user_gets_the_role_of_the_claim(demo_db, claims, role, pages):
     at = provider_app(claims)

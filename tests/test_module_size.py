@@ -15,7 +15,7 @@ MAX_FUNCTION_LINES = 80
 
 # (module, function) → why it may be longer: a table written as code, one entry after another
 DECLARATIVE = {
-    ("cli", "build_parser"): "the argparse table of every command and option (one add_argument a line)",
+    ("cli_args", "build_parser"): "the argparse table of every command and option (one add_argument a line)",
 }
 
 

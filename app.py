@@ -217,6 +217,22 @@ def _sidebar(con, actor: auth.Actor) -> None:
             if sign_out(con):
                 st.stop()
             st.rerun()
+        common.guarded(_password_form)(con, actor)
+
+
+def _password_form(con, actor: auth.Actor) -> None:
+    """Change one's own password: the current one, then the new one twice (issue 11, point 7)."""
+    with st.expander("Đổi mật khẩu", icon=":material/password:"), st.form("pw_change", clear_on_submit=True):
+        old = st.text_input("Mật khẩu hiện tại", type="password", autocomplete="current-password")
+        new = st.text_input("Mật khẩu mới", type="password", autocomplete="new-password",
+                            help=f"Ít nhất {auth.MIN_PASSWORD_LENGTH} ký tự")
+        again = st.text_input("Nhập lại mật khẩu mới", type="password", autocomplete="new-password")
+        if st.form_submit_button("Đổi mật khẩu"):
+            if new != again:
+                st.error("Hai lần nhập mật khẩu mới không giống nhau; mật khẩu chưa được đổi.")
+                return
+            auth.change_password(con, actor.username, old, new)
+            st.success("Đã đổi mật khẩu.", icon=":material/check_circle:")
 
 
 DB_PROBLEM = "Không mở được cơ sở dữ liệu; báo quản trị hệ thống."

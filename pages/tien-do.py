@@ -18,12 +18,12 @@ SUMMARY_COLUMNS = {"submitted": "Đã nộp", "in_progress": "Đang làm", "not_
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _progress(path: str, period: str, v: int, _con) -> pd.DataFrame:
+def _progress(path: str, v: int, period: str, _con) -> pd.DataFrame:
     return dossier.progress(_con, period)
 
 
 def progress_view(con, period: str) -> None:
-    prog = _progress(common.db_path(), period, common.write_version(), con)
+    prog = common.cached(_progress, period, writes=True)
     counts = prog["status"].value_counts()
     cols = st.columns(4)
     for col, (k, label) in zip(cols, dossier.PROGRESS_STATUS.items()):

@@ -224,3 +224,56 @@ def test_sign_in_page_renders_no_file_uploader(demo_db):
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert [t.value for t in at.title] == ["Đăng nhập"]
     assert not at.get("file_uploader")
+
+
+def _submit(at, label):
+    next(b for b in at.button if b.label == label).click().run()
+
+
+def test_a_user_changes_their_own_password_in_the_sidebar(demo_db):
+    con = store.connect(demo_db)
+    try:
+        auth.add_user(con, "thuky.doi", "staff", "mat-khau-cu-12", actor=permissions.Actor("quantri", "admin"))
+    finally:
+        con.close()
+    at = sign_in("thuky.doi", "mat-khau-cu-12")
+    _field(at, "Mật khẩu hiện tại").input("mat-khau-cu-12")
+    _field(at, "Mật khẩu mới").input("ngan")
+    _field(at, "Nhập lại mật khẩu mới").input("ngan")
+    _submit(at, "Đổi mật khẩu")
+    assert any("ít nhất 12 ký tự" in e.value for e in at.error)
+    _field(at, "Mật khẩu hiện tại").input("mat-khau-cu-12")
+    _field(at, "Mật khẩu mới").input("mat-khau-moi-34")
+    _field(at, "Nhập lại mật khẩu mới").input("mat-khau-khac-56")
+    _submit(at, "Đổi mật khẩu")
+    assert any("không giống nhau" in e.value for e in at.error)
+    _field(at, "Mật khẩu hiện tại").input("mat-khau-cu-12")
+    _field(at, "Mật khẩu mới").input("mat-khau-moi-34")
+    _field(at, "Nhập lại mật khẩu mới").input("mat-khau-moi-34")
+    _submit(at, "Đổi mật khẩu")
+    assert any("Đã đổi mật khẩu" in s.value for s in at.success)
+    con = store.connect(demo_db)
+    try:
+        assert auth.authenticate(con, "thuky.doi", "mat-khau-moi-34", sleep=lambda s: None) is not None
+        assert auth.authenticate(con, "thuky.doi", "mat-khau-cu-12", sleep=lambda s: None) is None
+    finally:
+        con.close()
+
+
+def test_an_admin_resets_a_password_on_quan_tri(demo_db):
+    con = store.connect(demo_db)
+    try:
+        auth.add_user(con, "thuky.quen", "staff", "mat-khau-cu-12", actor=permissions.Actor("quantri", "admin"))
+    finally:
+        con.close()
+    at = sign_in("quantri")
+    at.switch_page("pages/quan-tri.py").run()
+    next(s for s in at.selectbox if s.label == "Tài khoản").select("thuky.quen").run()
+    next(t for t in at.text_input if t.key == "adm_reset_pw").input("dat-lai-moi-78")
+    _submit(at, "Đặt lại mật khẩu")
+    assert not at.exception and any("Đã đặt lại mật khẩu" in s.value for s in at.success)
+    con = store.connect(demo_db)
+    try:
+        assert auth.authenticate(con, "thuky.quen", "dat-lai-moi-78", sleep=lambda s: None) is not None
+    finally:
+        con.close()

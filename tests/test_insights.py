@@ -182,3 +182,12 @@ def test_search_matches_the_code_in_any_case():
     res = pd.DataFrame({"unit_code": ["CQ4201", "18304"], "unit_name": ["Ban Dân vận", "Xã Đức Đồng"]})
     assert list(insights.filter_results(res, search="cq4201")["unit_code"]) == ["CQ4201"]
     assert list(insights.filter_results(res, search="CQ42")["unit_code"]) == ["CQ4201"]
+
+
+def test_search_folds_the_unit_code_as_well_as_the_query():
+    """Issue 11, point 9: a lower-case query finds an agency code written in capitals."""
+    res = pd.DataFrame({"unit_code": ["BDV-HT", "18304"], "unit_name": ["Ban Dân vận", "Xã Đức Đồng"],
+                        "province_code": ["42", "42"], "block": ["a", "a"], "tier_code": [None, None],
+                        "unit_type": ["agency", "xa"]})
+    assert insights.filter_results(res, search="bdv-ht")["unit_code"].tolist() == ["BDV-HT"]
+    assert insights.filter_results(res, search="BDV HT")["unit_code"].tolist() == ["BDV-HT"]

@@ -290,7 +290,7 @@ def main() -> None:
                        url_path=p, visibility="hidden") for p in common.PAGES if p not in objs]
     nav = _with_root(sections, root)
     nav[next(iter(nav))] += refused
-    page = st.navigation(nav, position="sidebar")
+    page = st.navigation(nav, position="sidebar", expanded=True)  # 13 pages for an admin: no "View more"
     _sidebar(con, actor)
     if st.session_state.get("_set_cookie"):
         with st.sidebar:  # stays until the next sign-out: rerendering the same frame does nothing

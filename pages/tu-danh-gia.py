@@ -105,12 +105,29 @@ def dossier_form(con, me, period: str, unit: str) -> None:
             st.toast(f"Đã lưu {len(values)} điểm tự chấm, {n} tệp minh chứng.", icon=":material/check:")
             st.rerun()
     if len(files):
-        with st.expander(f"Tệp minh chứng đã đính kèm ({len(files)})", icon=":material/attach_file:"):
-            for r in files.itertuples():
-                _, data = evidence.get(con, r.evidence_id, actor=me)
-                st.download_button(f"{r.criterion_code} · {r.file_name}", data, file_name=r.file_name,
-                                   mime="application/octet-stream", key=f"dos_dl_{r.evidence_id}",
-                                   icon=":material/download:")
+        attached_files(con, me, period, unit, files)
+
+
+def attached_files(con, me, period: str, unit: str, files) -> None:
+    """Each attached file: download it, or take it off the dossier while the unit may still change it
+    (before submitting, in self-assessment); the button says why when it may not."""
+    why = lifecycle.refusal(con, period, "evidence_remove", [unit], actor=me)
+    with st.expander(f"Tệp minh chứng đã đính kèm ({len(files)})", icon=":material/attach_file:"):
+        for r in files.itertuples():
+            _, data = evidence.get(con, r.evidence_id, actor=me)
+            left, right = st.columns([5, 1], vertical_alignment="center")
+            left.download_button(f"{r.criterion_code} · {common.md(r.file_name)}", data, file_name=r.file_name,
+                                 mime="application/octet-stream", key=f"dos_dl_{r.evidence_id}",
+                                 icon=":material/download:")
+            if right.button("Gỡ tệp", key=f"dos_rm_{r.evidence_id}", icon=":material/delete:",
+                            disabled=bool(why), help=why or f"Gỡ {r.file_name} khỏi hồ sơ (chưa nộp)"):
+                try:
+                    evidence.remove(con, r.evidence_id, actor=me)
+                except StoreError as exc:
+                    st.error(str(exc), icon=":material/error:")
+                else:
+                    st.toast(f"Đã gỡ tệp {r.file_name} khỏi hồ sơ.", icon=":material/check:")
+                    st.rerun()
 
 
 def submit_section(con, me, period: str, unit: str) -> None:

@@ -76,6 +76,28 @@ def test_a_unit_account_self_scores_uploads_and_submits(open_db):
     con.close()
 
 
+def test_a_wrong_file_is_taken_off_before_submitting_and_not_after(open_db):
+    with danvan_db_env(open_db):
+        at = sign_in(open_db, "xa_00004", "matkhau-dai-hon")
+        at.switch_page("pages/tu-danh-gia.py").run()
+        at.file_uploader(key="dos_f_A1").set_value([("dung.pdf", PDF, "application/pdf"),
+                                                    ("nham.pdf", PDF + b"%x", "application/pdf")])
+        button(at, "Lưu điểm tự chấm và minh chứng").click().run()
+        assert not at.error, [e.value for e in at.error]
+        con = store.connect(open_db)          # the app's own connection is open in this process
+        wrong = evidence.list_files(con, "2025", "00004").set_index("file_name").loc["nham.pdf", "evidence_id"]
+        con.close()
+        at.button(key=f"dos_rm_{wrong}").click().run()
+        assert not at.error, [e.value for e in at.error]
+        button(at, "Nộp hồ sơ").click().run()
+        # after submitting, the remaining file stays: its button says why
+        keep = next(b for b in at.button if b.key and b.key.startswith("dos_rm_"))
+        assert keep.disabled and keep.help
+    con = store.connect(open_db)
+    assert evidence.list_files(con, "2025", "00004")["file_name"].tolist() == ["dung.pdf"]
+    con.close()
+
+
 def test_in_the_objection_window_the_dossier_is_locked_and_an_objection_can_be_filed(cycle_db):
     name, code = _unit_account(cycle_db)
     with danvan_db_env(cycle_db):

@@ -57,6 +57,39 @@ def unit_dossier(con, period: str) -> None:
                  [["Tiêu chí", "Tên", "Tự chấm", "Thẩm định", "Số tệp", "Còn thiếu"]], key="td_dossier")
 
 
+def period_control(con, period: str) -> None:
+    """The chair (or an admin) moves the period one step on, or back with a reason: the same
+    ``lifecycle.advance``/``reopen`` as the CLI, which check the permission and the state."""
+    me = common.actor()
+    if not me.can("lifecycle"):
+        return
+    st_now = lifecycle.state(con, period)
+    with st.expander("Chuyển giai đoạn kỳ đánh giá (Chủ tịch Hội đồng, quản trị)", icon=":material/event_repeat:"):
+        nxt = lifecycle.STATES[lifecycle.STATES.index(st_now.state) + 1] if st_now.state != "locked" else None
+        with st.form("td_advance", clear_on_submit=True):
+            label = f"Chuyển sang '{lifecycle.STATE_LABELS[nxt]}'" if nxt else "Kỳ đã khóa"
+            deadline = st.date_input("Hạn của giai đoạn mới (không bắt buộc)", value=None, format="DD/MM/YYYY",
+                                     disabled=nxt is None)
+            if st.form_submit_button(label, icon=":material/arrow_forward:", disabled=nxt is None):
+                _move(lambda: lifecycle.advance(con, period, actor=me, deadline=deadline))
+        with st.form("td_reopen", clear_on_submit=True):
+            earlier = list(lifecycle.STATES[:lifecycle.STATES.index(st_now.state) + 1])
+            to = st.selectbox("Mở lại về giai đoạn", earlier[::-1], format_func=lifecycle.STATE_LABELS.get)
+            reason = st.text_input("Lý do mở lại (bắt buộc, ghi vào nhật ký và hiện trên các trang kết quả)")
+            if st.form_submit_button("Mở lại kỳ", icon=":material/undo:"):
+                _move(lambda: lifecycle.reopen(con, period, to, actor=me, reason=reason))
+
+
+def _move(change) -> None:
+    try:
+        new = change()
+    except StoreError as exc:           # refused: the library's Vietnamese reason, nothing written
+        st.error(str(exc), icon=":material/error:")
+    else:
+        st.toast(f"Kỳ {new.period} chuyển sang giai đoạn '{new.label}'.", icon=":material/check:")
+        st.rerun()
+
+
 def main() -> None:
     common.header("Tiến độ nộp hồ sơ", "Đơn vị đã nộp, đang làm, chưa bắt đầu, quá hạn — theo tỉnh và khối thi đua")
     con = common.db()
@@ -66,6 +99,7 @@ def main() -> None:
         return
     st.caption(common.md(lifecycle.state(con, period).describe()))
     common.cycle_notice(period)
+    period_control(con, period)
     progress_view(con, period)
     unit_dossier(con, period)
 

@@ -156,3 +156,30 @@ def test_the_sign_in_page_lists_the_demo_unit_accounts(cycle_db):
     with danvan_db_env(cycle_db):
         at = AppTest.from_file(APP, default_timeout=60).run()
         assert any(name in i.value for i in at.info)
+
+
+def test_the_chair_moves_the_period_on_and_back_from_the_progress_page(open_db):
+    con = store.connect(open_db)
+    auth.add_user(con, "chutich_t", "council", "matkhau-dai-hon", actor=CLI_ACTOR, is_chair=True)
+    auth.add_user(con, "hoidong_t", "council", "matkhau-dai-hon", actor=CLI_ACTOR)
+    con.close()
+    with danvan_db_env(open_db):
+        member = sign_in(open_db, "hoidong_t", "matkhau-dai-hon")
+        member.switch_page("pages/tien-do.py").run()
+        assert not member.exception and not [b for b in member.button if b.label == "Mở lại kỳ"]
+        at = sign_in(open_db, "chutich_t", "matkhau-dai-hon")
+        at.switch_page("pages/tien-do.py").run()
+        assert not at.exception, [e.value for e in at.exception]
+        button(at, f"Chuyển sang '{lifecycle.STATE_LABELS['appraisal']}'").click().run()
+        assert not at.error, [e.value for e in at.error]
+        button(at, "Mở lại kỳ").click().run()            # no reason: refused, nothing written
+        assert any("lý do" in e.value for e in at.error)
+        con = store.connect(open_db)
+        assert lifecycle.state(con, "2025").state == "appraisal" and lifecycle.reopenings(con, "2025").empty
+        at.selectbox[-1].set_value("self_assessment")
+        next(t for t in at.text_input if t.label.startswith("Lý do mở lại")).input("Bổ sung minh chứng")
+        button(at, "Mở lại kỳ").click().run()
+        assert not at.error, [e.value for e in at.error]
+        assert lifecycle.state(con, "2025").state == "self_assessment"
+        assert lifecycle.reopenings(con, "2025")["reason"].tolist() == ["Bổ sung minh chứng"]
+        con.close()

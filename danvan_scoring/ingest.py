@@ -43,7 +43,7 @@ from .uploads import (
     content_hash,
     read_safely,
 )
-from .values import PERIOD_BAD, closest_code, number_of, period_of, unit_code_of
+from .values import PERIOD_BAD, closest_code, closest_name, number_of, period_of, unit_code_of
 
 # (period, criterion) pairs up to which the value rules are looked up in a dense table (a
 # bincount of that size, 32 MB of int64); beyond it only garbage input gets, so the pairs
@@ -569,9 +569,8 @@ class _Reader:
             if len(cache) < 200:  # closest matches cost time; the first 200 distinct codes get one
                 nm = name_of_raw.get(raw)
                 if nm:
-                    f = fold(nm)
-                    close = [f] if f in by_name else difflib.get_close_matches(f, list(by_name), n=1, cutoff=0.75)
-                    hint = by_name[close[0]] if close else None
+                    close = closest_name(fold(nm), by_name)
+                    hint = by_name[close] if close else None
                 if hint is None and codes_list:
                     hint = closest_code(norm, codes_list)
             if not known:

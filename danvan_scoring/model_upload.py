@@ -212,7 +212,7 @@ class _ModelRows:
         self.unit_codes, self.new_codes, self.legacy, self.owners = unit_codes, new_codes, legacy, owners
         self.period_arg, self.known_periods = period_arg, known_periods
         self.rubric, self.rubric_cols, self.decimal_comma = rubric, rubric_cols, decimal_comma
-        self.field_lookup = fields.lookup()
+        self.fields, self._fields_seen = fields, {}
         self.field_names = "; ".join(f.name for f in fields.fields)
         self.i = self.r = 0
         self.bad = False
@@ -282,13 +282,20 @@ class _ModelRows:
             unit = None
         return unit, per
 
+    def _field(self, raw: str) -> tuple[str | None, str | None]:
+        if raw not in self._fields_seen:   # a registry repeats a handful of field words
+            self._fields_seen[raw] = self.fields.resolve(raw)
+        return self._fields_seen[raw]
+
     def _labels(self) -> tuple:
         """(field, kind, status, level) from their words."""
         err = self.err
         raw_field = self.cell("field")
-        fld = self.field_lookup.get(fold(raw_field)) if raw_field is not None else None
+        fld, hint = self._field(raw_field) if raw_field is not None else (None, None)
         if raw_field is None:
             err("field", None, f"thiếu lĩnh vực; chỉ nhận: {self.field_names}")
+        elif hint is not None:
+            err("field", raw_field, f"lĩnh vực không hợp lệ; có phải '{self.fields.labels[hint]}'?")
         elif fld is None:
             err("field", raw_field, f"lĩnh vực không hợp lệ; chỉ nhận: {self.field_names}")
         raw_kind = self.cell("kind")

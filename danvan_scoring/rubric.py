@@ -17,6 +17,7 @@ from . import store
 from .messages import read_yaml, validate_file
 from .paths import DATA_DIR
 from .text import fold
+from .values import closest_name
 
 MODELS_DIR = DATA_DIR / "models"
 RUBRIC_FILE = MODELS_DIR / "rubric.yaml"
@@ -133,6 +134,8 @@ class ModelField(_Strict):
 
 class FieldList(_Strict):
     fields: list[ModelField] = Field(min_length=1)
+    # words a report writes before the field ("lĩnh vực kinh tế", "mô hình lĩnh vực đoàn thể"): dropped
+    prefixes: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _unique(self):
@@ -158,6 +161,23 @@ class FieldList(_Strict):
             for word in [f.code, f.code.replace("_", " "), fold(f.name), *(fold(a) for a in f.aliases)]:
                 out[word] = f.code
         return out
+
+    def resolve(self, raw: object) -> tuple[str | None, str | None]:
+        """(field code, None) for a field as a report words it — its name, an alias, either after
+        one of the ``prefixes`` — else (None, the code it most likely meant, or None) by the one
+        name matcher (``values.closest_name``) for a "có phải …?"."""
+        lookup = self.lookup()
+        key = fold(raw)
+        heads = sorted({fold(p) for p in self.prefixes}, key=len, reverse=True)
+        while key not in lookup:
+            head = next((h for h in heads if key.startswith(h + " ")), None)
+            if head is None:
+                break
+            key = key[len(head) + 1:]
+        if key in lookup:
+            return lookup[key], None
+        close = closest_name(key, lookup)
+        return None, (lookup[close] if close else None)
 
 
 def _parse(model: type[BaseModel], data: Any, source: str):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
-from typing import Any
+from typing import Any, Iterable
 
 from .periods import PERIOD_RE
 from .text import fold, nfc
@@ -32,6 +32,17 @@ def closest_code(code: str, codes: list[str]) -> str | None:
         if len(diff) == 2 and diff[1] == diff[0] + 1 and c[diff[0]] == code[diff[1]] and c[diff[1]] == code[diff[0]]:
             return c
     close = difflib.get_close_matches(code, codes, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def closest_name(key: str, names: Iterable[str], cutoff: float = 0.75) -> str | None:
+    """The known name ``key`` most likely meant, both already folded (``text.fold``): ``key`` itself
+    when known, else the closest by difflib at ``cutoff`` or better, else None. The one "did you
+    mean" for names: a unit's name in a score file, a model's field in a registry."""
+    known = names if isinstance(names, (set, frozenset, dict)) else set(names)
+    if key in known:
+        return key
+    close = difflib.get_close_matches(key, list(known), n=1, cutoff=cutoff)
     return close[0] if close else None
 
 

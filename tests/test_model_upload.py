@@ -199,3 +199,24 @@ mo_hinh.render(common.open_run(), Actor("canbo", "staff"))
     assert len(units) > 0 and (units["Xây dựng Đảng"] == 0).all()
     at.selectbox(key="mh_prov").select(PROVINCE).run()
     assert not at.exception
+
+
+def test_a_registry_worded_as_the_district_reports_imports_and_a_near_miss_asks(mcon):
+    """Fields as shared/seeds/003 words them ("mô hình lĩnh vực kinh tế", "lĩnh vực đoàn thể chính
+    trị"), an older name and abbreviations are read as their fields; a typo gets "có phải …?"."""
+    unit = a_unit(mcon)
+    empty = [""] * 6
+    words = {"Lĩnh vực kinh tế": "economy", "Lĩnh vực đoàn thể chính trị": "mass_organisations",
+             "Mô hình lĩnh vực quốc phòng - an ninh": "defence_security", "VH-XH": "culture_society",
+             "Xây dựng Đảng và hệ thống chính trị": "party_building", "Dân vận chính quyền": "government"}
+    rows = [[unit, "2026", f"Mô hình {i}", w, "", "", "", ""] + empty for i, w in enumerate(words)]
+    model_upload.import_models_file(mcon, model_csv(rows), "bao-cao.csv", actor=STAFF)
+    lst = registry.list_models(mcon, PERIOD, unit).set_index("name")
+    assert {w: lst.loc[f"Mô hình {i}", "field"] for i, w in enumerate(words)} == words
+    before = snapshot(mcon)
+    with pytest.raises(UploadRejected) as exc:
+        model_upload.import_models_file(mcon, model_csv([[unit, "2026", "Sai chữ", "lĩnh vực kinh tes", "", "",
+                                                           "", ""] + empty]), "sai.csv", actor=STAFF)
+    assert snapshot(mcon) == before
+    (p,) = exc.value.problems
+    assert (p.row, p.column) == (2, "Lĩnh vực") and "có phải 'Kinh tế'?" in p.reason

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 import yaml
@@ -78,3 +80,58 @@ def test_frameworks_without_derived_serialise_as_before():
 
 
 # --------------------------------------------------------------------------- demo registry
+
+
+# shared/seeds/003 (Huyện ủy Can Lộc, 21/03/2016), verbatim: how a district report words the fields
+CAN_LOC = ("Năm 2015, các cơ sở trong toàn huyện đã đăng ký xây dựng 441 mô hình, trong đó 197 mô hình lĩnh vực "
+           "kinh tế, 39 mô hình quốc phòng - an ninh, 92 mô hình văn hóa - xã hội, 34 mô hình chính quyền, 40 mô "
+           "hình xây dựng Đảng và 39 mô hình lĩnh vực đoàn thể chính trị.")
+SEED_003 = Path("/work/shared/seeds/003_e07017f776994f98.txt")
+
+
+def seed_field_words() -> list[tuple[int, str]]:
+    """(count, the words after 'N mô hình') of each field the Can Lộc report counts."""
+    return [(int(n), w.strip()) for n, w in re.findall(r"(\d+) mô hình ((?:lĩnh vực )?[^,.]+?)(?=,| và |\.)", CAN_LOC)]
+
+
+def test_the_seed_text_is_quoted_as_it_is():
+    if not SEED_003.exists():
+        pytest.skip("seeds not on this machine")
+    assert CAN_LOC in SEED_003.read_text(encoding="utf-8")
+
+
+def test_fields_worded_as_district_reports_word_them_resolve():
+    fields = rubric.default_fields()
+    got = {}
+    for n, words in seed_field_words():
+        for written in (words, f"Lĩnh vực {words}", f"Mô hình {words}", words.upper()):
+            code, hint = fields.resolve(written)
+            assert (code, hint) != (None, None) and code is not None, written
+        got[fields.resolve(words)[0]] = n
+    assert got == {"economy": 197, "defence_security": 39, "culture_society": 92, "government": 34,
+                   "party_building": 40, "mass_organisations": 39}
+    assert sum(got.values()) == 441
+    # longer or older official names, and abbreviations
+    for written, code in [("Xây dựng Đảng và hệ thống chính trị", "party_building"), ("An ninh - quốc phòng",
+                          "defence_security"), ("QP-AN", "defence_security"), ("VH-XH", "culture_society"),
+                          ("XDĐ", "party_building"), ("Văn hoá - xã hội", "culture_society"),
+                          ("Mặt trận Tổ quốc và các đoàn thể chính trị - xã hội", "mass_organisations"),
+                          ("Dân vận chính quyền", "government"), ("KT-XH", "economy")]:
+        assert fields.resolve(written) == (code, None), written
+
+
+def test_a_field_that_is_only_close_gets_a_did_you_mean_and_an_unknown_one_none():
+    fields = rubric.default_fields()
+    assert fields.resolve("lĩnh vực kinh tes") == (None, "economy")
+    assert fields.resolve("Quốc phòn an ninh") == (None, "defence_security")
+    assert fields.resolve("Thể thao") == (None, None)
+    assert fields.resolve("lĩnh vực") == (None, None)
+
+
+def test_aliases_and_prefixes_are_data_a_province_edits():
+    data = yaml.safe_load((ROOT / "data" / "models" / "fields.yaml").read_text(encoding="utf-8"))
+    assert rubric.parse_fields(data).resolve("Hội nông dân") == (None, None)
+    data["fields"][5]["aliases"].append("hội nông dân")
+    data["prefixes"].append("phong trào")
+    edited = rubric.parse_fields(data)
+    assert edited.resolve("Phong trào Hội Nông dân") == ("mass_organisations", None)

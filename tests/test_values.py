@@ -36,3 +36,11 @@ def test_closest_code_one_digit_or_a_swap():
     assert values.closest_code("18305", codes) in ("18304", "18307")
     assert values.closest_code("13804", codes) == "18304"
     assert values.closest_code("99999", codes) is None
+
+
+def test_closest_name_is_the_name_itself_else_the_close_one_else_none():
+    names = {"xa duc dong": "18073", "phuong ha huy tap": "18100"}
+    assert values.closest_name("xa duc dong", names) == "xa duc dong"
+    assert values.closest_name("xa duc dongg", names) == "xa duc dong"
+    assert values.closest_name("phuong ha huy tap", list(names)) == "phuong ha huy tap"
+    assert values.closest_name("xa thach ha", names) is None

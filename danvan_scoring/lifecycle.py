@@ -70,6 +70,9 @@ _HOME = {"self": "self_assessment", "evidence": "self_assessment", "evidence_rem
          "objection": "objections", "objection_resolve": "objections",
          "official": "self_assessment"}
 FIXED_WEIGHTS_FROM = "appraisal"
+# the last state that takes a unit's data (self scores and evidence, then the appraisal); past it a
+# unit still missing required data is not eligible (awards.status_of), before it only incomplete
+INPUT_UNTIL = "appraisal"
 
 
 def _has_schema(con) -> bool:
@@ -408,3 +411,10 @@ def submissions_closed(con, period: str) -> bool:
         return True
     dl = submission_deadline(con, period)
     return dl is not None and today() > dl
+
+
+def input_closed(con, period: str) -> bool:
+    """The period is past its input stages (self-assessment and appraisal): what is still missing
+    now makes a unit "không đủ điều kiện xếp loại", not "chưa đủ dữ liệu". A period outside the
+    cycle ("open", every legacy period) is never closed."""
+    return STATES.index(state(con, period).state) > STATES.index(INPUT_UNTIL)

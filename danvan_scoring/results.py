@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import batches, blocks, crosswalk, evidence, periods
+from . import batches, blocks, crosswalk, evidence, lifecycle, periods
 from .awards import award_standing
 from .errors import StoreError
 from .ranking import add_ranks, competition_rank, rank_change
@@ -77,7 +77,7 @@ def period_results(con, period: str, profile: WeightProfile | None = None, *,
 
     res = res.merge(info, on="unit_code", how="left")
     res = res.merge(blk, on="unit_code", how="left")
-    res = award_standing(add_ranks(res, "block"), fw)
+    res = award_standing(add_ranks(res, "block"), fw, closed=lifecycle.input_closed(con, period))
     res["period"] = period
     res["profile"] = profile.label
     if with_previous:

@@ -179,3 +179,29 @@ def test_the_whole_cycle_through_the_library(con):
     assert lifecycle.advance(con, P, actor=ADMIN).state == "decided"
     assert lifecycle.advance(con, P, actor=ADMIN).state == "locked"
     assert [r for r in lifecycle.history(con, P)["to_state"]] == list(lifecycle.CYCLE)
+
+
+def test_missing_data_is_incomplete_while_input_is_open_and_not_eligible_once_closed(con):
+    from danvan_scoring import results, sensitivity
+
+    u, _ = two_units(con)   # one self score only: everything else is missing
+    batches.write_batch(con, _rows(u), actor=STAFF, filename=None, content_hash=None)
+
+    def standing():
+        res = results.period_results(con, P, with_previous=False).set_index("unit_code")
+        mc = sensitivity.period_inputs(con, P).results.set_index("unit_code")
+        assert mc.loc[u, "status"] == res.loc[u, "status"]      # the Monte Carlo reads the same status
+        return res.loc[u, "status"], str(res.loc[u, "award_reason"])
+
+    seen = {"open": standing()}
+    for _ in lifecycle.CYCLE:
+        st = lifecycle.advance(con, P, actor=ADMIN).state
+        seen[st] = standing()
+        assert lifecycle.input_closed(con, P) == (lifecycle.STATES.index(st) > lifecycle.STATES.index("appraisal"))
+    for st in ("open", "self_assessment", "appraisal"):
+        assert seen[st][0] == "incomplete" and seen[st][1].casefold().startswith("chưa đủ dữ liệu")
+    for st in ("provisional", "objections", "decided", "locked"):
+        assert seen[st][0] == "not_eligible"
+        assert "hết hạn nhập mà còn thiếu" in seen[st][1] and "chưa thẩm định" in seen[st][1]
+    lifecycle.reopen(con, P, "appraisal", actor=ADMIN, reason="nhập bổ sung")
+    assert standing()[0] == "incomplete"

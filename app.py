@@ -150,7 +150,7 @@ def signin_page() -> None:
             st.info(
                 "**Cơ sở dữ liệu minh họa.** Tài khoản mẫu, mật khẩu đều là **demo**:\n"
                 "- `lanhdao` — Lãnh đạo (xem kết quả)\n"
-                "- `hoidong` — Hội đồng thi đua (+ trọng số)\n"
+                "- `hoidong` — Hội đồng Thi đua - Khen thưởng (+ trọng số)\n"
                 "- `canbo` — Cán bộ nhập liệu (+ nhập dữ liệu)\n"
                 "- `quantri` — Quản trị (toàn quyền)"
                 + "".join(f"\n- `{name}` — Cán bộ đơn vị {code} (hồ sơ tự đánh giá của đơn vị mình)"

@@ -201,9 +201,9 @@ def undo_batch(con, batch_id: int, *, actor) -> dict:
         row = con.execute("SELECT kind, undone_at, filename FROM batches WHERE batch_id = ?",
                           [batch_id]).fetchone()
         if row is None:
-            raise StoreError(f"Không có lô nhập số {batch_id}")
+            raise StoreError(f"Không có lần nhập số {batch_id}")
         if row[1] is not None:
-            raise StoreError(f"Lô nhập số {batch_id} đã được hoàn tác lúc {row[1]:%d/%m/%Y %H:%M}")
+            raise StoreError(f"Lần nhập số {batch_id} đã được hủy lúc {row[1]:%d/%m/%Y %H:%M}")
         n = con.execute("SELECT (SELECT count(*) FROM score_entries WHERE batch_id = $1) + "
                         "(SELECT count(*) FROM model_entries WHERE batch_id = $1)", [batch_id]).fetchone()[0]
         con.execute("UPDATE batches SET undone_at = ?, undone_by = ? WHERE batch_id = ?",

@@ -221,7 +221,7 @@ def cmd_batches(args) -> int:
 def cmd_undo(args) -> int:
     con = _open(args)
     info = batches.undo_batch(con, args.batch, actor=_actor(args))
-    print(f"Đã hoàn tác lô số {info['batch_id']} ({info['entries']} giá trị); các giá trị trước đó được khôi phục.")
+    print(f"Đã hủy lần nhập số {info['batch_id']} ({info['entries']} giá trị); các giá trị trước đó được khôi phục.")
     return EXIT_OK
 
 

@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--province", help="chỉ các đơn vị của tỉnh này")
     p.add_argument("-o", "--output", type=Path, required=True)
 
-    p = sub.add_parser("import", help="kiểm tra toàn bộ tệp rồi nhập thành một lô, hoặc không ghi gì")
+    p = sub.add_parser("import", help="kiểm tra toàn bộ tệp rồi nhập trong một lần nhập, hoặc không ghi gì")
     p.add_argument("file", type=Path)
     _db_arg(p)
     p.add_argument("--period")
@@ -101,11 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--legacy", help="mã đơn vị cũ: các đơn vị mới nó chuyển thành")
     _fmt_arg(p)
 
-    p = sub.add_parser("batches", help="liệt kê các lô nhập")
+    p = sub.add_parser("batches", help="liệt kê các lần nhập")
     _db_arg(p)
     _fmt_arg(p, ("csv", "json"))
 
-    p = sub.add_parser("undo", help="hoàn tác một lô nhập, khôi phục đúng các giá trị nó đã thay")
+    p = sub.add_parser("undo", help="hủy một lần nhập, khôi phục đúng các giá trị nó đã thay")
     p.add_argument("batch", type=int)
     _db_arg(p)
     p.add_argument("--user", default=None)

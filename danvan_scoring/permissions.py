@@ -12,7 +12,7 @@ from .errors import StoreError
 
 ROLES = {
     "leader": "Lãnh đạo",
-    "council": "Hội đồng thi đua",
+    "council": "Hội đồng Thi đua - Khen thưởng",
     "staff": "Cán bộ nhập liệu",
     "admin": "Quản trị",
     "unit": "Cán bộ đơn vị",
@@ -36,12 +36,12 @@ CHAIR_EXTRA = {"publish", "lifecycle"}
 ACTION_LABELS = {
     "weights": "sửa trọng số",
     "import": "nhập dữ liệu",
-    "undo": "hoàn tác lô nhập",
+    "undo": "hủy lần nhập",
     "publish": "công bố kết quả, chọn bộ trọng số chính thức",
     "users": "quản lý người dùng",
     "blocks": "sửa khối thi đua",
     "units": "thêm đơn vị",
-    "awards": "ghi kết quả biểu quyết khen thưởng của Hội đồng thi đua",
+    "awards": "ghi kết quả biểu quyết khen thưởng của Hội đồng Thi đua - Khen thưởng",
     "setup": "khởi tạo cơ sở dữ liệu (kỳ đánh giá, bộ tiêu chí, danh mục đơn vị)",
     "dossier": "tự chấm điểm, đính kèm minh chứng và nộp hồ sơ tự đánh giá",
     "appraise": "thẩm định hồ sơ tự đánh giá",

@@ -577,9 +577,9 @@ COLUMN_LABELS_VI = {
     "total": "Tổng điểm",
     "tier_code": "Xếp loại",
     "p_tier_nominal": "Xác suất giữ xếp loại",
-    "tier_stable": "Xếp loại vững",
-    "rank_width": "Độ rộng khoảng hạng",
-    "stable": "Thứ hạng vững",
+    "tier_stable": "Xếp loại ổn định",
+    "rank_width": "Số bậc hạng dao động",
+    "stable": "Hạng ổn định",
 }
 
 
@@ -594,16 +594,31 @@ def column_labels_vi(fw: Framework | None = None, top_k: int = 10) -> dict[str, 
 
 
 INTERVAL_NOTE_VI = (
-    "Khoảng thứ hạng cho biết thứ hạng vững đến đâu khi trọng số thay đổi: máy thử {draws} lần, mỗi lần "
+    "Hạng dao động cho biết thứ hạng chắc chắn đến đâu khi trọng số thay đổi: máy thử {draws} lần, mỗi lần "
     "mỗi trọng số nhóm và tiêu chí được tăng hoặc giảm ngẫu nhiên trong khoảng ±{spread_pct:g}%, rồi xếp hạng "
-    "lại. Trong 90% số lần thử, đơn vị đứng trong khoảng hạng hiển thị. Khoảng hẹp là thứ hạng vững; khoảng "
-    "rộng nghĩa là chỉ cần đổi trọng số một chút thứ hạng đã khác, nên đừng đọc chênh lệch vài bậc như một "
+    "lại. Trong 90% số lần thử, đơn vị đứng trong khoảng hạng hiển thị. Dao động ít là thứ hạng ổn định; dao động "
+    "nhiều nghĩa là chỉ cần đổi trọng số một chút thứ hạng đã khác, nên đừng đọc chênh lệch vài bậc như một "
     "khác biệt thật."
 )
 
 
 def interval_note(draws: int = 1000, spread: float = 0.25) -> str:
     return INTERVAL_NOTE_VI.format(draws=draws, spread_pct=round(100 * spread, 1))
+
+
+# the statistic behind the plain words the pages use ("Hạng dao động", "Mức ổn định của hạng"), for a tooltip
+INTERVAL_STAT_VI = ("Thống kê: khoảng 90% của hạng — bách phân vị thứ 5 đến thứ 95 (rank_p05–rank_p95) qua {draws} "
+                    "lần thử Monte Carlo, mỗi trọng số nhóm và tiêu chí nhân ngẫu nhiên trong ±{spread_pct:g}%.")
+STABLE_STAT_VI = ("Thống kê: 'Ổn định' khi cả bách phân vị thứ 5 và thứ 95 của hạng cách hạng hiện tại không quá "
+                  "max({places}; {rel:g}% × hạng) bậc, làm tròn lên; ngược lại là 'Dễ thay đổi'.")
+
+
+def interval_statistic(draws: int = 1000, spread: float = 0.25) -> str:
+    return INTERVAL_STAT_VI.format(draws=draws, spread_pct=round(100 * spread, 1))
+
+
+def stable_statistic() -> str:
+    return STABLE_STAT_VI.format(places=STABLE_MIN_PLACES, rel=round(100 * STABLE_REL, 1))
 
 
 def _pct(x: float) -> str:
@@ -618,11 +633,11 @@ def explain_interval(row, *, top_k: int | None = None, spread: float | None = No
     rank, lo, hi = int(r["rank"]), int(r["rank_p05"]), int(r["rank_p95"])
     amp = f" (±{100 * spread:g}%)" if spread is not None else ""
     if lo == hi:
-        s = f"Hạng {rank} rất vững: trong 90% số lần thử thay đổi trọng số{amp}, đơn vị vẫn đứng hạng {lo}."
+        s = f"Hạng {rank} rất ổn định: trong 90% số lần thử thay đổi trọng số{amp}, đơn vị vẫn đứng hạng {lo}."
     else:
         s = (f"Hạng {rank} là hạng theo bộ trọng số đang dùng; trong 90% số lần thử thay đổi trọng số{amp}, "
              f"đơn vị đứng từ hạng {lo} đến hạng {hi}")
-        s += " — thứ hạng khá vững." if r.get("stable", False) else " — thứ hạng chưa vững, cần thận trọng khi so sánh."
+        s += " — thứ hạng ổn định." if r.get("stable", False) else " — thứ hạng dễ thay đổi, cần thận trọng khi so sánh."
     if top_k is None:
         keys = [k for k in r if str(k).startswith("p_top")]
         top_k = int(keys[0][5:]) if keys else None

@@ -25,7 +25,7 @@ from .permissions import CLI_ACTOR, PermissionDenied, require
 log = logging.getLogger(__name__)
 
 STAGES = ("self", "appraised")
-STAGE_LABELS = {"self": "Tự chấm", "appraised": "Thẩm định"}
+STAGE_LABELS = {"self": "Điểm tự chấm", "appraised": "Điểm thẩm định"}
 
 
 def now() -> datetime:

@@ -113,7 +113,7 @@ class ImportResult:
         elif self.skipped_duplicate:
             head = "Không có gì thay đổi (tệp đã được nhập trước đó)"
         else:
-            head = f"Đã nhập lô số {self.batch_id}"
+            head = f"Đã ghi lần nhập số {self.batch_id}"
         text = f"{head}: {self.rows} dòng — {self.new} mới, {self.changed} thay đổi, {self.unchanged} không đổi"
         if self.parsed.ignored_columns:
             text += "; bỏ qua các cột: " + ", ".join(f"'{c}'" for c in self.parsed.ignored_columns)

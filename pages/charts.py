@@ -100,7 +100,7 @@ def _bar_top(top: pd.DataFrame, title: str, provinces: dict[str, str]) -> go.Fig
     hi = top["rank_p95"].astype(float)
     stable = top["stable"].fillna(False).astype(bool)
     fig = make_subplots(rows=1, cols=2, shared_yaxes=True, column_widths=[0.68, 0.32], horizontal_spacing=0.03,
-                        subplot_titles=("Tổng điểm", "Hạng và khoảng hạng (90%)"))
+                        subplot_titles=("Tổng điểm", "Hạng và hạng dao động"))
     fig.add_trace(bars, row=1, col=1)
     fig.add_trace(go.Scatter(
         x=rank, y=names, mode="markers", name="Hạng", showlegend=False,
@@ -109,7 +109,7 @@ def _bar_top(top: pd.DataFrame, title: str, provinces: dict[str, str]) -> go.Fig
         error_x=dict(type="data", symmetric=False, array=(hi - rank).clip(lower=0),
                      arrayminus=(rank - lo).clip(lower=0), color="#616161", thickness=1.5, width=4),
         customdata=list(zip(top["rank"].astype(int).astype(str), span, [STABLE_MARK[s] for s in stable])),
-        hovertemplate="%{y}<br>Hạng %{customdata[0]}; khoảng hạng %{customdata[1]} · %{customdata[2]}"
+        hovertemplate="%{y}<br>Hạng %{customdata[0]}; dao động %{customdata[1]} · %{customdata[2]}"
                       "<extra></extra>"), row=1, col=2)
     fig.update_layout(title=title, height=height, margin=dict(l=10, r=20, t=70, b=30), separators=",.",
                       yaxis=dict(automargin=True))

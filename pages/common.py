@@ -57,6 +57,8 @@ from pages.data import (  # noqa: F401
 )
 from pages.formatting import (  # noqa: F401
     MISSING,
+    RANGE_LABEL,
+    STABLE_LABEL,
     STABLE_MARK,
     group_label,
     interval_texts,

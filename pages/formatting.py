@@ -14,7 +14,10 @@ import pandas as pd
 from danvan_scoring.criteria import Framework
 
 MISSING = "—"   # shown by every table for a missing value (Streamlit's default is the English "None")
-STABLE_MARK = {True: "Vững", False: "Chưa vững"}
+# plain words for the uncertainty terms (issue 12 point 6); the statistic goes in a tooltip
+RANGE_LABEL = "Hạng dao động"
+STABLE_LABEL = "Mức ổn định của hạng"
+STABLE_MARK = {True: "Ổn định", False: "Dễ thay đổi"}
 
 # CommonMark lets any ASCII punctuation be backslash-escaped. Escaped everywhere: what opens
 # emphasis, code, links and images, tags and entities, tables, strike-through, and Streamlit's own

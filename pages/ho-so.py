@@ -148,7 +148,7 @@ def strengths_tab(period: str, unit: str, res: pd.DataFrame, fw) -> None:
 def lost_tab(bd: pd.DataFrame) -> None:
     lost = insights.points_lost(bd)
     if lost.empty:
-        st.success("Đơn vị không bị mất điểm ở tiêu chí nào.", icon=":material/check_circle:")
+        st.success("Đơn vị không có tiêu chí bị mất điểm.", icon=":material/check_circle:")
         return
     st.caption(f"Tổng cộng mất {common.vn(lost['lost'].sum())} điểm. Điểm bị mất = trọng số của tiêu chí "
                "(số điểm nó mang trong tổng) × phần chưa đạt; điểm trừ tính nguyên số điểm trừ.")
@@ -157,7 +157,7 @@ def lost_tab(bd: pd.DataFrame) -> None:
                            text=[common.vn(x) for x in top["lost"]], textposition="outside", cliponaxis=False,
                            customdata=top["criterion_name"],
                            hovertemplate="%{y} — %{customdata}<br>Mất %{x:.2f} điểm<extra></extra>"))
-    fig.update_layout(title="Nơi bị mất điểm (lớn nhất trước)", height=max(240, 30 * len(top) + 90),
+    fig.update_layout(title="Tiêu chí bị mất điểm (mất nhiều nhất trước)", height=max(240, 30 * len(top) + 90),
                       margin=dict(l=10, r=40, t=50, b=30), xaxis_title="Điểm bị mất", separators=",.")
     st.plotly_chart(fig, width="stretch", key="lost_chart")
     view = pd.DataFrame({"Mã": lost["criterion_code"], "Tiêu chí": lost["criterion_name"],
@@ -187,20 +187,20 @@ def history_tab(period: str, unit: str, fw) -> None:
             st.caption("Chưa có lần nhập nào.")
         else:
             common.table(pd.DataFrame({
-                "Tiêu chí": hist["criterion_code"], "Giai đoạn": hist["stage"].map(store.STAGE_LABELS),
-                "Giá trị": hist["value"], "Lô nhập": hist["batch_id"], "Người nhập": hist["actor"],
+                "Tiêu chí": hist["criterion_code"], "Loại điểm": hist["stage"].map(store.STAGE_LABELS),
+                "Giá trị": hist["value"], "Lần nhập": hist["batch_id"], "Người nhập": hist["actor"],
                 "Thời điểm": hist["created_at"], "Tệp": hist["filename"], "Đã hoàn tác": hist["undone"],
             }), height=300)
 
 
 def robustness_section(period: str, unit: str, row: pd.Series, fw) -> None:
     """How solid the unit's rank and tier are: tier probabilities, interval, which weight moves it."""
-    st.subheader("Độ vững của thứ hạng và xếp loại")
+    st.subheader("Hạng và xếp loại khi trọng số thay đổi")
     unc = common.uncertainty(period)
     found = unc[unc["unit_code"] == unit]
     if pd.isna(row["rank"]) or found.empty:
         st.caption("Đơn vị chưa được xếp hạng (chưa đủ dữ liệu hoặc không đủ điều kiện xếp loại) "
-                   "nên không có thứ hạng để thử độ vững.")
+                   "nên không có thứ hạng để thử khi trọng số thay đổi.")
         return
     r = found.iloc[0]
     draws, spread = common.unc_settings()
@@ -213,7 +213,7 @@ def robustness_section(period: str, unit: str, row: pd.Series, fw) -> None:
             marker_line=dict(color=["#212121" if n else "rgba(0,0,0,0)" for n in probs["nominal"]], width=2),
             text=[f"{common.vn(100 * p, 0)}%" for p in probs["probability"]], textposition="outside", cliponaxis=False,
             hovertemplate="%{y}: %{x:.1f}% số lần thử<extra></extra>"))
-        fig.update_layout(title="Xác suất từng mức xếp loại", height=260, margin=dict(l=10, r=40, t=50, b=30),
+        fig.update_layout(title="Khả năng đạt từng mức xếp loại", height=260, margin=dict(l=10, r=40, t=50, b=30),
                           xaxis=dict(range=[0, 110], title="% số lần thử", ticksuffix="%"),
                           yaxis=dict(autorange="reversed", automargin=True), separators=",.")
         st.plotly_chart(fig, width="stretch", key="tier_prob_chart")
@@ -222,9 +222,11 @@ def robustness_section(period: str, unit: str, row: pd.Series, fw) -> None:
     with right:
         c = st.columns(2)
         lo, hi = int(r["rank_p05"]), int(r["rank_p95"])
-        c[0].metric("Khoảng hạng (90%)", f"{lo}" if lo == hi else f"{lo}–{hi}", border=True,
-                    help="Trong 90% số lần thử thay đổi trọng số, đơn vị đứng trong khoảng hạng này")
-        c[1].metric("Độ vững", common.STABLE_MARK[bool(r["stable"])], border=True)
+        c[0].metric(common.RANGE_LABEL, f"{lo}" if lo == hi else f"{lo}–{hi}", border=True,
+                    help="Trong 90% số lần thử thay đổi trọng số, đơn vị đứng trong khoảng hạng này. "
+                         + sensitivity.interval_statistic(draws, spread))
+        c[1].metric(common.STABLE_LABEL, common.STABLE_MARK[bool(r["stable"])], border=True,
+                    help=sensitivity.stable_statistic())
         st.markdown(sensitivity.explain_interval(r, spread=spread))
         summary, curve, most = common.rank_swing(period, unit)
         st.markdown(insights.swing_sentence(summary, most, curve["factor"].tolist()))
@@ -294,7 +296,8 @@ def models_tab(period: str, unit: str, bd: pd.DataFrame, fw) -> None:
 
 
 def main() -> None:
-    common.header("Hồ sơ đơn vị", "Kết quả chi tiết của một đơn vị: điểm từng tiêu chí, điểm mạnh, điểm yếu, nơi bị mất điểm")
+    common.header("Hồ sơ đơn vị", "Kết quả chi tiết của một đơn vị: điểm từng tiêu chí, điểm mạnh, điểm yếu, "
+                                  "tiêu chí bị mất điểm")
     period, unit = choose()
     if period is None or unit is None:
         common.no_data("để xem hồ sơ đơn vị.")
@@ -306,7 +309,7 @@ def main() -> None:
     common.guarded(robustness_section)(period, unit, row, fw)
     profile = common.official(period)
     bd = insights.criterion_breakdown(common.unit_scores(period, unit), fw, profile)
-    t1, t2, t3, t4, t5 = st.tabs(["Điểm theo tiêu chí", "Điểm mạnh, điểm yếu so với khối", "Nơi bị mất điểm",
+    t1, t2, t3, t4, t5 = st.tabs(["Điểm theo tiêu chí", "Điểm mạnh, điểm yếu so với khối", "Tiêu chí bị mất điểm",
                                   "Lịch sử", "Mô hình “Dân vận khéo”"])
     with t1:
         common.guarded(breakdown_tab)(bd, fw, profile)

@@ -162,7 +162,7 @@ def model_card(con, actor, period: str, model_id: str) -> None:
 def _status_form(con, actor, period: str, rec: dict) -> None:
     allowed = [s for s in rubric.STATUSES if s in rubric.TRANSITIONS[rec["status"]]]
     with st.form(f"status_{rec['model_id']}", border=True):
-        st.markdown("**Chuyển trạng thái** (ghi thành một lô nhập, hoàn tác được)")
+        st.markdown("**Chuyển trạng thái** (ghi thành một lần nhập, hủy được)")
         c1, c2 = st.columns(2)
         new = c1.selectbox("Trạng thái mới", allowed, format_func=rubric.STATUS_LABELS.get, key="new_status")
         level = c2.selectbox("Cấp công nhận (khi công nhận, nhân rộng)", list(rubric.LEVELS),
@@ -174,7 +174,7 @@ def _status_form(con, actor, period: str, rec: dict) -> None:
         res = registry.set_status(con, period, rec["model_id"], new, actor=actor,
                                 level=level if new in rubric.RECOGNISED else None, note=note or None)
         # shown after the rerun; the caches are keyed on the data version, which the write moved
-        st.session_state["mh_flash"] = f"Đã chuyển sang '{rubric.STATUS_LABELS[new]}' (lô số {res.batch_id})."
+        st.session_state["mh_flash"] = f"Đã chuyển sang '{rubric.STATUS_LABELS[new]}' (lần nhập số {res.batch_id})."
         st.rerun()
 
 

@@ -173,7 +173,7 @@ def scores_table(check: dict, names) -> pd.DataFrame:
     sub = pv[pv["status"] == show] if show else pv
     return pd.DataFrame({
         "Mã đơn vị": sub["unit_code"], "Đơn vị": sub["unit_code"].map(names), "Kỳ": sub["period"],
-        "Tiêu chí": sub["criterion_code"], "Giai đoạn": sub["stage"].map(store.STAGE_LABELS),
+        "Tiêu chí": sub["criterion_code"], "Loại điểm": sub["stage"].map(store.STAGE_LABELS),
         "Giá trị cũ": sub["old_value"], "Giá trị mới": sub["value"], "Minh chứng": sub["evidence"],
         "Trạng thái": sub["status"].map(STATUS),
     })

@@ -24,6 +24,8 @@ from danvan_scoring.weights import WeightProfile
 from pages import data
 from pages.formatting import (
     MISSING,
+    RANGE_LABEL,
+    STABLE_LABEL,
     group_label,
     interval_texts,
     md,
@@ -247,8 +249,8 @@ def results_view(res: pd.DataFrame, fw: Framework, period: str, *, compact: bool
         out["Hạng trong tỉnh"] = res["province_rank"]
     intervals = "rank_p05" in res.columns
     if intervals:
-        out["Khoảng hạng"] = interval_texts(res)
-        out["Độ vững"] = stable_marks(res)
+        out[RANGE_LABEL] = interval_texts(res)
+        out[STABLE_LABEL] = stable_marks(res)
     out = out.assign(**{
         "Hạng trong khối": res["block_rank"],
         "Mã": res["unit_code"],
@@ -275,7 +277,7 @@ def results_view(res: pd.DataFrame, fw: Framework, period: str, *, compact: bool
     out["Hồ sơ"] = [profile_link(u, period) for u in res["unit_code"]]
     # repeated labels travel once (Arrow dictionary) instead of once a row: the national table
     # is sent to the browser on every rerun
-    for col in ("Độ vững", "Tỉnh", "Khối thi đua", "Xếp loại", "Xếp loại tự chấm", "Ghi chú", "Loại đơn vị"):
+    for col in (STABLE_LABEL, "Tỉnh", "Khối thi đua", "Xếp loại", "Xếp loại tự chấm", "Ghi chú", "Loại đơn vị"):
         if col in out.columns:
             out[col] = out[col].astype("category")
     gmax = insights.group_max(fw, data.official(period))
@@ -290,12 +292,12 @@ def results_view(res: pd.DataFrame, fw: Framework, period: str, *, compact: bool
         "Hạng trong khối": st.column_config.NumberColumn(help="Hạng trong khối, cụm thi đua", format="%d",
                                                          width="small"),
         "Mã": st.column_config.TextColumn(width="small"),
-        "Khoảng hạng": st.column_config.TextColumn(
-            width="small", help="Trong 90% số lần thử thay đổi trọng số, đơn vị đứng trong khoảng hạng này "
-                                "(từ hạng tốt nhất đến hạng kém nhất)"),
-        "Độ vững": st.column_config.TextColumn(
-            width="small", help="Vững: khoảng hạng chỉ lệch vài bậc quanh hạng hiện tại; Chưa vững: chỉ cần đổi "
-                                "trọng số một chút, thứ hạng đã khác nhiều"),
+        RANGE_LABEL: st.column_config.TextColumn(
+            width="small", help="Khi trọng số thay đổi một chút, hạng của đơn vị thường nằm trong khoảng này (từ hạng "
+                                "tốt nhất đến hạng kém nhất). " + sensitivity.interval_statistic(*data.unc_settings())),
+        STABLE_LABEL: st.column_config.TextColumn(
+            width="small", help="Ổn định: hạng chỉ lệch vài bậc quanh hạng hiện tại; Dễ thay đổi: chỉ cần đổi trọng "
+                                "số một chút, hạng đã khác nhiều. " + sensitivity.stable_statistic()),
         "Tổng điểm": st.column_config.ProgressColumn(format="%.2f", min_value=0, max_value=100,
                                                      help="Tổng điểm thẩm định (thang 100)"),
         "± điểm": st.column_config.NumberColumn(format="%+.2f", help="Thay đổi tổng điểm so với kỳ trước"),

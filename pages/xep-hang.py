@@ -35,9 +35,9 @@ def model_gap_filter(shown, period: str, container):
 
 def uncertainty_controls() -> None:
     draws, spread = common.unc_settings()
-    with st.expander("Tùy chỉnh cách thử độ vững của thứ hạng"):
+    with st.expander("Tùy chỉnh cách thử hạng khi trọng số thay đổi"):
         st.caption("Hội đồng hoặc lãnh đạo có thể đổi số lần thử và biên độ thay đổi trọng số; kết quả được tính một "
-                   "lần cho mỗi lựa chọn rồi giữ lại. Nhiều lần thử hơn cho khoảng hạng chính xác hơn nhưng tính lâu hơn.")
+                   "lần cho mỗi lựa chọn rồi giữ lại. Nhiều lần thử hơn cho hạng dao động chính xác hơn nhưng tính lâu hơn.")
         c1, c2 = st.columns(2)
         c1.number_input("Số lần thử", min_value=100, max_value=10_000, step=100, value=draws, key="unc_draws",
                         help="Số lần chọn ngẫu nhiên bộ trọng số rồi xếp hạng lại (mặc định 1.000)")
@@ -56,7 +56,7 @@ def ranking_body(period: str, source: str, profile_json: str) -> None:
     shown = common.filter_bar(res, "rank", search=True, tier=True, unit_type=True, fw=fw)
     c1, c2, _ = st.columns([1.2, 1.2, 2.2])
     shown = model_gap_filter(shown, period, c1)
-    if c2.toggle("Chỉ thứ hạng chưa vững", key="rank_unstable",
+    if c2.toggle("Chỉ đơn vị có hạng dễ thay đổi", key="rank_unstable",
                  help="Các đơn vị mà chỉ cần đổi trọng số một chút thứ hạng đã khác nhiều"):
         shown = shown[shown["stable"].eq(False)]
 
@@ -79,8 +79,8 @@ def ranking_grid(shown, ranked: int, period: str, source: str, profile: WeightPr
     view, config = common.ranking_view(period, source, profile, shown.index)
     common.table(view, column_config=config, max_height=520, key="ranking_table")
     unstable = int(shown["stable"].eq(False).sum())
-    st.caption(f"**Độ vững:** {common.vn_int(ranked - unstable)} trong {common.vn_int(ranked)} đơn vị được xếp hạng "
-               f"đang hiển thị có thứ hạng vững, {common.vn_int(unstable)} chưa vững. {common.unc_note()}")
+    st.caption(f"**{common.STABLE_LABEL}:** {common.vn_int(ranked - unstable)} trong {common.vn_int(ranked)} đơn vị "
+               f"được xếp hạng đang hiển thị có hạng ổn định, {common.vn_int(unstable)} dễ thay đổi. {common.unc_note()}")
     c1, c2, _ = st.columns([1, 1, 3])
     stem = f"xep-hang-{period}"
     c1.download_button("Tải CSV", data=lambda: export.to_csv_bytes(view), file_name=f"{stem}.csv",
@@ -97,8 +97,8 @@ def ranking_chart(shown, ranked: int, period: str) -> None:
     n = st.slider("Số đơn vị trên biểu đồ", 5, 50, 20, step=5, key="rank_topn")
     st.plotly_chart(common.bar_top(shown, n, f"{min(n, ranked)} đơn vị điểm cao nhất — {common.period_label(period)}"),
                     width="stretch", key="rank_chart")
-    st.caption("Bên phải: hạng của mỗi đơn vị (chấm) và khoảng hạng 90% khi trọng số thay đổi (vạch ngang); "
-               "chấm xanh là thứ hạng vững, chấm đỏ hình thoi là thứ hạng chưa vững.")
+    st.caption("Bên phải: hạng của mỗi đơn vị (chấm) và hạng dao động khi trọng số thay đổi (vạch ngang); "
+               "chấm xanh là hạng ổn định, chấm đỏ hình thoi là hạng dễ thay đổi.")
 
 
 def source_banner(period: str) -> tuple[str, WeightProfile]:

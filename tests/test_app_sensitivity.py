@@ -108,22 +108,22 @@ def _frame(at, column: str):
 def test_ranking_shows_interval_stable_mark_and_note(shared_db):
     at = page(sign_in(shared_db, "lanhdao"), "xep-hang")
     t = at.dataframe[0].value
-    assert {"Hạng chung", "Khoảng hạng", "Độ vững"} <= set(t.columns)
+    assert {"Hạng chung", "Hạng dao động", "Mức ổn định của hạng"} <= set(t.columns)
     ranked = t[t["Hạng chung"].notna()]
-    assert set(ranked["Độ vững"]) <= {"Vững", "Chưa vững"} and len(set(ranked["Độ vững"])) == 2
-    assert t.loc[t["Hạng chung"].isna(), "Độ vững"].isna().all()
+    assert set(ranked["Mức ổn định của hạng"]) <= {"Ổn định", "Dễ thay đổi"} and len(set(ranked["Mức ổn định của hạng"])) == 2
+    assert t.loc[t["Hạng chung"].isna(), "Mức ổn định của hạng"].isna().all()
     # the interval is the library's (same draws, spread, seed) and holds the rank for most units
     con = store.connect(shared_db)
     unc = sensitivity.uncertainty_table(con, "2025", draws=DRAWS, spread=0.25, seed=0).set_index("unit_code")
     row = ranked.iloc[5]
     lo, hi = unc.loc[row["Mã"], ["rank_p05", "rank_p95"]]
-    assert row["Khoảng hạng"] == (f"{lo}" if lo == hi else f"{lo}–{hi}")
+    assert row["Hạng dao động"] == (f"{lo}" if lo == hi else f"{lo}–{hi}")
     inside = [int(a) <= r <= int(b.split("–")[-1]) for r, a, b in
-              zip(ranked["Hạng chung"], ranked["Khoảng hạng"].str.split("–").str[0], ranked["Khoảng hạng"])]
+              zip(ranked["Hạng chung"], ranked["Hạng dao động"].str.split("–").str[0], ranked["Hạng dao động"])]
     assert sum(inside) >= 0.9 * len(ranked)
     captions = " ".join(c.value for c in at.caption)
-    assert "Khoảng thứ hạng cho biết thứ hạng vững đến đâu" in captions and "100 lần" in captions
-    assert "Độ vững:" in captions
+    assert "Hạng dao động cho biết thứ hạng chắc chắn đến đâu" in captions and "100 lần" in captions
+    assert "Mức ổn định của hạng:" in captions
     assert any("chưa công bố" in i.value for i in at.info)  # which profile, provisional
     assert at.number_input(key="unc_draws").value == DRAWS
 
@@ -132,8 +132,8 @@ def test_ranking_shows_interval_stable_mark_and_note(shared_db):
     ok(at)
     t0 = at.dataframe[0].value
     r0 = t0[t0["Hạng chung"].notna()]
-    assert (r0["Khoảng hạng"] == r0["Hạng chung"].astype(int).astype(str)).all()
-    assert set(r0["Độ vững"]) == {"Vững"}
+    assert (r0["Hạng dao động"] == r0["Hạng chung"].astype(int).astype(str)).all()
+    assert set(r0["Mức ổn định của hạng"]) == {"Ổn định"}
 
 
 def test_ranking_filter_units_without_a_model_in_a_field(shared_db):
@@ -160,12 +160,12 @@ def test_profile_shows_tier_probabilities_swing_and_models(shared_db):
     page(at, "ho-so")
     assert at.selectbox(key="profile_unit").value == unit
     metrics = {m.label: m.value for m in at.metric}
-    assert "Khoảng hạng (90%)" in metrics and metrics["Độ vững"] in {"Vững", "Chưa vững"}
+    assert "Hạng dao động" in metrics and metrics["Mức ổn định của hạng"] in {"Ổn định", "Dễ thay đổi"}
     text = " ".join(m.value for m in at.markdown)
     assert "trong 90% số lần thử thay đổi trọng số" in text
     assert "ảnh hưởng đến thứ hạng nhiều nhất" in text or "không làm thứ hạng của đơn vị thay đổi" in text
     chart = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if c.proto.id.endswith("tier_prob_chart"))
-    assert chart["layout"]["title"]["text"] == "Xác suất từng mức xếp loại"
+    assert chart["layout"]["title"]["text"] == "Khả năng đạt từng mức xếp loại"
     assert sum(chart["data"][0]["x"]) == pytest.approx(100, abs=0.5)  # tier probabilities sum to 1
     swing = _frame(at, "Chênh lệch (bậc)")
     assert len(swing) == 5
@@ -339,7 +339,7 @@ def test_model_file_uploads_through_the_page(own_db):
     assert len(batches.batches(con)) == n  # the preview wrote nothing
     _button(at, "Xác nhận nhập").click().run()
     ok(at)
-    assert any("Đã nhập lô số" in s.value for s in at.success)
+    assert any("Đã ghi lần nhập số" in s.value for s in at.success)
     assert {u: len(registry.list_models(con, "2025", u)) for u in units} == {u: before[u] + 1 for u in units}
     hist = _frame(at, "Người hủy")
     assert hist.iloc[0]["Loại"] == "Danh sách mô hình"

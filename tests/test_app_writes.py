@@ -151,7 +151,7 @@ def test_upload_validates_previews_imports_and_undoes(db):
     assert len(batches.batches(con)) == n_batches  # the preview wrote nothing
     _button(at, "Xác nhận nhập").click().run()
     assert not at.exception and not at.error
-    assert any("Đã nhập lô số" in s.value for s in at.success)
+    assert any("Đã ghi lần nhập số" in s.value for s in at.success)
     assert len(batches.batches(con)) == n_batches + 1
     moved = rank_of(at, unit)
     assert moved < start / 2  # the ranking changed at once

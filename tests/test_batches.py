@@ -29,7 +29,7 @@ def test_write_supersede_undo(empty_con):
     batches.undo_batch(con, b.batch_id, actor=CLI_ACTOR)
     cur = batches.current_scores(con, "2025").set_index("criterion_code")["value"]
     assert cur.to_dict() == {"A3": 3.0, "A4": 2.0}                                  # exactly what it superseded
-    with pytest.raises(store.StoreError, match="đã được hoàn tác"):
+    with pytest.raises(store.StoreError, match="đã được hủy"):
         batches.undo_batch(con, b.batch_id, actor=CLI_ACTOR)
     log = store.audit_log(con)
     assert {"scores.import", "batch.undo"} <= set(log["action"])

@@ -125,12 +125,12 @@ def test_batches_and_undo(cli_db, tmp_path):
     out = run("batches", "--format", "csv", db=db).stdout
     assert out.splitlines()[0].startswith("batch_id,kind,actor")
     p = run("undo", "1", db=db)
-    assert p.returncode == 0 and "Đã hoàn tác lô số 1" in p.stdout
+    assert p.returncode == 0 and "Đã hủy lần nhập số 1" in p.stdout
     assert run("scores", "--period", "2025", db=db).stdout.count("\n") == 1   # header only
     p = run("undo", "1", db=db)
-    assert p.returncode == 1 and "đã được hoàn tác" in p.stderr
+    assert p.returncode == 1 and "đã được hủy" in p.stderr
     p = run("undo", "999", db=db)
-    assert p.returncode == 1 and "Không có lô nhập số 999" in p.stderr
+    assert p.returncode == 1 and "Không có lần nhập số 999" in p.stderr
 
 
 @pytest.mark.parametrize("args, code, fragment", [

@@ -42,7 +42,7 @@ def test_good_model_file_imports_once_and_undoes(mcon):
     before = derived.models_summary_by_unit(mcon, PERIOD).set_index("unit_code").loc[unit]
     res = model_upload.import_models_file(mcon, data, "mo-hinh.csv", actor=STAFF)
     assert (res.new, res.changed, res.batch_id is not None) == (3, 0, True)
-    assert "Đã nhập lô số" in res.summary()
+    assert "Đã ghi lần nhập số" in res.summary()
     lst = registry.list_models(mcon, PERIOD, unit)
     cam = lst[lst["name"] == "Camera an ninh tự quản"].iloc[0]
     assert (cam["field"], cam["status"], cam["level"], cam["kind"]) == ("defence_security", "recognised",

@@ -53,3 +53,22 @@ def test_missing_data_reads_chua_du_du_lieu_on_the_profile(demo_db):
     warn = [w.value for w in at.warning]
     assert any(w.startswith("**Chưa đủ dữ liệu** — thiếu") for w in warn), warn
     assert not any("Chưa đủ điều kiện" in w for w in warn)
+
+
+def test_no_old_wording_left_in_pages_and_library_messages():
+    """'giai đoạn' only for the period's cycle, batches are 'lần nhập', the council named in full,
+    'Tiêu chí bị mất điểm', and the uncertainty terms in plain words (the statistic in a tooltip)."""
+    root = Path(__file__).resolve().parent.parent
+    texts = {p: p.read_text(encoding="utf-8") for p in [root / "app.py", *(root / "pages").glob("*.py"),
+                                                         *(root / "danvan_scoring").glob("*.py")]}
+    for old in ('"Giai đoạn"', "lô nhập", "Lô nhập", "lô số", "Hội đồng thi đua", "Nơi bị mất điểm",
+                '"Khoảng hạng', '"Độ vững', "Chưa vững", "thứ hạng vững", "Khoảng thứ hạng"):
+        assert not [p.name for p, t in texts.items() if old in t], old
+
+
+def test_uncertainty_tooltips_state_the_statistic():
+    from danvan_scoring import sensitivity
+
+    assert "bách phân vị thứ 5 đến thứ 95" in sensitivity.interval_statistic(100, 0.25)
+    assert "100 lần thử Monte Carlo" in sensitivity.interval_statistic(100, 0.25)
+    assert f"max({sensitivity.STABLE_MIN_PLACES};" in sensitivity.stable_statistic()

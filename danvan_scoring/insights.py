@@ -272,6 +272,22 @@ def trend_from(frames: dict[str, pd.DataFrame], unit_codes: list[str]) -> pd.Dat
     return out[cols + [c for c in out.columns if c.startswith("group_")]]
 
 
+def mean_trend(frames: dict[str, pd.DataFrame], unit_codes: list[str]) -> pd.DataFrame:
+    """Mean total of some units' eligible rows per period (period, total, units, estimated,
+    predecessors): ``estimated`` when the period's frame holds figures mapped from the old units,
+    ``predecessors`` then how many old units they come from."""
+    rows = []
+    for period, r in frames.items():
+        sub = r[r["unit_code"].isin(unit_codes) & r["eligible"].fillna(False).astype(bool) & r["total"].notna()]
+        if sub.empty:
+            continue
+        est = bool(sub["estimated"].fillna(False).astype(bool).any()) if "estimated" in sub.columns else False
+        rows.append({"period": period, "total": float(sub["total"].mean()), "units": int(len(sub)),
+                     "estimated": est,
+                     "predecessors": int(sub["predecessors"].sum()) if est and "predecessors" in sub.columns else 0})
+    return pd.DataFrame(rows, columns=["period", "total", "units", "estimated", "predecessors"])
+
+
 def compare_criteria(columns: dict[str, pd.Series], fw: Framework) -> pd.DataFrame:
     """Criterion-by-criterion table: one column per compared entity (points in the total),
     plus the spread (best − worst) and which entity is best on each criterion."""

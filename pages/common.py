@@ -23,14 +23,13 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from danvan_scoring import auth, derived, insights, oidc, publish, registry, results, sensitivity, store
+from danvan_scoring import auth, crosswalk, derived, insights, oidc, publish, registry, results, sensitivity, store
 from danvan_scoring import periods as period_store
 from danvan_scoring import units as unit_store
 from danvan_scoring.cli import default_demo_allowed, ensure_database
 from danvan_scoring.criteria import Framework
 from danvan_scoring.export import neutralise_formulas
 from danvan_scoring.paths import default_db_path
-from danvan_scoring.ranking import rank_change
 from danvan_scoring.weights import WeightProfile, official_profile
 from pages.formatting import md, vn, vn_cells, vn_int  # noqa: F401  (pages call them as common.*)
 
@@ -233,7 +232,8 @@ def _results(path: str, period: str, profile_json: str, v: int, _con) -> pd.Data
     prev = None
     if prev_period:
         prev = _base_results(path, prev_period, _official_json(path, prev_period, v, _con), v, _con)
-    return rank_change(base, prev)
+    # across the 2025 merger the previous figures are mapped onto the new units (``prev_estimated``)
+    return results.with_change(_con, base, period, prev_period, prev)
 
 
 def period_table(period: str, profile: WeightProfile | None = None) -> pd.DataFrame:
@@ -652,6 +652,8 @@ def results_view(res: pd.DataFrame, fw: Framework, period: str, *, compact: bool
             out[f"Nhóm {g}"] = res[f"group_{g}"].round(2)
     out["± điểm"] = res["delta_total"] if "delta_total" in res.columns else pd.NA
     out["± hạng"] = res["delta_rank"] if "delta_rank" in res.columns else pd.NA
+    if "prev_estimated" in res.columns and res["prev_estimated"].fillna(False).astype(bool).any():
+        out[PREV_MARK_COLUMN] = estimated_marks(res)
     if not compact:
         out["Tự chấm − thẩm định"] = res["gap"]
         out["Đủ điều kiện"] = res["eligible"].astype(bool)
@@ -660,7 +662,7 @@ def results_view(res: pd.DataFrame, fw: Framework, period: str, *, compact: bool
     out["Hồ sơ"] = [profile_link(u, period) for u in res["unit_code"]]
     # repeated labels travel once (Arrow dictionary) instead of once a row: the national table
     # is sent to the browser on every rerun
-    for col in ("Độ vững", "Tỉnh", "Khối thi đua", "Xếp loại", "Ghi chú", "Loại đơn vị"):
+    for col in ("Độ vững", "Tỉnh", "Khối thi đua", "Xếp loại", "Ghi chú", "Loại đơn vị", PREV_MARK_COLUMN):
         if col in out.columns:
             out[col] = out[col].astype("category")
     gmax = insights.group_max(fw, official(period))
@@ -682,6 +684,7 @@ def results_view(res: pd.DataFrame, fw: Framework, period: str, *, compact: bool
         "± hạng": st.column_config.NumberColumn(format="%+d", help="Số bậc tăng (+) hoặc giảm (−) so với kỳ trước"),
         "Tự chấm − thẩm định": st.column_config.NumberColumn(
             format="%+.2f", help="Điểm tự chấm trừ điểm thẩm định: dương là đơn vị tự chấm cao hơn"),
+        PREV_MARK_COLUMN: st.column_config.TextColumn(help=ESTIMATED_HELP),
         "Đủ điều kiện": st.column_config.CheckboxColumn(help="Đủ điều kiện xếp loại"),
         "Hồ sơ": st.column_config.LinkColumn(display_text="Xem hồ sơ", help="Mở hồ sơ đơn vị"),
     }
@@ -689,6 +692,127 @@ def results_view(res: pd.DataFrame, fw: Framework, period: str, *, compact: bool
         config[f"Nhóm {g}"] = st.column_config.NumberColumn(
             format="%.2f", help=f"{group_label(fw, g)} (tối đa {vn(gmax[g], 1)} điểm)")
     return out, config
+
+
+# --------------------------------------------------------------------------- across the 2025 merger
+ESTIMATED = crosswalk.ESTIMATED_MARK          # "ước tính từ các đơn vị cũ", wherever a pre-merger figure is shown
+PREV_MARK_COLUMN = "Kỳ trước"
+ESTIMATED_HELP = ("Trước 01/07/2025 đơn vị này chưa tồn tại: điểm kỳ trước là bình quân có trọng số điểm của các "
+                  "đơn vị cũ hợp thành (trọng số là phần của mỗi đơn vị cũ nhập vào đơn vị mới), nên ± điểm và "
+                  "± hạng chỉ là " + crosswalk.ESTIMATED_MARK)
+PRE_MERGER_NOTE = ("Kỳ này kết thúc trước 01/07/2025: bảng là **các đơn vị cũ như khi đó** (tên, tỉnh cũ, khối theo "
+                   "huyện cũ), xếp hạng riêng của chúng. Trên bản đồ đơn vị mới, điểm của kỳ này chỉ là "
+                   f"*{crosswalk.ESTIMATED_MARK}*.")
+
+
+def is_pre_merger(period: str) -> bool:
+    return crosswalk.is_pre_merger(period)
+
+
+def across_merger(period: str) -> bool:
+    """The period is on the new units and its previous period on the old ones."""
+    prev = period_store.previous_period(db(), period)
+    return bool(prev) and crosswalk.is_pre_merger(prev) and not crosswalk.is_pre_merger(period)
+
+
+def estimated_marks(res: pd.DataFrame) -> list:
+    """``ESTIMATED`` where the row's previous figure comes from the old units, else None."""
+    flags = res["prev_estimated"].fillna(False).astype(bool) if "prev_estimated" in res.columns else \
+        pd.Series(False, index=res.index)
+    return [ESTIMATED if f else None for f in flags]
+
+
+@st.cache_data(show_spinner="Đang chuyển kết quả đơn vị cũ sang đơn vị mới…", max_entries=16)
+def _mapped(path: str, period: str, profile_json: str, v: int, _con) -> pd.DataFrame:
+    profile = WeightProfile.model_validate_json(profile_json)
+    return results.mapped_results(_con, period, profile, own=_base_results(path, period, profile_json, v, _con))
+
+
+def mapped_table(period: str) -> pd.DataFrame:
+    """A pre-merger period's figures on the new units (``results.mapped_results``), cached."""
+    return _mapped(db_path(), period, official(period).model_dump_json(), version(), db())
+
+
+def history_frames(new_map: bool = True) -> dict[str, pd.DataFrame]:
+    """period → results for a trend. ``new_map``: the periods before 1 July 2025 mapped onto the new
+    units (once a later period is on them), as the profile and compare pages read a new unit's past;
+    otherwise the units' own tables (a legacy unit's own history)."""
+    ps = periods_with_data()
+    later_new = any(not crosswalk.is_pre_merger(p) for p in ps)
+    out = {}
+    for p in ps:
+        if crosswalk.is_pre_merger(p) and later_new and new_map:
+            out[p] = mapped_table(p)
+        elif new_map or crosswalk.is_pre_merger(p):
+            out[p] = base_table(p)
+    return out
+
+
+def unit_trend(unit: str, period: str) -> pd.DataFrame:
+    """One unit's total and rank over the periods, read the way ``period`` is: on the new map (a new
+    unit's years before the merger estimated from its predecessors, ``results.trend``) or, for a
+    period before the merger, the old unit's own years before it."""
+    if crosswalk.is_pre_merger(period):
+        return insights.trend_from(history_frames(new_map=False), [unit])
+    frames = {p: base_table(p) for p in periods_with_data()}
+    mapped = {p: mapped_table(p) for p in frames if crosswalk.is_pre_merger(p)}
+    return results.trend(db(), [unit], frames=frames, mapped=mapped)
+
+
+def predecessors(unit: str) -> pd.DataFrame:
+    """The old units a new unit was formed from, with their own pre-merger figures (cached tables)."""
+    frames = {p: base_table(p) for p in periods_with_data() if crosswalk.is_pre_merger(p)}
+    return results.predecessor_figures(db(), unit, frames=frames)
+
+
+@st.cache_data(show_spinner=False, max_entries=2)
+def _unit_names(path: str, v: int, _con) -> dict[str, str]:
+    return unit_store.unit_names(_con)
+
+
+def unit_names() -> dict[str, str]:
+    """unit code → name of today's units."""
+    return _unit_names(db_path(), version(), db())
+
+
+def successors_of(legacy_code: str) -> pd.DataFrame:
+    """The new units an old unit went into (unit_code, share, share_method)."""
+    return crosswalk.crosswalk(db(), legacy=legacy_code)
+
+
+def trend_trace(tr: pd.DataFrame, *, name: str, color: str, text: bool = False, dash: str = "solid") -> list:
+    """Plotly traces of one trend: its own figures as a line with filled markers, the figures
+    estimated from the old units with hollow markers on a dashed segment, their hover saying why."""
+    tr = tr.reset_index(drop=True)
+    est = tr["estimated"].fillna(False).astype(bool) if "estimated" in tr.columns else pd.Series(False, index=tr.index)
+    n_pred = tr["predecessors"] if "predecessors" in tr.columns else pd.Series(0, index=tr.index)
+    why = [f"{ESTIMATED}: bình quân có trọng số của {int(k)} đơn vị cũ hợp thành" if e and pd.notna(k) else
+           (ESTIMATED if e else "") for e, k in zip(est, n_pred)]
+    y = tr["total"].astype(float).round(2)
+    x = tr["period"].tolist()
+    traces = []
+    if est.any():
+        # the dashed part reaches the first own point, so the line is unbroken and its estimated part is visible
+        last_est = int(est[est].index.max())
+        upto = min(last_est + 1, len(tr) - 1)
+        traces.append(go.Scatter(
+            x=x[:upto + 1], y=y[:upto + 1].tolist(), mode="lines", name=f"{name} ({ESTIMATED})", showlegend=False,
+            line=dict(color=color, width=2, dash="dash"), hoverinfo="skip"))
+        traces.append(go.Scatter(
+            x=[v for v, e in zip(x, est) if e], y=y[est].tolist(), mode="markers+text" if text else "markers",
+            name=f"{name} — {ESTIMATED}", text=[vn(t) for t in y[est]] if text else None, textposition="top center",
+            marker=dict(symbol="circle-open", size=11, color=color, line=dict(width=2, color=color)),
+            customdata=[w for w, e in zip(why, est) if e],
+            hovertemplate="%{x}: %{y:.2f} điểm<br>%{customdata}<extra>" + name + "</extra>"))
+    own = ~est
+    first_own = int(own[own].index.min()) if own.any() else None
+    if first_own is not None:
+        traces.append(go.Scatter(
+            x=x[first_own:], y=y[first_own:].tolist(), mode="lines+markers+text" if text else "lines+markers",
+            name=name, text=[vn(t) for t in y[first_own:]] if text else None, textposition="top center",
+            line=dict(color=color, width=3, dash=dash), marker=dict(size=9, color=color),
+            hovertemplate="%{x}: %{y:.2f} điểm<extra>" + name + "</extra>"))
+    return traces
 
 
 # --------------------------------------------------------------------------- filters

@@ -123,8 +123,10 @@ def trend_chart(entities, block: str | None) -> go.Figure:
                   for p in frames]
             xs = list(frames)
         else:
-            tr = insights.trend_from(frames, e["units"])
-            xs, ys = tr["period"].tolist(), tr["total"].round(2).tolist()
+            # a new unit's years before the merger: estimated from its old units, drawn hollow and dashed
+            tr = insights.trend_from(common.history_frames(), e["units"])
+            fig.add_traces(common.trend_trace(tr, name=e["short"], color=PALETTE[i % len(PALETTE)]))
+            continue
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=e["short"],
                                  line=dict(color=PALETTE[i % len(PALETTE)], width=3,
                                            dash="dot" if e.get("average") else "solid")))

@@ -76,12 +76,30 @@ def movers_table(frame, period: str):
         link=[common.profile_link(u, period) for u in frame["unit_code"]],
     )[["unit_name", "tinh", "total", "delta_total", "delta_rank", "link"]]
     view.columns = ["Đơn vị", "Tỉnh", "Tổng điểm", "± điểm", "± hạng", "Hồ sơ"]
+    marks = common.estimated_marks(frame)
+    if any(marks):  # a change across the merger is only shown with its mark
+        view.insert(5, common.PREV_MARK_COLUMN, marks)
     common.table(view, column_config={
         "Tổng điểm": st.column_config.NumberColumn(format="%.2f"),
         "± điểm": st.column_config.NumberColumn(format="%+.2f"),
         "± hạng": st.column_config.NumberColumn(format="%+d"),
+        common.PREV_MARK_COLUMN: st.column_config.TextColumn(help=common.ESTIMATED_HELP),
         "Hồ sơ": st.column_config.LinkColumn(display_text="Xem hồ sơ"),
     })
+
+
+def trend_chart(shown, period: str) -> go.Figure | None:
+    """Mean total of the shown units over the periods; before 1 July 2025 (seen from a period on the
+    new units) the mean of their figures estimated from the old units, drawn hollow and dashed."""
+    frames = common.history_frames(new_map=not common.is_pre_merger(period))
+    tr = insights.mean_trend(frames, shown["unit_code"].tolist())
+    if len(tr) < 2:
+        return None
+    fig = go.Figure(common.trend_trace(tr, name="Điểm bình quân", color="#b71c1c", text=True))
+    fig.update_layout(title="Điểm bình quân qua các kỳ", height=320, margin=dict(l=10, r=10, t=50, b=30),
+                      yaxis=dict(range=[0, 105], title="Điểm bình quân"), xaxis=dict(type="category"),
+                      legend=dict(orientation="h", y=-0.2), separators=",.")
+    return fig
 
 
 @st.fragment
@@ -99,8 +117,18 @@ def body(period: str) -> None:
         st.plotly_chart(tier_chart(shown, fw), width="stretch", key="ov_tiers")
     with right:
         st.plotly_chart(map_chart(shown, fw), width="stretch", key="ov_map")
+    if common.is_pre_merger(period):
+        st.info(common.PRE_MERGER_NOTE, icon=":material/history:")
+    fig = trend_chart(shown, period)
+    if fig is not None:
+        st.plotly_chart(fig, width="stretch", key="ov_trend")
+        if any(common.ESTIMATED in (t.name or "") for t in fig.data):
+            st.caption(f"Vòng rỗng, nét đứt: {common.ESTIMATED} — trước 01/07/2025 các đơn vị mới chưa tồn tại; "
+                       "điểm của mỗi đơn vị mới là bình quân có trọng số điểm của các đơn vị cũ hợp thành.")
     up, down = insights.movers(shown, 10)
     st.subheader("Tiến bộ và giảm sút so với kỳ trước")
+    if common.across_merger(period):
+        st.caption(f"So với kỳ trước: {common.ESTIMATED} (cột *{common.PREV_MARK_COLUMN}*).")
     if up.empty and down.empty:
         st.caption("Chưa có kỳ trước để so sánh.")
         return

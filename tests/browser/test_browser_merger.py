@@ -1,0 +1,59 @@
+"""Across the 2025 merger in a real browser: a new unit formed from three old ones shows its
+predecessors and a history whose years before 1 July 2025 are hollow points on a dashed line,
+the hover saying why. Screenshot: test-artifacts/browser/merger-profile-history.png."""
+
+from __future__ import annotations
+
+import st_harness as h
+
+from danvan_scoring import crosswalk, store
+
+MARK = crosswalk.ESTIMATED_MARK
+
+
+def _three_into_one(db) -> tuple[str, str, list[str]]:
+    con = store.connect(db, read_only=True)   # the server holds its own copy
+    try:
+        code, olds = con.execute(
+            "SELECT c.unit_code, list(c.legacy_code ORDER BY c.legacy_code) FROM crosswalk c "
+            "JOIN units u USING (unit_code) WHERE u.province_code IN ('42', '91') GROUP BY c.unit_code "
+            "HAVING count(*) = 3 AND bool_and(c.share_method = 'whole') ORDER BY c.unit_code LIMIT 1").fetchone()
+        name = con.execute("SELECT name FROM units WHERE unit_code = ?", [code]).fetchone()[0]
+    finally:
+        con.close()
+    return code, name, olds
+
+
+def test_profile_history_marks_the_years_before_the_merger(app_server, page, demo_db_file):
+    code, name, olds = _three_into_one(demo_db_file)
+    h.sign_in(page, app_server.url, h.ROLE_USERS["leader"])
+    h.goto(page, f"{app_server.url}/ho-so?unit={code}&period=2025")
+    h.wait_ready(page)
+    h.assert_no_exception(page, "profile")
+    text = h.main_text(page)
+    assert name in text and "Các đơn vị cũ hợp thành (trước 01/07/2025)" in text, text[:600]
+    assert f"so với kỳ trước ({MARK})" in text, "the change since 2024 carries the mark"
+    page.get_by_role("tab", name="Lịch sử").click()   # the profile's tabs switch in the browser, no rerun
+    chart = page.locator("[data-testid='stPlotlyChart']").filter(has_text="Tổng điểm qua các kỳ").first
+    chart.wait_for()
+    chart.scroll_into_view_if_needed()
+    legend = chart.locator(".legendtext").all_inner_texts()
+    assert any(MARK in t for t in legend), legend
+    # the estimated trace's points: hover the 2024 one and read why
+    points = chart.locator(".scatterlayer .trace").filter(has=page.locator("path.point"))
+    hollow = None
+    for i in range(points.count()):
+        pts = points.nth(i).locator("path.point")
+        style = pts.first.get_attribute("style") or ""
+        if "fill-opacity: 0" in style or "fill: none" in style or "rgba(0, 0, 0, 0)" in style:
+            hollow = pts
+    assert hollow is not None and hollow.count() == 2, "two hollow points: 2023 and 2024"
+    box = hollow.nth(1).bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    hover = chart.locator(".hoverlayer")
+    page.wait_for_function("(el) => el.textContent.length > 0", arg=hover.element_handle(), timeout=5_000)
+    said = hover.inner_text() if hover.count() else ""
+    said = said or hover.text_content()
+    assert MARK in said and "3 đơn vị cũ" in said, said
+    h.screenshot(page, "merger-profile-history")
+    assert not page.console_errors, f"JavaScript errors: {page.console_errors}"

@@ -22,9 +22,9 @@ import pandas as pd
 from . import batches, crosswalk, store, units
 from . import periods as period_store
 from . import units as unit_store
-from .auth import DEMO_ACCOUNTS, create_demo_accounts, users
+from .auth import DEMO_ACCOUNTS, create_demo_accounts, create_demo_unit_accounts, demo_unit_accounts, users
 from .bootstrap import ensure_period, init_connection
-from .criteria import Framework, Kind
+from .criteria import V2_FRAMEWORK_FILE, Framework, Kind, load_framework
 from .permissions import CLI_ACTOR
 from .registry import ENTRY_COLUMNS, ensure_schema, write_models_batch
 from .rubric import RECOGNISED, Rubric, default_rubric, rubric_json, rubric_total
@@ -32,6 +32,12 @@ from .rubric import RECOGNISED, Rubric, default_rubric, rubric_json, rubric_tota
 DEMO_PROVINCES = ["42", "91"]   # Hà Tĩnh, An Giang
 DEMO_PERIODS = ["2023", "2024", "2025"]
 SYNTHETIC_NOTE = "Dữ liệu minh họa (tổng hợp ngẫu nhiên)"
+
+
+def demo_framework() -> Framework:
+    """The demo's periods (2023–2025) are scored on the five-band framework v2 they were built
+    with; a period added later (``danvan period add``) gets the current default (v3)."""
+    return load_framework(V2_FRAMEWORK_FILE)
 
 
 def _value_for(c, ach: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -115,19 +121,34 @@ def generate(fw: Framework, unit_codes: list[str], periods: list[str], seed: int
     return out[~drop].reset_index(drop=True)
 
 
+def _per_framework(con, periods: list[str], make) -> pd.DataFrame:
+    """``make(fw)``'s rows, each period's on its own framework (a period ``init`` made before the demo
+    may be on v3 while the demo's history is on v2); ``make`` draws the same trajectory every time."""
+    by_key: dict[str, tuple] = {}
+    for p in periods:
+        fw = period_store.framework_for_period(con, p)
+        by_key.setdefault(fw.key, (fw, []))[1].append(p)
+    parts = []
+    for fw, own in by_key.values():
+        rows = make(fw)
+        parts.append(rows[rows["period"].isin(own)])
+    return pd.concat(parts, ignore_index=True)
+
+
 def real_users(con) -> list[str]:
     """Accounts of the database that are not the demo's own sample accounts."""
-    return sorted(set(users(con)["username"]) - set(DEMO_ACCOUNTS))
+    return sorted(set(users(con)["username"]) - set(DEMO_ACCOUNTS) - set(demo_unit_accounts(con)))
 
 
 def fill_demo(con, seed: int = 2025, provinces: list[str] | None = None,
-              periods: list[str] | None = None, *, force: bool = False) -> dict:
+              periods: list[str] | None = None, *, force: bool = False, cycle: bool = False) -> dict:
     """Fill synthetic scores into an initialised database (idempotent for the same seed).
 
     A database that already has real (non-demo) accounts is refused unless ``force``; even then
     no demo account (with its known password) is added to it. ``accounts`` in the result says
     whether they were added."""
-    init_connection(con)
+    fw = demo_framework()
+    init_connection(con, framework=fw)
     real = real_users(con)
     if real and not force:
         raise store.StoreError(
@@ -136,8 +157,7 @@ def fill_demo(con, seed: int = 2025, provinces: list[str] | None = None,
     provinces = provinces or DEMO_PROVINCES
     periods = periods or DEMO_PERIODS
     for p in periods:
-        ensure_period(con, p)
-    fw = period_store.framework_for_period(con, periods[-1])
+        ensure_period(con, p, fw)
     u = units.units(con)
     codes = u.loc[u["province_code"].isin(provinces), "unit_code"].tolist()
     rows = demo_across_merger(con, fw, codes, periods, seed)
@@ -149,6 +169,9 @@ def fill_demo(con, seed: int = 2025, provinces: list[str] | None = None,
     generate_demo_models(con, seed=seed, periods=periods, provinces=provinces)
     if not real:
         create_demo_accounts(con)
+        create_demo_unit_accounts(con, demo_unit_codes(codes))
+    if cycle:
+        demo_cycle(con, periods[-1], codes, seed)
     return {"units": len(codes), "rows": len(rows), "periods": periods, "batch": res.batch_id,
             "new": res.new, "changed": res.changed, "accounts": not real}
 
@@ -274,6 +297,56 @@ def generate_demo_models(con, seed: int = 2025, periods: list[str] | None = None
     return {"models": len(fin), "batches": [a.batch_id, b.batch_id], "new": a.new}
 
 
+# --------------------------------------------------------------------------- the annual cycle
+DEMO_UNIT_ACCOUNTS = 6           # xa_<code> accounts, password "demo", listed on the sign-in page
+DEMO_EVIDENCE = (b"%PDF-1.4\n% DU LIEU MINH HOA - minh chung tong hop, khong phai van ban that\n"
+                 b"1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+                 b"trailer<</Root 1 0 R>>\n%%EOF\n")
+
+
+def demo_unit_codes(codes: list[str]) -> list[str]:
+    """A handful of units spread over the demo provinces."""
+    step = max(1, len(codes) // DEMO_UNIT_ACCOUNTS)
+    return sorted(codes)[::step][:DEMO_UNIT_ACCOUNTS]
+
+
+def demo_cycle(con, period: str, codes: list[str], seed: int = 2025) -> dict:
+    """Put the demo's latest period mid-cycle: self-assessment with evidence files (one synthetic
+    PDF stored once), most units submitted and the rest late, appraisal done, and the objection
+    window open with a few objections filed. The demo unit accounts' own units stay unsubmitted
+    candidates for objections, so a visitor signing in as one can file one."""
+    from datetime import timedelta
+
+    from . import evidence, lifecycle, objections
+    from .permissions import Actor
+
+    if lifecycle.state(con, period).state != "open":
+        return {"state": lifecycle.state(con, period).state}
+    rng = np.random.default_rng(seed + 13)
+    fw = period_store.framework_for_period(con, period)
+    lifecycle.advance(con, period, actor=CLI_ACTOR, deadline=store.now().date() + timedelta(days=1))
+    cur = batches.current_scores(con, period, stage="self")
+    needs = [c.code for c in fw.criteria.values() if c.evidence_required]
+    with_ref = cur[cur["criterion_code"].isin(needs) & cur["evidence"].notna()]
+    evidence.add_many(con, DEMO_EVIDENCE, with_ref[["unit_code", "criterion_code"]], period=period,
+                      file_name="minh-chung-minh-hoa.pdf", actor=CLI_ACTOR)
+    sorted_codes = sorted(codes)
+    submitted = [u for u in sorted_codes if rng.random() < 0.85]
+    lifecycle.submit_many(con, period, submitted, actor=CLI_ACTOR)
+    for _ in range(3):                                      # appraisal, provisional, objections
+        lifecycle.advance(con, period, actor=CLI_ACTOR)
+    accounts = demo_unit_codes(codes)
+    filers = [u for u in submitted if u not in accounts][:3]
+    texts = ["Đơn vị đã tổ chức 4 cuộc đối thoại trực tiếp, có biên bản kèm theo, đề nghị chấm lại.",
+             "Mô hình của đơn vị đã được huyện công nhận năm 2024, đề nghị xem xét.",
+             "Đề nghị xem lại điểm trừ: vụ việc đã được giải quyết dứt điểm trước kỳ đánh giá."]
+    for u, text, crit in zip(filers, texts, ["B3", "C2", "P3"]):
+        objections.add(con, period, u, text, actor=Actor("danvan-demo", "admin"),
+                       criterion=crit if crit in fw.criteria else None)
+    return {"state": "objections", "submitted": len(submitted), "late": len(codes) - len(submitted),
+            "objections": len(filers)}
+
+
 # --------------------------------------------------------------------------- across the 2025 merger
 LEGACY_NOTE = f"{SYNTHETIC_NOTE} — đơn vị cũ trước 01/07/2025"
 
@@ -296,15 +369,16 @@ def demo_across_merger(con, fw: Framework, unit_codes: list[str], periods: list[
     post = [p for p in periods if not crosswalk.is_pre_merger(p)]
     old = legacy_predecessors(con, unit_codes) if pre else None
     if not pre or old is None or old.empty:
-        return generate(fw, unit_codes, periods, seed)
+        return _per_framework(con, periods, lambda f: generate(f, unit_codes, periods, seed))
     rng = np.random.default_rng([seed, 16])
     level, slope = latent(rng, len(unit_codes))
     at = pd.Series(np.arange(len(unit_codes)), index=unit_codes).reindex(old["unit_code"]).to_numpy()
     old_q = (level[at] + rng.normal(0.0, 0.6, len(old)), slope[at] + rng.normal(0.0, 0.1, len(old)))
-    frames = [generate(fw, old["legacy_code"].tolist(), pre, seed, quality=old_q, periods_after=len(post),
-                       note=LEGACY_NOTE)]
+    frames = [_per_framework(con, pre, lambda f: generate(f, old["legacy_code"].tolist(), pre, seed, quality=old_q,
+                                                          periods_after=len(post), note=LEGACY_NOTE))]
     if post:
-        frames.append(generate(fw, unit_codes, post, seed + 1, quality=(level, slope)))
+        frames.append(_per_framework(con, post, lambda f: generate(f, unit_codes, post, seed + 1,
+                                                                   quality=(level, slope))))
     return pd.concat(frames, ignore_index=True)
 
 

@@ -13,6 +13,7 @@ import io
 import re
 import shutil
 import tempfile
+import textwrap
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -345,9 +346,13 @@ def _charts(data: dict[str, pd.DataFrame]) -> list[tuple[str, bytes]]:
     out = []
     bt = data["by_tier"]
     fig, ax = plt.subplots(figsize=(7, 3.4), dpi=110)
-    ax.bar(bt["tier"], bt["units"], color=["#1b7f3b", "#5aae61", "#3b7dd8", "#f0a030", "#d7301f", "#9e9e9e"][:len(bt)])
+    # long tier names ("Không đủ điều kiện xếp loại") wrapped, or the x labels run into each other
+    labels = [textwrap.fill(str(t)[:1].upper() + str(t)[1:], 14) for t in bt["tier"]]
+    colors = ["#1b7f3b", "#5aae61", "#3b7dd8", "#f0a030", "#d7301f", "#9e9e9e", "#616161"]
+    ax.bar(labels, bt["units"], color=colors[:len(bt)])
     for i, v in enumerate(bt["units"]):
         ax.text(i, v, str(int(v)), ha="center", va="bottom", fontsize=9)
+    ax.margins(y=0.15)                                 # room for the count above the tallest bar
     ax.set_ylabel("Số đơn vị")
     ax.set_title("Số đơn vị theo mức xếp loại")
     ax.tick_params(axis="x", labelsize=8)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import batches, blocks, crosswalk, periods
+from . import batches, blocks, crosswalk, evidence, periods
 from .awards import award_standing
 from .errors import StoreError
 from .ranking import add_ranks, competition_rank, rank_change
@@ -27,11 +27,13 @@ def scored_units(con, period: str) -> list[str]:
 def period_scores(con, period: str, fw=None) -> pd.DataFrame:
     """The scores a period is ranked on: current typed-in values, with the criteria the
     framework derives from the model registry filled in from it. Every ranking path
-    (pages, uncertainty, council, CLI) reads scores through here."""
+    (pages, uncertainty, council, CLI) reads scores through here. Evidence files count for
+    ``evidence_required`` (``evidence.with_files``)."""
     from .derived import with_derived
 
     fw = fw or periods.framework_for_period(con, period)
-    return with_derived(con, period, fw, batches.current_scores(con, period, ordered=False))
+    scores = evidence.with_files(con, period, batches.current_scores(con, period, ordered=False))
+    return with_derived(con, period, fw, scores)
 
 
 def self_stage_rows(scores: pd.DataFrame, fw) -> pd.DataFrame:

@@ -213,7 +213,10 @@ def merged(empty_con):
     fw = periods.framework_for_period(empty_con, "2025")
     others = _legacy_only(empty_con, 5)
     rows = pd.concat([demo.generate(fw, olds + others, ["2024"], seed=3),
-                      demo.generate(fw, [new_code, "00004"], ["2025"], seed=4)])
+                      demo.generate(fw, [new_code, "00004"], ["2025"], seed=4, periods_after=1)])
+    # complete files (periods_after: no unit misses D1; every evidence present): the demo leaves a
+    # few out on purpose, which would make a unit incomplete (no change shown) by the luck of the seed
+    rows["evidence"] = rows["evidence"].fillna("minh-chung.pdf")
     batches.write_batch(empty_con, rows, actor=CLI_ACTOR, filename="t", content_hash="t")
     return empty_con, new_code, olds
 

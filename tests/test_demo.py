@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 from models_support import PERIOD, PROVINCE
 
-from danvan_scoring import batches, demo, derived, registry, rubric, store
+from danvan_scoring import auth, batches, demo, derived, registry, rubric, store
 from danvan_scoring import batches as batch_store
 from danvan_scoring import units as unit_store
 from danvan_scoring.criteria import default_framework
@@ -74,6 +74,26 @@ def test_demo_refuses_a_database_with_real_users(empty_con):
     info = demo.fill_demo(empty_con, provinces=["42"], periods=["2025"], force=True)
     assert not info["accounts"] and store.is_demo(empty_con)
     assert set(auth.users(empty_con)["username"]) == {"nguyenvana"}   # never a demo account with a known password
+
+
+def test_the_demo_cycle_leaves_the_latest_period_mid_cycle(demo_con, tmp_path, monkeypatch):
+    from danvan_scoring import dossier, evidence, lifecycle, objections, units
+
+    monkeypatch.setenv("DANVAN_EVIDENCE_DIR", str(tmp_path / "ev"))
+    u = units.units(demo_con)
+    codes = u.loc[u["province_code"].isin(demo.DEMO_PROVINCES), "unit_code"].tolist()
+    info = demo.demo_cycle(demo_con, "2025", codes)
+    assert lifecycle.state(demo_con, "2025").state == "objections"
+    prog = dossier.progress(demo_con, "2025").set_index("unit_code").loc[codes]
+    assert 0 < info["late"] == int(prog["late"].sum()) and info["submitted"] == int((prog["status"] == "submitted").sum())
+    assert len(objections.list_objections(demo_con, "2025")) == info["objections"] == 3
+    files = evidence.list_files(demo_con, "2025")
+    assert len(files) > len(codes) and files["sha256"].nunique() == 1          # one synthetic PDF, stored once
+    assert len(list((tmp_path / "ev").rglob("*"))) == 2                         # its folder and the file
+    accounts = auth.demo_unit_accounts(demo_con)
+    assert len(accounts) == demo.DEMO_UNIT_ACCOUNTS and set(accounts.values()) <= set(codes)
+    assert demo.real_users(demo_con) == []                                     # demo accounts are not real ones
+    assert auth.authenticate(demo_con, next(iter(accounts)), "demo", sleep=lambda s: None).role == "unit"
 
 
 def test_demo_scores_the_years_before_the_merger_on_the_old_units(demo_con):

@@ -61,6 +61,11 @@ def payload_db(tmp_path_factory, demo_db_template):
     con = store.connect(path)
     with store.write(con, auth.CLI_ACTOR, "units", action="test:rename", target=UNIT) as w:
         w.con.execute("UPDATE units SET name = ? WHERE unit_code = ?", [FORMULA, UNIT])
+        # the other imported text a page shows: evidence and notes of scores, the model registry
+        w.con.execute("UPDATE score_entries SET evidence = ?, note = ? WHERE unit_code = ?",
+                      [PAYLOAD, PAYLOAD, UNIT])
+        w.con.execute("UPDATE model_entries SET name = ?, evidence = ?, note = ? WHERE unit_code = ?",
+                      [PAYLOAD, PAYLOAD, PAYLOAD, UNIT])
     con.close()
     old = os.environ.get("DANVAN_DB")
     os.environ["DANVAN_DB"] = str(path)
@@ -102,3 +107,37 @@ def test_profile_shows_the_unit_name_literally(payload_db):
     # nowhere on the page is the raw payload handed to Markdown unescaped
     for el in [*at.markdown, *at.caption, *at.subheader, *at.success, *at.info, *at.warning]:
         assert not re.search(r"(?<!\\)\*\*x|(?<!\\)\]\(javascript|(?<!\\)<img", el.value), el.value
+
+
+UNESCAPED = re.compile(r"(?<!\\)\*\*x|(?<!\\)\]\(javascript|(?<!\\)<img|(?<!\\):red\[")
+
+
+def _markdown_texts(at: AppTest) -> list[str]:
+    """Every string Streamlit renders as Markdown on the page."""
+    out = [el.value for kind in ("markdown", "caption", "subheader", "header", "title", "success", "info",
+                                 "warning", "error") for el in getattr(at, kind)]
+    out += [e.label for e in at.expander] + [t.label for t in at.tabs] + [m.label for m in at.metric]
+    return [str(x) for x in out if x]
+
+
+@pytest.mark.parametrize("path", [p for p in __import__("pages.common", fromlist=["PAGES"]).PAGES])
+def test_every_page_shows_imported_text_as_text(payload_db, path):
+    """The payload sits in a unit's name, its scores' evidence and notes and its models' names,
+    evidence and notes; every page an admin opens, on that unit where the page takes one, hands none
+    of it to Markdown unescaped."""
+    from pages.common import PAGES
+
+    at = signed_in(payload_db)
+    at.query_params["unit"] = UNIT
+    at.switch_page(PAGES[path][0]).run()
+    assert not at.exception, f"{path}: {at.exception}"
+    bad = [t[:120] for t in _markdown_texts(at) if UNESCAPED.search(t)]
+    assert not bad, f"{path}: unescaped payload in {bad}"
+
+
+def test_the_payload_is_on_the_profile_so_the_page_test_can_fail(payload_db):
+    at = signed_in(payload_db)
+    at.query_params["unit"] = UNIT
+    at.switch_page("pages/ho-so.py").run()
+    shown = " ".join(_markdown_texts(at)) + " ".join(str(d.value.to_dict()) for d in at.dataframe)
+    assert "javascript" in shown, "the payload should reach the profile (escaped), else the test above checks nothing"

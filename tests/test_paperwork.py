@@ -172,3 +172,25 @@ def test_minutes_all_streams_one_unit_at_a_time(voted_db, tmp_path):
     files = sorted(out.glob("*.docx"))
     assert len(files) == len(csv("rank", "--period", "2025", db=voted_db))
     assert Document(str(files[0])).tables[1].rows[0].cells[0].text == "Mã"
+
+
+def test_first_page_of_each_document_renders_to_png(voted_db, tmp_path):
+    """Decision, minutes and report through the same converter the pages use, each first page as
+    an image in test-artifacts/documents/ — to be looked at, not only counted."""
+    from pathlib import Path
+
+    shots = Path(__file__).resolve().parents[1] / "test-artifacts" / "documents"
+    shots.mkdir(parents=True, exist_ok=True)
+    unit = csv("rank", "--period", "2025", db=voted_db).iloc[0].unit_code
+    docs = {"quyet-dinh": ("decision", "--period", "2025"),
+            "bien-ban": ("minutes", "--period", "2025", "--unit", unit),
+            "bao-cao": ("report", "--period", "2025", "--kind", "tong-ket")}
+    for name, args in docs.items():
+        pdf = tmp_path / f"{name}.pdf"
+        p = run(*args, "--format", "pdf", "-o", str(pdf), db=voted_db)
+        assert p.returncode == 0, p.stderr
+        subprocess.run(["pdftoppm", "-r", "60", "-png", "-singlefile", "-f", "1", "-l", "1", str(pdf),
+                        str(shots / name)], check=True)
+        shot = shots / f"{name}.png"
+        # an A4 page at 60 dpi is 496 × 702 px; a blank page compresses to almost nothing
+        assert shot.stat().st_size > 8000, f"{name}: the first page looks empty"

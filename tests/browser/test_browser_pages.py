@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 import st_harness as h
+from playwright.sync_api import expect
 
 ROLES = ["leader", "council", "staff", "admin"]
 
@@ -69,7 +70,7 @@ def test_stays_signed_in_across_a_reload(app_server, page):
     h.wait_ready(page)
     h.assert_no_exception(page, "after reload")
     assert h.signed_in(page), "a reload must not sign the user out"
-    assert page.get_by_label("Mật khẩu").count() == 0
+    assert page.get_by_label("Mật khẩu", exact=True).count() == 0   # the sign-in field, not "Đổi mật khẩu"
     assert "trong-so" in h.nav_paths(page), "still signed in as the council after the reload"
     h.screenshot(page, "after-reload")
 
@@ -121,6 +122,8 @@ def test_ranking_search_filters_as_one_types(app_server, page):
     page.get_by_text("1 đơn vị đang hiển thị").first.wait_for(timeout=15_000)
     h.wait_grid_change(page, before)
     h.assert_no_exception(page, "live search")
+    # the grid's accessible table may lag its canvas by a frame: wait for the row, then check it is alone
+    expect(page.locator("[data-testid='stDataFrame']").first).to_contain_text("Xã Đức Đồng", timeout=10_000)
     assert "Xã Đức Đồng" in h.grid_text(page)
     h.screenshot(page, "ranking-search-duc-dong")
 

@@ -84,6 +84,9 @@ def headline(row: pd.Series, res: pd.DataFrame, fw) -> None:
     gap = None if pd.isna(row["gap"]) else f"chênh {common.vn(row['gap'], sign=True)}"
     c[5].metric("Điểm tự chấm", common.vn(row["total_self"]), delta=gap, delta_color="off", delta_arrow="off", border=True,
                 help="Tổng điểm đơn vị tự chấm; chênh lệch dương là đơn vị tự chấm cao hơn kết quả thẩm định")
+    if estimated_prev:  # the metric's delta is cut to its box's width: the mark is said in full here too
+        st.caption(f"± điểm, ± bậc so với kỳ trước: **{common.ESTIMATED}** — đơn vị chưa tồn tại trước 01/07/2025, "
+                   "điểm kỳ trước là bình quân có trọng số của các đơn vị cũ hợp thành (danh sách bên dưới).")
     why = common.reasons(row)
     if not row["eligible"]:
         label = awards.STATUS_LABELS.get(row.get("status") or "incomplete", awards.STATUS_LABELS["incomplete"])

@@ -88,6 +88,8 @@ def test_profile_of_a_unit_from_three_old_ones(dbs, merged):  # noqa: F811
     assert not at.exception, [e.value for e in at.exception]
     total = next(m for m in at.metric if m.label == "Tổng điểm")
     assert MARK in total.delta
+    # the metric's delta is cut to its box in a browser: the mark is also said in full below the metrics
+    assert any(f"so với kỳ trước: **{MARK}**" in c.value for c in at.caption)
     tables = [d.value for d in at.dataframe]
     pred = next(v for v in tables if "Đơn vị cũ" in v.columns)
     p24 = pred[pred["Kỳ"] == "Năm 2024"]

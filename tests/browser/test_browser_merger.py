@@ -32,12 +32,12 @@ def test_profile_history_marks_the_years_before_the_merger(app_server, page, dem
     h.assert_no_exception(page, "profile")
     text = h.main_text(page)
     assert name in text and "Các đơn vị cũ hợp thành (trước 01/07/2025)" in text, text[:600]
-    assert f"so với kỳ trước ({MARK})" in text, "the change since 2024 carries the mark"
+    assert f"± điểm, ± bậc so với kỳ trước: {MARK}" in text, "the change since 2024 carries the mark, in full"
     page.get_by_role("tab", name="Lịch sử").click()   # the profile's tabs switch in the browser, no rerun
     chart = page.locator("[data-testid='stPlotlyChart']").filter(has_text="Tổng điểm qua các kỳ").first
     chart.wait_for()
     chart.scroll_into_view_if_needed()
-    legend = chart.locator(".legendtext").all_inner_texts()
+    legend = chart.locator(".legendtext").evaluate_all("els => els.map(e => e.textContent)")   # SVG: no innerText
     assert any(MARK in t for t in legend), legend
     # the estimated trace's points: hover the 2024 one and read why
     points = chart.locator(".scatterlayer .trace").filter(has=page.locator("path.point"))
@@ -52,8 +52,7 @@ def test_profile_history_marks_the_years_before_the_merger(app_server, page, dem
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     hover = chart.locator(".hoverlayer")
     page.wait_for_function("(el) => el.textContent.length > 0", arg=hover.element_handle(), timeout=5_000)
-    said = hover.inner_text() if hover.count() else ""
-    said = said or hover.text_content()
+    said = hover.text_content() or ""   # SVG text: no innerText
     assert MARK in said and "3 đơn vị cũ" in said, said
     h.screenshot(page, "merger-profile-history")
     assert not page.console_errors, f"JavaScript errors: {page.console_errors}"

@@ -70,6 +70,7 @@ from pages.formatting import (  # noqa: F401
     PREV_MARK_COLUMN,
     STABLE_MARK,
     estimated_marks,
+    estimated_why,
     group_label,
     interval_texts,
     is_pre_merger,

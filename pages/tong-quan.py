@@ -70,6 +70,49 @@ def map_chart(res, fw) -> go.Figure:
     return fig
 
 
+MAP_VIEWS = ("Đơn vị cũ như khi đó", "Trên đơn vị mới (ước tính)")
+
+
+def estimated_map_chart(m) -> go.Figure:
+    """A pre-merger period on the new units: each new unit's figure estimated from its old units,
+    drawn as hollow points coloured by the total, the hover saying why."""
+    pts = m.dropna(subset=["lat", "lon"])
+    every = common.unit_points()
+    fig = go.Figure(go.Scattergl(x=every["lon"], y=every["lat"], mode="markers", name="Đơn vị khác", showlegend=False,
+                                 marker=dict(color="#d9d9d2", size=3), hoverinfo="skip"))
+    why = common.estimated_why([True] * len(pts), pts["predecessors"])
+    fig.add_trace(go.Scattergl(
+        x=pts["lon"], y=pts["lat"], mode="markers", name=f"Tổng điểm — {common.ESTIMATED}",
+        marker=dict(symbol="circle-open", size=9, line=dict(width=2), color=pts["total"].round(2),
+                    colorscale="RdYlGn", cmin=50, cmax=100, colorbar=dict(title="Điểm", thickness=12)),
+        text=pts["unit_name"], customdata=list(zip(pts["total"].round(2), why)),
+        hovertemplate="%{text}<br>Tổng điểm %{customdata[0]:.2f}<br>%{customdata[1]}<extra></extra>"))
+    if len(pts):
+        pad = 0.3
+        fig.update_xaxes(range=[pts["lon"].min() - pad, pts["lon"].max() + pad])
+        fig.update_yaxes(range=[pts["lat"].min() - pad, pts["lat"].max() + pad])
+    mid_lat = float(pts["lat"].mean()) if len(pts) else 16.0
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, scaleanchor="x", scaleratio=1 / max(0.2, math.cos(math.radians(mid_lat))))
+    fig.update_layout(title=f"Vị trí các đơn vị mới — {common.ESTIMATED}", height=520, plot_bgcolor="#f7f7f4",
+                      margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="h", y=-0.02))
+    return fig
+
+
+def map_for(shown, fw, period: str) -> go.Figure:
+    """The map of the period; before the merger (once a later period is on the new units) the reader
+    chooses the old units as they were or their figures estimated onto the new units."""
+    if not common.is_pre_merger(period) or all(common.is_pre_merger(p) for p in common.periods_with_data()):
+        return map_chart(shown, fw)
+    view = st.segmented_control("Bản đồ", MAP_VIEWS, default=MAP_VIEWS[0], key="ov_map_view") or MAP_VIEWS[0]
+    if view == MAP_VIEWS[0]:
+        return map_chart(shown, fw)
+    m = common.mapped_table(period)
+    olds = set(shown["unit_code"])   # the filters pick old units: a new unit is shown when one of its old ones is
+    keep = [bool(olds & set(str(c).split(", "))) for c in m["predecessor_codes"]]
+    return estimated_map_chart(m[keep])
+
+
 def movers_table(frame, period: str):
     view = frame.assign(
         tinh=frame["province_code"].map(common.province_names()),
@@ -116,7 +159,7 @@ def body(period: str) -> None:
     with left:
         st.plotly_chart(tier_chart(shown, fw), width="stretch", key="ov_tiers")
     with right:
-        st.plotly_chart(map_chart(shown, fw), width="stretch", key="ov_map")
+        st.plotly_chart(map_for(shown, fw, period), width="stretch", key="ov_map")
     if common.is_pre_merger(period):
         st.info(common.PRE_MERGER_NOTE, icon=":material/history:")
     fig = trend_chart(shown, period)

@@ -119,3 +119,42 @@ def test_profile_of_an_old_unit_says_what_it_became(dbs, merged):  # noqa: F811
     note = next(i.value for i in at.info if "Đơn vị cũ trước 01/07/2025" in i.value)
     assert merged["unit"] in note and "Nay thuộc" in note
     assert not any("Đơn vị cũ" in d.value.columns for d in at.dataframe)   # no predecessor list for an old unit
+
+
+def _spec(at, title: str) -> dict:
+    return next(s for s in (json.loads(c.proto.spec) for c in at.get("plotly_chart"))
+                if title in s["layout"]["title"]["text"])
+
+
+def test_overview_map_before_the_merger_shows_the_new_units_hollow_when_asked(leader, merged):
+    at = open_page(leader, "tong_quan")
+    at.selectbox(key="ov_period").select("2024").run()
+    assert not at.exception, [e.value for e in at.exception]
+    own = _spec(at, "Vị trí các đơn vị theo xếp loại")          # the old units as they were, by default
+    assert not any(d.get("marker", {}).get("symbol") == "circle-open" for d in own["data"])
+    at.segmented_control(key="ov_map_view").set_value("Trên đơn vị mới (ước tính)").run()
+    assert not at.exception, [e.value for e in at.exception]
+    spec = _spec(at, MARK)
+    hollow = [d for d in spec["data"] if d.get("marker", {}).get("symbol") == "circle-open"]
+    assert len(hollow) == 1 and MARK in hollow[0]["name"]
+    names, data = hollow[0]["text"], hollow[0]["customdata"]
+    at_unit = data[names.index(merged["now"].loc[merged["unit"], "unit_name"])]
+    assert at_unit[0] == pytest.approx(round(merged["mapped"].loc[merged["unit"], "total"], 2))
+    assert MARK in at_unit[1] and "3 đơn vị cũ" in at_unit[1]          # the hover says why
+    assert len(names) == len(merged["mapped"].dropna(subset=["lat", "lon"]))
+    at.selectbox(key="ov_period").select("2025").run()
+
+
+def test_compare_trend_marks_a_new_units_years_before_the_merger(leader, merged):
+    at = open_page(leader, "so_sanh")
+    other = next(u for u in merged["mapped"].index if u != merged["unit"])
+    at.multiselect(key="cmp_units").set_value([merged["unit"], other]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    spec = _spec(at, "Tổng điểm qua các kỳ")
+    hollow = [d for d in spec["data"] if d.get("marker", {}).get("symbol") == "circle-open"]
+    assert len(hollow) == 2 and all(d["x"] == ["2023", "2024"] for d in hollow)
+    assert all(MARK in w for d in hollow for w in d["customdata"])
+    mine = next(d for d in hollow if "3 đơn vị cũ" in d["customdata"][1])
+    assert mine["y"][1] == pytest.approx(round(merged["mapped"].loc[merged["unit"], "total"], 2))
+    own = [d for d in spec["data"] if "markers" in d.get("mode", "") and MARK not in d["name"]]
+    assert len(own) == 2 and all(d["x"] == ["2025"] for d in own)

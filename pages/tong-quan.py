@@ -20,11 +20,18 @@ def cards(res, fw) -> None:
                 delta=f"{common.vn_int(s['not_eligible'])} chưa đủ dữ liệu" if s["not_eligible"] else None,
                 delta_color="off", delta_arrow="off", border=True)
     delta = None if math.isnan(s["mean_change"]) else f"{common.vn(s['mean_change'], sign=True)} so với kỳ trước"
+    across = delta is not None and "prev_estimated" in res.columns and bool(res["prev_estimated"].fillna(False).any())
+    if across:  # the previous figures come from the old units: the change is never shown without the mark
+        delta += f" ({common.ESTIMATED})"
     c[2].metric("Điểm bình quân", common.vn(s["mean_total"]), delta=delta, border=True,
-                help="Bình quân tổng điểm của các đơn vị đủ điều kiện; thay đổi tính trên các đơn vị có điểm cả hai kỳ")
+                help="Bình quân tổng điểm của các đơn vị đủ điều kiện; thay đổi tính trên các đơn vị có điểm cả hai kỳ"
+                     + (". " + common.ESTIMATED_HELP if across else ""))
     share = s["excellent"] / s["eligible"] if s["eligible"] else 0
     c[3].metric(f"Xếp loại {fw.tiers[0].name}", common.vn_int(s["excellent"]),
                 delta=f"{common.vn(100 * share, 1)}% số đơn vị đủ điều kiện", delta_color="off", delta_arrow="off", border=True)
+    if across:  # the card's delta is cut to its width: the mark in full under the cards
+        st.caption(f"Thay đổi so với kỳ trước: **{common.ESTIMATED}** — các đơn vị mới chưa tồn tại trước 01/07/2025; "
+                   "điểm kỳ trước của mỗi đơn vị là bình quân có trọng số điểm của các đơn vị cũ hợp thành.")
 
 
 def tier_chart(res, fw) -> go.Figure:
@@ -115,7 +122,8 @@ def map_for(shown, fw, period: str) -> go.Figure:
 
 def movers_table(frame, period: str):
     view = frame.assign(
-        tinh=frame["province_code"].map(common.province_names()),
+        # an old unit's old province (before the merger) is not among today's: its stored name then
+        tinh=frame["province_code"].map(common.province_names()).fillna(frame["province_name"]),
         link=[common.profile_link(u, period) for u in frame["unit_code"]],
     )[["unit_name", "tinh", "total", "delta_total", "delta_rank", "link"]]
     view.columns = ["Đơn vị", "Tỉnh", "Tổng điểm", "± điểm", "± hạng", "Hồ sơ"]

@@ -328,7 +328,8 @@ def filter_multiselect(container, label: str, options, *, key: str, **kwargs) ->
 def filter_bar(res: pd.DataFrame, key: str, *, search: bool = False, tier: bool = False,
                unit_type: bool = False, fw: Framework | None = None) -> pd.DataFrame:
     """Province / block (/ tier / type / search) filters above a table; returns the rows kept."""
-    provinces = data.province_names()
+    # today's short names; an old province (a period before the merger) by the name stored with its units
+    provinces = {**dict(zip(res["province_code"], res["province_name"])), **data.province_names()}
     cols = st.columns([1.2, 1.6, 1.0, 1.0] if (tier or unit_type) else [1, 1])
     prov_opts = sorted(res["province_code"].dropna().unique().tolist())
     chosen_prov = filter_multiselect(cols[0], "Tỉnh, thành phố", prov_opts, key=f"{key}_prov",

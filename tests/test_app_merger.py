@@ -74,6 +74,8 @@ def test_overview_trend_marks_the_estimated_years(leader):
     assert all(MARK in h for h in est[0]["customdata"])       # the hover says why
     assert any(d["line"]["dash"] == "dash" for d in trend["data"] if MARK in d.get("name", ""))
     assert own and own[0]["x"] == ["2025"]
+    mean = next(m for m in at.metric if m.label == "Điểm bình quân")   # its change is against mapped figures
+    assert MARK in mean.delta and any(f"so với kỳ trước: **{MARK}**" in c.value for c in at.caption)
     movers = [d.value for d in at.dataframe if "± điểm" in d.value.columns]
     assert movers and all((m["Kỳ trước"] == MARK).all() for m in movers)
 

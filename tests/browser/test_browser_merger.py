@@ -56,3 +56,56 @@ def test_profile_history_marks_the_years_before_the_merger(app_server, page, dem
     assert MARK in said and "3 đơn vị cũ" in said, said
     h.screenshot(page, "merger-profile-history")
     assert not page.console_errors, f"JavaScript errors: {page.console_errors}"
+
+
+def _chart(page, title: str):
+    chart = page.locator("[data-testid='stPlotlyChart']").filter(has_text=title).first
+    chart.wait_for()
+    chart.scroll_into_view_if_needed()
+    return chart
+
+
+def test_overview_trend_and_map_mark_the_estimated_figures(app_server, page):
+    """2025: the mean trend's 2023–2024 points are hollow, named with the mark; 2024 seen on the new
+    units: the map's title and legend say the figures are estimated. Screenshots:
+    merger-overview-2025.png, merger-overview-2024-new-map.png."""
+    h.sign_in(page, app_server.url, h.ROLE_USERS["leader"])
+    h.wait_ready(page)
+    h.assert_no_exception(page, "overview")
+    trend = _chart(page, "Điểm bình quân qua các kỳ")
+    legend = trend.locator(".legendtext").evaluate_all("els => els.map(e => e.textContent)")
+    assert any(MARK in t for t in legend), legend
+    text = h.main_text(page)
+    assert "Vòng rỗng, nét đứt" in text and f"Thay đổi so với kỳ trước: {MARK}" in text
+    h.screenshot(page, "merger-overview-2025")
+    h.select_option(page, "Kỳ đánh giá", "Năm 2024")
+    h.assert_no_exception(page, "overview 2024")
+    assert "các đơn vị cũ như khi đó" in h.main_text(page)
+    h.after_rerun(page, lambda: page.get_by_text("Trên đơn vị mới (ước tính)", exact=True).click())
+    h.assert_no_exception(page, "overview 2024 on the new units")
+    chart = _chart(page, f"Vị trí các đơn vị mới — {MARK}")
+    legend = chart.locator(".legendtext").evaluate_all("els => els.map(e => e.textContent)")
+    assert any(MARK in t for t in legend), legend
+    h.screenshot(page, "merger-overview-2024-new-map")
+    assert not page.console_errors, f"JavaScript errors: {page.console_errors}"
+
+
+def test_ranking_change_since_2024_is_shown_with_the_mark(app_server, page):
+    h.sign_in(page, app_server.url, h.ROLE_USERS["leader"])
+    h.open_page(page, "xep-hang")
+    h.assert_no_exception(page, "ranking")
+    text = h.main_text(page)
+    assert f"± điểm, ± hạng so với kỳ trước: {MARK}" in text, text[:800]
+    grid = page.locator("[data-testid='stDataFrame']").first
+    grid.wait_for()
+    # the grid draws only the columns in view: scroll to the change columns, beside which the mark sits
+    grid.locator(".dvn-scroller").first.evaluate("e => { e.scrollLeft = e.scrollWidth * 0.45; }")
+    cells = ""
+    for _ in range(40):   # the accessible table follows the drawn columns a moment later
+        cells = h.grid_text(page, 0)   # headers and the drawn rows
+        if "Kỳ trước" in cells:
+            break
+        page.wait_for_timeout(250)
+    assert "Kỳ trước" in cells and MARK in cells, cells[:800]
+    h.screenshot(page, "merger-ranking-2025")
+    assert not page.console_errors, f"JavaScript errors: {page.console_errors}"

@@ -95,8 +95,7 @@ def with_change(con, res: pd.DataFrame, period: str, prev_period: str | None,
     without change): ``ranking.rank_change`` plus ``prev_estimated``. Across the merger (``prev``
     before 1 July 2025, ``res`` after) the comparison is with the previous figures mapped onto the
     new units, and ``prev_estimated`` is True where that figure is "ước tính từ các đơn vị cũ"."""
-    across = prev is not None and bool(prev_period) and crosswalk.is_pre_merger(prev_period) \
-        and not crosswalk.is_pre_merger(period)
+    across = prev is not None and crosswalk.across_merger(prev_period, period)
     if across:  # the previous period on the old map: compare with its figures mapped onto the new units
         prev = _mapped_previous(con, prev)
     out = rank_change(res, prev)

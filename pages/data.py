@@ -232,8 +232,7 @@ def unit_points():
 # --------------------------------------------------------------------------- across the 2025 merger
 def across_merger(period: str) -> bool:
     """The period is on the new units and its previous period on the old ones."""
-    prev = period_store.previous_period(db(), period)
-    return bool(prev) and crosswalk.is_pre_merger(prev) and not crosswalk.is_pre_merger(period)
+    return crosswalk.across_merger(period_store.previous_period(db(), period), period)
 
 
 @st.cache_data(show_spinner="Đang chuyển kết quả đơn vị cũ sang đơn vị mới…", max_entries=16)

@@ -67,6 +67,12 @@ def is_pre_merger(period: str) -> bool:
     return period_end(period) < MERGER_DATE
 
 
+def across_merger(prev_period: str | None, period: str) -> bool:
+    """``period`` is on the new units and ``prev_period`` (the one it is compared with) on the old
+    ones: a change between them is only "ước tính từ các đơn vị cũ"."""
+    return bool(prev_period) and is_pre_merger(prev_period) and not is_pre_merger(period)
+
+
 # --------------------------------------------------------------------------- building (pure)
 def build(legacy: pd.DataFrame, new: pd.DataFrame, converter: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(legacy_units, crosswalk) from the package's raw tables.

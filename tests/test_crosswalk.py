@@ -84,6 +84,9 @@ def test_split_share_uses_the_geometry_else_equal():
 def test_periods_before_the_merger():
     assert [p for p in ["2023", "2024", "2025-H1", "2025-Q1", "2025-Q2", "2025-Q3", "2025", "2025-H2", "2026"]
             if crosswalk.is_pre_merger(p)] == ["2023", "2024", "2025-H1", "2025-Q1", "2025-Q2"]
+    assert crosswalk.across_merger("2024", "2025") and crosswalk.across_merger("2025-Q2", "2025-Q3")
+    assert not crosswalk.across_merger("2023", "2024") and not crosswalk.across_merger("2025", "2026")
+    assert not crosswalk.across_merger(None, "2025")
 
 
 def test_init_fills_the_crosswalk_once(empty_con):

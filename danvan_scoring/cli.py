@@ -17,7 +17,7 @@ import pandas as pd
 
 from . import __version__, batches, periods, store, units
 from . import blocks as block_store
-from .paths import DEFAULT_DB, ROOT, default_db_path
+from .paths import DEFAULT_DB, ROOT, db_target, default_db_path
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_REJECTED = 0, 1, 2, 3
 
@@ -37,8 +37,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _db_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--db", type=Path, default=None,
-                   help="tệp DuckDB (mặc định $DANVAN_DB, nếu không có thì data/danvan.duckdb)")
+    p.add_argument("--db", type=db_target, default=None,
+                   help="tệp DuckDB hoặc URL postgresql://… (mặc định $DANVAN_DB, nếu không có thì "
+                        "data/danvan.duckdb)")
 
 
 def _fmt_arg(p, choices=("csv",), default="csv"):
@@ -234,11 +235,14 @@ def build_parser() -> argparse.ArgumentParser:
     new = p.add_mutually_exclusive_group()
     new.add_argument("--demo", action="store_true", help="chưa có cơ sở dữ liệu thì tạo kèm dữ liệu minh họa")
     new.add_argument("--no-demo", action="store_true", help="chưa có cơ sở dữ liệu thì tạo cơ sở dữ liệu trống")
+    p.add_argument("--replicas", type=int, default=1,
+                   help="số tiến trình bảng điều khiển (cần --db postgresql://…); N > 1: các tiến trình nghe "
+                        "cổng PORT+1…PORT+N, nginx nghe cổng PORT và chia phiên (sticky) cho chúng")
     return ap
 
 
 # --------------------------------------------------------------------------- helpers
-def _db(args) -> Path:
+def _db(args) -> Path | str:
     return args.db or default_db_path()
 
 
@@ -270,7 +274,7 @@ def cmd_init(args) -> int:
     from .bootstrap import init_database
 
     info = init_database(_db(args), args.period)
-    print(f"Cơ sở dữ liệu {_db(args)}: bộ tiêu chí {info['framework']}, kỳ {', '.join(info['periods'])}, "
+    print(f"Cơ sở dữ liệu {store.describe(_db(args))}: bộ tiêu chí {info['framework']}, kỳ {', '.join(info['periods'])}, "
           f"thêm {info['units_added']} đơn vị.")
     return EXIT_OK
 
@@ -660,9 +664,17 @@ def default_demo_allowed(path: Path) -> bool:
 
 
 def cmd_serve(args) -> int:
-    import subprocess
-
-    path = _db(args).resolve()
+    target = _db(args)
+    if args.replicas < 1:
+        raise store.StoreError("--replicas phải từ 1 trở lên")
+    if store.is_url(target):
+        store.connect(target).close()   # reachable, with a clear message if not
+        return _serve_processes(args, str(target))
+    if args.replicas > 1:
+        raise store.StoreError(
+            "Nhiều tiến trình (--replicas) cần cơ sở dữ liệu dùng chung PostgreSQL (--db postgresql://…): "
+            "một tệp DuckDB chỉ cho một tiến trình ghi.")
+    path = Path(target).resolve()
     if not path.exists():
         if not (args.demo or args.no_demo or default_demo_allowed(path)):
             raise store.StoreMissing(
@@ -671,11 +683,22 @@ def cmd_serve(args) -> int:
         demo = not args.no_demo
         ensure_database(path, demo=demo)
         print(f"Đã tạo cơ sở dữ liệu {'minh họa ' if demo else ''}{path}")
-    env = dict(os.environ, DANVAN_DB=str(path))
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(args.port),
-           "--server.address", args.address, "--server.headless", "true", "--browser.gatherUsageStats", "false"]
-    print(f"Bảng điều khiển: http://{args.address}:{args.port}")
-    return subprocess.call(cmd, env=env, cwd=ROOT)
+    return _serve_processes(args, str(path))
+
+
+def _serve_processes(args, target: str) -> int:
+    """One Streamlit process, or ``--replicas N`` of them behind nginx (deploy/replicas.py)."""
+    import subprocess
+
+    from .replicas import run_replicas, streamlit_command
+
+    env = dict(os.environ, DANVAN_DB=target)
+    if args.replicas == 1:
+        print(f"Bảng điều khiển: http://{args.address}:{args.port}")
+        return subprocess.call(streamlit_command(args.port, args.address), env=env, cwd=ROOT)
+    print(f"Bảng điều khiển: http://{args.address}:{args.port} (nginx trước {args.replicas} tiến trình, "
+          f"cổng {args.port + 1}–{args.port + args.replicas})")
+    return run_replicas(args.replicas, args.port, args.address, env)
 
 
 COMMANDS = {"init": cmd_init, "demo": cmd_demo, "criteria": cmd_criteria, "units": cmd_units,

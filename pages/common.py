@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 import gc
 import logging
-import os
 import threading
 import uuid
 from contextlib import contextmanager
@@ -135,7 +134,8 @@ def ensure_app() -> None:
 
 # --------------------------------------------------------------------------- connection
 def db_path() -> str:
-    return str(Path(os.environ.get("DANVAN_DB") or default_db_path()).resolve())
+    target = default_db_path()
+    return target if isinstance(target, str) else str(Path(target).resolve())
 
 
 class MissingDatabase(Exception):
@@ -144,7 +144,7 @@ class MissingDatabase(Exception):
 
 @st.cache_resource(show_spinner="Đang mở cơ sở dữ liệu…")
 def _connection(path: str):
-    if not Path(path).exists():
+    if not store.is_url(path) and not Path(path).exists():
         if not default_demo_allowed(Path(path)):
             raise MissingDatabase(path)   # a typo or an unmounted volume: never a fresh demo with an admin
         ensure_database(Path(path))       # scripts/start.sh on the default data/danvan.duckdb

@@ -30,21 +30,15 @@ st.set_page_config(page_title="Dân vận khéo — chấm điểm", page_icon="
 
 
 # --------------------------------------------------------------------------- session
-def _cookie_script(name: str, value: str | None, max_age: int) -> str:
-    """A frame that sets (or, with None, deletes) a cookie of the dashboard's page."""
-    cookie = f"{name}={value or ''}; path=/; max-age={max_age if value else 0}; SameSite=Lax"
-    return f"<script>window.parent.document.cookie = {cookie!r};</script>"
-
-
 def _set_cookie_script(token: str | None) -> str:
-    return _cookie_script(common.COOKIE, token, int(auth.SESSION_TTL.total_seconds()))
+    return common.cookie_script(common.COOKIE, token, int(auth.SESSION_TTL.total_seconds()))
 
 
 NEXT_COOKIE = "danvan_next"   # the page a visitor opened before leaving for the identity provider
 
 
 def _next_cookie_script(target: str | None) -> str:
-    return _cookie_script(NEXT_COOKIE, urllib.parse.quote(target, safe="") if target else None, 600)
+    return common.cookie_script(NEXT_COOKIE, urllib.parse.quote(target, safe="") if target else None, 600)
 
 
 def _cookie(name: str) -> str | None:
@@ -158,7 +152,9 @@ def signin_page() -> None:
                 "- `lanhdao` — Lãnh đạo (xem kết quả)\n"
                 "- `hoidong` — Hội đồng thi đua (+ trọng số)\n"
                 "- `canbo` — Cán bộ nhập liệu (+ nhập dữ liệu)\n"
-                "- `quantri` — Quản trị (toàn quyền)",
+                "- `quantri` — Quản trị (toàn quyền)"
+                + "".join(f"\n- `{name}` — Cán bộ đơn vị {code} (hồ sơ tự đánh giá của đơn vị mình)"
+                          for name, code in auth.demo_unit_accounts(con).items()),
                 icon=":material/info:")
         elif auth.users(con).empty:
             st.warning("Chưa có tài khoản nào. Quản trị viên tạo tài khoản đầu tiên bằng lệnh:\n\n"
@@ -201,11 +197,12 @@ def refusal_page(title: str) -> None:
 def _pages_for(actor: auth.Actor) -> tuple[dict[str, list], dict[str, st.Page]]:
     objs: dict[str, st.Page] = {}
     for path, (file, title, icon, perm) in common.PAGES.items():
-        if actor.can(perm):
+        if actor.can(perm, actor.unit_code):      # a unit account: for its own unit
             objs[path] = st.Page(file, title=title, icon=icon, url_path=path)
     sections = {
         "Kết quả": [objs[p] for p in ("tong-quan", "xep-hang", "so-sanh", "ho-so", "mo-hinh") if p in objs],
-        "Nghiệp vụ": [objs[p] for p in ("trong-so", "nhap-du-lieu", "khen-thuong", "bao-cao") if p in objs],
+        "Nghiệp vụ": [objs[p] for p in ("tu-danh-gia", "tien-do", "tham-dinh", "trong-so", "nhap-du-lieu",
+                                        "khen-thuong", "bao-cao") if p in objs],
         "Hệ thống": [objs[p] for p in ("quan-tri",) if p in objs],
     }
     return {k: v for k, v in sections.items() if v}, objs
@@ -220,6 +217,22 @@ def _sidebar(con, actor: auth.Actor) -> None:
             if sign_out(con):
                 st.stop()
             st.rerun()
+        common.guarded(_password_form)(con, actor)
+
+
+def _password_form(con, actor: auth.Actor) -> None:
+    """Change one's own password: the current one, then the new one twice (issue 11, point 7)."""
+    with st.expander("Đổi mật khẩu", icon=":material/password:"), st.form("pw_change", clear_on_submit=True):
+        old = st.text_input("Mật khẩu hiện tại", type="password", autocomplete="current-password")
+        new = st.text_input("Mật khẩu mới", type="password", autocomplete="new-password",
+                            help=f"Ít nhất {auth.MIN_PASSWORD_LENGTH} ký tự")
+        again = st.text_input("Nhập lại mật khẩu mới", type="password", autocomplete="new-password")
+        if st.form_submit_button("Đổi mật khẩu"):
+            if new != again:
+                st.error("Hai lần nhập mật khẩu mới không giống nhau; mật khẩu chưa được đổi.")
+                return
+            auth.change_password(con, actor.username, old, new)
+            st.success("Đã đổi mật khẩu.", icon=":material/check_circle:")
 
 
 DB_PROBLEM = "Không mở được cơ sở dữ liệu; báo quản trị hệ thống."
@@ -295,6 +308,7 @@ def _with_root(sections: dict[str, list], root) -> dict[str, list]:
     return out
 
 
+common.guard_uploads()            # once per process: see pages/widgets.py, uploads
 common.freeze_long_lived_heap()   # once per process (a no-op on later runs): see its docstring
 with common.app_run():
     main()

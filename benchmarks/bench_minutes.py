@@ -29,7 +29,7 @@ from docx import Document  # noqa: E402
 
 from danvan_scoring import paperwork, store, units  # noqa: E402
 from danvan_scoring.bootstrap import init_connection  # noqa: E402
-from danvan_scoring.demo import fill_demo  # noqa: E402
+from danvan_scoring.demo import demo_framework, fill_demo  # noqa: E402
 
 
 def bare_docx(path: Path, rows: int) -> None:
@@ -53,7 +53,7 @@ def main() -> int:
         tmp = Path(tmp)
         db = tmp / "b.duckdb"
         con = store.connect(db, create=True)
-        init_connection(con)
+        init_connection(con, framework=demo_framework())
         provs = sorted(units.units(con)["province_code"].unique()) if args.provinces == "*" else args.provinces.split(",")
         t0 = time.perf_counter()
         fill_demo(con, seed=7, provinces=provs, periods=["2025"])

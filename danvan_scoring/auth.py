@@ -29,19 +29,29 @@ def hash_password(password: str) -> str:
 
 
 def add_user(con, username: str, role: str, password: str, *, actor: Actor,
-             display_name: str | None = None, is_chair: bool = False) -> None:
+             display_name: str | None = None, is_chair: bool = False, unit_code: str | None = None) -> None:
+    """Create an account; a ``unit`` account speaks for exactly one unit (``unit_code``)."""
     require(actor, "users")
     if role not in ROLES:
         raise store.StoreError(f"Vai trò '{role}' không hợp lệ; chỉ nhận: {', '.join(ROLES)}")
+    if (role == "unit") != (unit_code is not None):
+        raise store.StoreError("Tài khoản cán bộ đơn vị cần đúng một đơn vị (--unit MÃ); vai trò khác không gắn "
+                               "đơn vị")
+    if unit_code is not None:
+        store.migrate(con)
+        if not con.execute("SELECT 1 FROM units WHERE unit_code = ?", [unit_code]).fetchone():
+            raise store.StoreError(f"Không có đơn vị '{unit_code}' trong danh mục")
     if not username or not username.replace("_", "").replace(".", "").isalnum():
         raise store.StoreError("Tên đăng nhập chỉ gồm chữ, số, dấu chấm và gạch dưới")
     check_password(password)
     with store.write(con, actor, "users", action="user.add", target=username,
-                     after={"role": role, "is_chair": is_chair}):
+                     after={"role": role, "is_chair": is_chair, "unit_code": unit_code}):
         if con.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
             raise store.StoreError(f"Tài khoản '{username}' đã tồn tại")
         con.execute("INSERT INTO users VALUES (?, ?, ?, ?, ?, TRUE, ?)",
                     [username, role, hash_password(password), display_name or username, is_chair, store.now()])
+        if unit_code is not None:
+            con.execute("INSERT INTO user_units (username, unit_code) VALUES (?, ?)", [username, unit_code])
 
 
 def set_role(con, username: str, role: str, *, actor: Actor, is_chair: bool | None = None,
@@ -62,6 +72,18 @@ def set_role(con, username: str, role: str, *, actor: Actor, is_chair: bool | No
 def users(con):
     return con.execute("SELECT username, display_name, role, is_chair, active, created_at FROM users "
                        "ORDER BY username").df()
+
+
+def unit_of(con, username: str) -> str | None:
+    """The unit a ``unit`` account speaks for (None for other accounts, or before the migration)."""
+    if "lifecycle_v1" not in store.applied_migrations(con):
+        return None
+    row = con.execute("SELECT unit_code FROM user_units WHERE username = ?", [username]).fetchone()
+    return row[0] if row else None
+
+
+def _actor(con, username: str, role: str, is_chair) -> Actor:
+    return Actor(username, role, bool(is_chair), unit_of(con, username) if role == "unit" else None)
 
 
 # Passwords: at least MIN_PASSWORD_LENGTH characters, not only spaces. The one exemption is the
@@ -178,7 +200,7 @@ def authenticate(con, username: str, password: str, *, client: str | None = None
     with store.write(con, None, None, action=None):  # sign-in bookkeeping: no permission, not audited
         con.execute("INSERT INTO login_attempts (username, attempted_at, ok, client) VALUES (?, ?, ?, ?)",
                     [username, store.now(), ok, client])
-    return Actor(username, row[1], bool(row[2])) if ok else None
+    return _actor(con, username, row[1], row[2]) if ok else None
 
 
 # --------------------------------------------------------------------------- sessions (stay signed in)
@@ -204,7 +226,7 @@ def resume_session(con, token: str | None) -> Actor | None:
     row = con.execute(
         "SELECT u.username, u.role, u.is_chair FROM sessions s JOIN users u USING (username) "
         "WHERE s.token_hash = ? AND s.expires_at > ? AND u.active", [_token_hash(token), store.now()]).fetchone()
-    return Actor(row[0], row[1], bool(row[2])) if row else None
+    return _actor(con, row[0], row[1], row[2]) if row else None
 
 
 def end_session(con, token: str | None) -> None:
@@ -226,3 +248,28 @@ def create_demo_accounts(con) -> None:
                 con.execute("INSERT INTO users VALUES (?, ?, ?, ?, ?, TRUE, ?)",
                             [username, role, hash_password(DEMO_PASSWORD), f"{ROLES[role]} (minh họa)",
                              role == "council", store.now()])
+
+
+def demo_unit_accounts(con) -> dict[str, str]:
+    """The demo's unit accounts (``xa_<code>`` → unit code), password "demo"; empty outside a demo."""
+    raw = store.get_meta(con, "demo_unit_accounts") or ""
+    return {f"xa_{c}": c for c in raw.split(",") if c}
+
+
+def create_demo_unit_accounts(con, codes: list[str]) -> None:
+    """Only for a synthetic demo database: ``xa_<code>`` unit accounts (password "demo", the same
+    exemption as the other demo accounts), listed on the sign-in page."""
+    if not store.is_demo(con):
+        raise store.StoreError("Tài khoản mẫu chỉ được tạo trong cơ sở dữ liệu minh họa")
+    store.migrate(con)
+    with store.write(con, CLI_ACTOR, "users", action="user.demo_accounts", after=[f"xa_{c}" for c in codes]):
+        for code in codes:
+            name = f"xa_{code}"
+            if con.execute("SELECT 1 FROM users WHERE username = ?", [name]).fetchone():
+                continue
+            con.execute("INSERT INTO users VALUES (?, ?, ?, ?, ?, TRUE, ?)",
+                        [name, "unit", hash_password(DEMO_PASSWORD), f"Cán bộ đơn vị {code} (minh họa)", False,
+                         store.now()])
+            con.execute("INSERT INTO user_units (username, unit_code) VALUES (?, ?)", [name, code])
+        known = sorted(set(demo_unit_accounts(con).values()) | set(codes))
+        con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", ["demo_unit_accounts", ",".join(known)])

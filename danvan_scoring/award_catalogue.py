@@ -10,11 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .errors import StoreError
-from .messages import validate_file
+from .messages import read_yaml, validate_file
 from .paths import DATA_DIR
 from .text import nfc
 
@@ -61,10 +60,20 @@ class Cap(_Frozen):
 
 class Eligibility(_Frozen):
     award_eligible: bool = True
-    min_tier: str | None = None
+    # the lowest tier that qualifies, by its code; a list names alternatives for different tier
+    # schemes ([tot, hoan_thanh_xuat_sac]: the first one the period's framework has is used), so
+    # one catalogue serves periods on the five-band scheme and on QĐ 366
+    min_tier: str | list[str] | None = None
     block_leader: bool = False
     min_total: float | None = Field(default=None, ge=0)
     min_models_recognised: int | None = Field(default=None, ge=0)
+
+    def tier_in(self, tier_codes: list[str]) -> str | None:
+        """The minimum tier among ``tier_codes`` (the first alternative present), None if none is."""
+        if self.min_tier is None:
+            return None
+        options = [self.min_tier] if isinstance(self.min_tier, str) else self.min_tier
+        return next((t for t in options if t in tier_codes), None)
 
 
 class Award(_Frozen):
@@ -131,8 +140,9 @@ class Catalogue(_Frozen):
         """Refuse a catalogue naming a tier the period's framework does not have."""
         for a in self.awards:
             t = a.eligibility.min_tier
-            if t is not None and t not in tier_codes:
-                raise CatalogueError(f"Hình thức '{a.code}': min_tier '{t}' không có trong bộ tiêu chí của kỳ "
+            if t is not None and a.eligibility.tier_in(tier_codes) is None:
+                named = "', '".join([t] if isinstance(t, str) else t)
+                raise CatalogueError(f"Hình thức '{a.code}': min_tier '{named}' không có trong bộ tiêu chí của kỳ "
                                      f"(có: {', '.join(tier_codes)})")
 
 
@@ -145,12 +155,5 @@ def parse_catalogue(data: object, source: str = "danh mục khen thưởng") -> 
 
 def load_catalogue(path: str | Path | None = None) -> Catalogue:
     path = Path(path) if path else DEFAULT_CATALOGUE_FILE
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CatalogueError(f"{path.name}: không đọc được tệp danh mục khen thưởng ({exc})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise CatalogueError(f"{path.name}: YAML không hợp lệ ({exc})") from None
+    data = read_yaml(path, CatalogueError, "tệp danh mục khen thưởng")
     return parse_catalogue(data, path.name)

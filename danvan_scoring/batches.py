@@ -12,7 +12,7 @@ from typing import Iterable
 
 import pandas as pd
 
-from . import faults
+from . import faults, lifecycle
 from .errors import StoreError
 from .store import now, registered, write
 
@@ -135,25 +135,38 @@ def write_batch(con, rows: pd.DataFrame, *, actor, filename: str | None, content
     ``actor`` is a :class:`permissions.Actor` allowed to import. Importing the same content again
     writes nothing (``skipped_duplicate``).
     """
-    with write(con, actor, "import", action="scores.import") as tx:
-        rows = _normalise_rows(rows)
-        with registered(con, "_rows", rows):
-            con.execute(f"CREATE OR REPLACE TEMP TABLE _classified AS {_CLASSIFY} "
-                        f"{_AGAINST_CURRENT.format(table='_rows')}")
-        new, changed, unchanged = classified_counts(con, "_classified", "status")
-        if dry_run or new + changed == 0:
-            tx.rollback()
-            return BatchResult(None, new, changed, unchanged, skipped_duplicate=not dry_run)
-        batch_id = record_batch(con, "scores", actor, filename, content_hash, (new, changed, unchanged),
-                                synthetic=synthetic, comment=comment)
-        con.execute(
-            f"""INSERT INTO score_entries SELECT {batch_id}, unit_code, period, criterion_code, stage, value,
-                       evidence, note FROM _classified WHERE status <> 'unchanged'""")
-        faults.point("batch.after_rows")
+    rows = _normalise_rows(rows)
+    with write(con, actor, "import", action="scores.import",
+               guard=lifecycle.rows_guard(rows[["period", "unit_code", "stage"]])) as tx:
+        return _insert_batch(con, rows, tx, actor=actor, filename=filename, content_hash=content_hash,
+                             dry_run=dry_run, synthetic=synthetic, comment=comment)
+
+
+def _insert_batch(con, rows: pd.DataFrame, tx, *, actor, filename, content_hash, dry_run=False,
+                  synthetic=False, comment=None) -> BatchResult:
+    """The body of a score batch, inside the caller's write (``write_batch``, a unit's own
+    self-scores in ``dossier``, an appraisal in ``appraisal``): ``rows`` normalised."""
+    with registered(con, "_rows", rows):
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _classified AS {_CLASSIFY} "
+                    f"{_AGAINST_CURRENT.format(table='_rows')}")
+    new, changed, unchanged = classified_counts(con, "_classified", "status")
+    if dry_run or new + changed == 0:
         con.execute("DROP TABLE _classified")
-        tx.target = f"batch:{batch_id}"
-        tx.after = {"filename": filename, "content_hash": content_hash, "new": new, "changed": changed,
-                    "unchanged": unchanged}
+        if tx.outer is None:
+            tx.rollback()
+        else:                   # inside a larger write: nothing of this batch, no entry of its own
+            tx.action = None
+        return BatchResult(None, new, changed, unchanged, skipped_duplicate=not dry_run)
+    batch_id = record_batch(con, "scores", actor, filename, content_hash, (new, changed, unchanged),
+                            synthetic=synthetic, comment=comment)
+    con.execute(
+        f"""INSERT INTO score_entries SELECT {batch_id}, unit_code, period, criterion_code, stage, value,
+                   evidence, note FROM _classified WHERE status <> 'unchanged'""")
+    faults.point("batch.after_rows")
+    con.execute("DROP TABLE _classified")
+    tx.target = f"batch:{batch_id}"
+    tx.after = {"filename": filename, "content_hash": content_hash, "new": new, "changed": changed,
+                "unchanged": unchanged}
     return BatchResult(int(batch_id), new, changed, unchanged)
 
 
@@ -163,9 +176,28 @@ def batches(con) -> pd.DataFrame:
         "rows_unchanged, synthetic, undone_at, undone_by FROM batches ORDER BY batch_id DESC").df()
 
 
+def _undo_guard(con, batch_id: int):
+    """Undoing a batch changes what its rows changed: the period's state must allow writing them."""
+    keys = con.execute("SELECT DISTINCT period, unit_code, stage FROM score_entries WHERE batch_id = ?",
+                       [batch_id]).df()
+    scores_ok = lifecycle.rows_guard(keys)
+    models_ok = None
+    if con.execute("SELECT 1 FROM batches WHERE batch_id = ? AND kind = 'models'", [batch_id]).fetchone():
+        mkeys = con.execute("SELECT DISTINCT period, unit_code FROM model_entries WHERE batch_id = ?",
+                            [batch_id]).df()
+        models_ok = lifecycle.rows_guard(mkeys, "models")
+
+    def _check(con, actor):
+        scores_ok(con, actor)
+        if models_ok is not None:
+            models_ok(con, actor)
+    return _check
+
+
 def undo_batch(con, batch_id: int, *, actor) -> dict:
     """Undo one batch: its values stop being current and what they superseded comes back."""
-    with write(con, actor, "undo", action="batch.undo", target=f"batch:{batch_id}", after={"undone": True}) as w:
+    with write(con, actor, "undo", action="batch.undo", target=f"batch:{batch_id}", after={"undone": True},
+               guard=_undo_guard(con, batch_id)) as w:
         row = con.execute("SELECT kind, undone_at, filename FROM batches WHERE batch_id = ?",
                           [batch_id]).fetchone()
         if row is None:

@@ -14,6 +14,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from . import lifecycle
 from .errors import StoreError
 from .messages import vi_error
 from .paths import DATA_DIR
@@ -114,7 +115,8 @@ def read_assignments(path: Path, units: pd.DataFrame) -> tuple[pd.DataFrame, pd.
 def set_blocks(con, period: str, blocks: pd.DataFrame, assignments: pd.DataFrame, *, actor) -> None:
     """Replace the emulation blocks of a period: blocks(block_code, name, province_code),
     assignments(unit_code, block_code)."""
-    with write(con, actor, "blocks", action="blocks.set", target=period) as w:
+    with write(con, actor, "blocks", action="blocks.set", target=period,
+               guard=lifecycle.guard(period, "blocks")) as w:
         unknown = set(assignments["block_code"]) - set(blocks["block_code"])
         if unknown:
             raise StoreError(f"Khối thi đua chưa được khai báo: {', '.join(sorted(unknown))}")

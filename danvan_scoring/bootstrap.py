@@ -11,7 +11,7 @@ import pandas as pd
 
 from . import blocks, crosswalk, store, units
 from . import periods as period_store
-from .criteria import default_framework
+from .criteria import Framework, default_framework
 from .permissions import CLI_ACTOR
 from .weights import ensure_default_profile
 
@@ -26,11 +26,12 @@ def init_database(path: str | Path, periods: list[str] | None = None) -> dict:
         con.close()
 
 
-def init_connection(con, periods: list[str] | None = None) -> dict:
+def init_connection(con, periods: list[str] | None = None, framework: Framework | None = None) -> dict:
+    """``framework``: the one new periods get (default: the current default framework)."""
     store.migrate(con)
     added = units.load_into(con)
     crosswalk.load_into(con)
-    fw = default_framework()
+    fw = framework or default_framework()
     period_store.save_framework(con, fw)
     ensure_default_profile(con, fw)
     for p in periods or DEFAULT_PERIODS:

@@ -6,7 +6,6 @@ Problems are one Vietnamese line on stderr and a non-zero exit, never a tracebac
 
 from __future__ import annotations
 
-import argparse
 import getpass
 import io
 import os
@@ -15,230 +14,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import __version__, batches, periods, store, units
+from . import batches, periods, store, units
 from . import blocks as block_store
-from .paths import DEFAULT_DB, ROOT, db_target, default_db_path
-
-EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_REJECTED = 0, 1, 2, 3
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse with Vietnamese one-line errors."""
-
-    def error(self, message: str):  # noqa: D401
-        message = (message.replace("the following arguments are required", "thiếu tham số bắt buộc")
-                   .replace("invalid choice", "lựa chọn không hợp lệ")
-                   .replace("choose from", "chọn một trong")
-                   .replace("unrecognized arguments", "tham số không nhận ra")
-                   .replace("expected one argument", "cần một giá trị")
-                   .replace("invalid int value", "không phải số nguyên")
-                   .replace("invalid float value", "không phải số"))
-        self.exit(EXIT_USAGE, f"danvan: lỗi: {message} (xem: {self.prog} --help)\n")
-
-
-def _db_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--db", type=db_target, default=None,
-                   help="tệp DuckDB hoặc URL postgresql://… (mặc định $DANVAN_DB, nếu không có thì "
-                        "data/danvan.duckdb)")
-
-
-def _fmt_arg(p, choices=("csv",), default="csv"):
-    p.add_argument("--format", choices=choices, default=default, help="định dạng đầu ra")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    ap = _Parser(prog="danvan", description="Chấm điểm công tác dân vận và phong trào thi đua “Dân vận khéo”.")
-    ap.add_argument("--version", action="version", version=f"danvan {__version__}")
-    sub = ap.add_subparsers(dest="command", metavar="LỆNH", parser_class=_Parser)
-
-    p = sub.add_parser("init", help="tạo cơ sở dữ liệu: bộ tiêu chí, danh mục đơn vị, trọng số mặc định")
-    _db_arg(p)
-    p.add_argument("--period", action="append", help="kỳ đánh giá cần tạo (mặc định 2025); lặp lại được")
-
-    p = sub.add_parser("demo", help="điền dữ liệu MINH HỌA (tổng hợp ngẫu nhiên) để dùng thử")
-    _db_arg(p)
-    p.add_argument("--seed", type=int, default=2025)
-    p.add_argument("--force", action="store_true",
-                   help="điền cả vào cơ sở dữ liệu đã có tài khoản thật (không thêm tài khoản mẫu)")
-
-    p = sub.add_parser("criteria", help="liệt kê tiêu chí của một kỳ")
-    _db_arg(p)
-    p.add_argument("--period", required=True)
-    _fmt_arg(p, ("csv", "json"))
-
-    p = sub.add_parser("units", help="liệt kê đơn vị")
-    _db_arg(p)
-    p.add_argument("--province", help="mã tỉnh 2 chữ số, ví dụ 42")
-    p.add_argument("--period", help="kỳ để lấy khối thi đua (mặc định: kỳ mới nhất)")
-    _fmt_arg(p, ("csv", "json"))
-
-    p = sub.add_parser("template", help="tạo mẫu tệp nhập điểm cho một kỳ")
-    _db_arg(p)
-    p.add_argument("--period", required=True)
-    p.add_argument("--layout", choices=("long", "wide"), default="long")
-    _fmt_arg(p, ("csv", "xlsx"))
-    p.add_argument("--province", help="chỉ các đơn vị của tỉnh này")
-    p.add_argument("-o", "--output", type=Path, required=True)
-
-    p = sub.add_parser("import", help="kiểm tra toàn bộ tệp rồi nhập thành một lô, hoặc không ghi gì")
-    p.add_argument("file", type=Path)
-    _db_arg(p)
-    p.add_argument("--period")
-    p.add_argument("--stage", choices=store.STAGES)
-    p.add_argument("--sheet", help="tên trang tính (XLSX)")
-    p.add_argument("--dry-run", action="store_true", help="chỉ báo cáo mới / thay đổi / không đổi, không ghi")
-    p.add_argument("--kind", choices=("scores", "models"), default="scores",
-                   help="loại dữ liệu: điểm (mặc định) hoặc danh sách mô hình")
-    p.add_argument("--user", default=None, help="người nhập (ghi vào nhật ký), mặc định tên người dùng hệ thống")
-
-    p = sub.add_parser("scores", help="điểm hiện hành, dạng dài")
-    _db_arg(p)
-    p.add_argument("--period", required=True)
-    p.add_argument("--stage", choices=store.STAGES)
-    _fmt_arg(p, ("csv", "json"))
-
-    p = sub.add_parser("rank", help="bảng xếp hạng của một kỳ")
-    _db_arg(p)
-    p.add_argument("--period", required=True)
-    p.add_argument("--profile", help="tên bộ trọng số (mặc định: bộ chính thức của kỳ)")
-    p.add_argument("--map-to-new", action="store_true",
-                   help="kỳ trước 01/07/2025: chuyển kết quả của đơn vị cũ sang đơn vị mới (ước tính)")
-    _fmt_arg(p, ("csv", "json"))
-
-    p = sub.add_parser("crosswalk", help="bảng chuyển đổi đơn vị cũ (trước 01/07/2025) sang đơn vị mới")
-    _db_arg(p)
-    p.add_argument("--unit", help="mã đơn vị mới: các đơn vị cũ hợp thành nó")
-    p.add_argument("--legacy", help="mã đơn vị cũ: các đơn vị mới nó chuyển thành")
-    _fmt_arg(p)
-
-    p = sub.add_parser("batches", help="liệt kê các lô nhập")
-    _db_arg(p)
-    _fmt_arg(p, ("csv", "json"))
-
-    p = sub.add_parser("undo", help="hoàn tác một lô nhập, khôi phục đúng các giá trị nó đã thay")
-    p.add_argument("batch", type=int)
-    _db_arg(p)
-    p.add_argument("--user", default=None)
-
-    p = sub.add_parser("user", help="tài khoản đăng nhập")
-    usub = p.add_subparsers(dest="user_command", metavar="LỆNH", parser_class=_Parser)
-    pa = usub.add_parser("add", help="tạo tài khoản")
-    pa.add_argument("name")
-    pa.add_argument("--role", required=True, choices=("leader", "council", "staff", "admin"))
-    pa.add_argument("--password-stdin", action="store_true", help="đọc mật khẩu từ stdin")
-    pa.add_argument("--chair", action="store_true", help="chủ tịch hội đồng (được công bố kết quả)")
-    _db_arg(pa)
-    pl = usub.add_parser("list", help="liệt kê tài khoản")
-    _db_arg(pl)
-    pp = usub.add_parser("passwd", help="đặt lại mật khẩu của một tài khoản (quản trị)")
-    pp.add_argument("name")
-    pp.add_argument("--password-stdin", action="store_true", help="đọc mật khẩu mới từ stdin")
-    _db_arg(pp)
-
-    p = sub.add_parser("unit", help="thêm cơ quan, đơn vị ngoài danh mục xã, phường")
-    usub2 = p.add_subparsers(dest="unit_command", metavar="LỆNH", parser_class=_Parser)
-    pa = usub2.add_parser("add", help="thêm một cơ quan, đơn vị (loại co_quan) vào một tỉnh")
-    pa.add_argument("code", help="mã đơn vị, ví dụ CQ4201")
-    pa.add_argument("--name", required=True)
-    pa.add_argument("--province", required=True, help="mã tỉnh 2 chữ số")
-    pa.add_argument("--type", default="co_quan", choices=tuple(units.UNIT_TYPES))
-    _db_arg(pa)
-
-    p = sub.add_parser("period", help="kỳ đánh giá")
-    psub = p.add_subparsers(dest="period_command", metavar="LỆNH", parser_class=_Parser)
-    pa = psub.add_parser("add", help="thêm kỳ (dùng bộ tiêu chí mặc định hoặc --framework FILE)")
-    pa.add_argument("period")
-    pa.add_argument("--framework", type=Path)
-    _db_arg(pa)
-    pl = psub.add_parser("list", help="liệt kê các kỳ")
-    _db_arg(pl)
-
-    p = sub.add_parser("blocks", help="khối, cụm thi đua của một kỳ")
-    bsub = p.add_subparsers(dest="blocks_command", metavar="LỆNH", parser_class=_Parser)
-    pl = bsub.add_parser("list", help="liệt kê khối thi đua")
-    pl.add_argument("--period", required=True)
-    _db_arg(pl)
-    _fmt_arg(pl, ("csv", "json"))
-    pi = bsub.add_parser("import", help="thay khối thi đua của kỳ bằng tệp CSV unit_code,block_code,block_name")
-    pi.add_argument("file", type=Path)
-    pi.add_argument("--period", required=True)
-    _db_arg(pi)
-
-    p = sub.add_parser("uncertainty", help="độ vững của thứ hạng khi trọng số thay đổi (Monte Carlo)")
-    _db_arg(p)
-    p.add_argument("--period", required=True)
-    p.add_argument("--profile")
-    p.add_argument("--draws", type=int, default=1000)
-    p.add_argument("--spread", type=float, default=0.25, help="biên độ dao động trọng số, mặc định ±25%%")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--top", type=int, default=10, help="k của cột p_top10 (mặc định 10)")
-    _fmt_arg(p, ("csv", "json"))
-
-    p = sub.add_parser("models", help="danh sách mô hình, điển hình “Dân vận khéo”")
-    _db_arg(p)
-    p.add_argument("--period", required=True)
-    p.add_argument("--unit")
-    _fmt_arg(p, ("csv", "json"))
-
-    p = sub.add_parser("awards", help="đề nghị khen thưởng theo danh mục (chỉ tiêu xét theo thứ hạng)")
-    _db_arg(p)
-    p.add_argument("--period", required=True)
-    p.add_argument("--profile", help="tên bộ trọng số (mặc định: bộ chính thức của kỳ)")
-    shown = p.add_mutually_exclusive_group()
-    shown.add_argument("--all", action="store_true", help="kèm các đơn vị bị cắt do chỉ tiêu, với lý do")
-    shown.add_argument("--decided", action="store_true", help="chỉ các đề nghị Hội đồng đã biểu quyết thông qua")
-    _fmt_arg(p, ("csv", "json"))
-
-    p = sub.add_parser("vote", help="ghi kết quả biểu quyết của Hội đồng về một đề nghị khen thưởng")
-    _db_arg(p)
-    p.add_argument("--period", required=True)
-    p.add_argument("--unit", required=True)
-    p.add_argument("--award", required=True, help="mã hình thức khen thưởng, ví dụ co_thi_dua")
-    p.add_argument("--for", dest="votes_for", type=int, required=True, help="số phiếu đồng ý")
-    p.add_argument("--against", dest="votes_against", type=int, required=True, help="số phiếu không đồng ý")
-    p.add_argument("--abstain", dest="votes_abstain", type=int, required=True, help="số phiếu không biểu quyết")
-    p.add_argument("--profile", help="bộ trọng số của danh sách đề nghị (mặc định: bộ chính thức)")
-    p.add_argument("--user", default=None)
-
-    p = sub.add_parser("decision", help="dự thảo quyết định khen thưởng (kèm danh sách) theo kết quả biểu quyết")
-    _db_arg(p)
-    p.add_argument("--period", required=True)
-    p.add_argument("--profile")
-    p.add_argument("--province", help="chỉ các đơn vị của tỉnh này (mã 2 chữ số)")
-    _fmt_arg(p, ("docx", "pdf"), default="docx")
-    p.add_argument("-o", "--output", type=Path, required=True)
-
-    p = sub.add_parser("minutes", help="biên bản thẩm định của một đơn vị (--unit) hoặc mọi đơn vị (--all)")
-    _db_arg(p)
-    p.add_argument("--period", required=True)
-    p.add_argument("--profile")
-    which = p.add_mutually_exclusive_group(required=True)
-    which.add_argument("--unit")
-    which.add_argument("--all", action="store_true", help="mọi đơn vị của kỳ; -o là thư mục")
-    _fmt_arg(p, ("docx", "pdf"), default="docx")
-    p.add_argument("-o", "--output", type=Path, required=True)
-
-    p = sub.add_parser("report", help="báo cáo tổng kết / sơ kết của một kỳ")
-    _db_arg(p)
-    p.add_argument("--period", required=True)
-    p.add_argument("--kind", choices=("tong-ket", "so-ket"), default="tong-ket")
-    p.add_argument("--profile")
-    p.add_argument("--province", help="chỉ các đơn vị của tỉnh này (mã 2 chữ số)")
-    _fmt_arg(p, ("docx", "pdf", "xlsx"), default="docx")
-    p.add_argument("-o", "--output", type=Path, required=True)
-
-    p = sub.add_parser("serve", help="mở bảng điều khiển (cơ sở dữ liệu phải có sẵn, trừ khi có --demo/--no-demo)")
-    _db_arg(p)
-    p.add_argument("--port", type=int, default=8501)
-    p.add_argument("--address", default="127.0.0.1",
-                   help="địa chỉ lắng nghe (mặc định 127.0.0.1: chỉ máy này; đặt reverse proxy phía trước)")
-    new = p.add_mutually_exclusive_group()
-    new.add_argument("--demo", action="store_true", help="chưa có cơ sở dữ liệu thì tạo kèm dữ liệu minh họa")
-    new.add_argument("--no-demo", action="store_true", help="chưa có cơ sở dữ liệu thì tạo cơ sở dữ liệu trống")
-    p.add_argument("--replicas", type=int, default=1,
-                   help="số tiến trình bảng điều khiển (cần --db postgresql://…); N > 1: các tiến trình nghe "
-                        "cổng PORT+1…PORT+N, nginx nghe cổng PORT và chia phiên (sticky) cho chúng")
-    return ap
+from .cli_args import EXIT_ERROR, EXIT_OK, EXIT_REJECTED, EXIT_USAGE, build_parser  # noqa: F401
+from .paths import DEFAULT_DB, ROOT, default_db_path
 
 
 # --------------------------------------------------------------------------- helpers
@@ -281,12 +60,12 @@ def cmd_init(args) -> int:
 
 def cmd_demo(args) -> int:
     from .bootstrap import init_connection
-    from .demo import fill_demo
+    from .demo import demo_framework, fill_demo
 
     con = store.connect(_db(args), create=True)
     try:
-        init_connection(con)
-        info = fill_demo(con, seed=args.seed, force=args.force)
+        init_connection(con, framework=demo_framework())
+        info = fill_demo(con, seed=args.seed, force=args.force, cycle=args.cycle)
     finally:
         con.close()
     accounts = ("Tài khoản mẫu: lanhdao, hoidong, canbo, quantri — mật khẩu 'demo'." if info["accounts"] else
@@ -472,7 +251,8 @@ def cmd_user(args) -> int:
         print(f"Đã đặt lại mật khẩu cho tài khoản '{args.name}'; các phiên đăng nhập của tài khoản đã kết thúc.")
         return EXIT_OK
     con = _open(args)
-    auth.add_user(con, args.name, args.role, password, actor=_actor(args), is_chair=args.chair)
+    auth.add_user(con, args.name, args.role, password, actor=_actor(args), is_chair=args.chair,
+                  unit_code=args.unit.strip() if args.unit else None)
     print(f"Đã tạo tài khoản '{args.name}' ({auth.ROLES[args.role]}).")
     return EXIT_OK
 
@@ -495,8 +275,10 @@ def cmd_period(args) -> int:
         _emit(con.execute("SELECT period, label, framework_code, framework_version FROM periods "
                           "ORDER BY sort_key").df(), "csv")
         return EXIT_OK
+    if args.period_command in ("status", "advance", "reopen"):
+        return _period_cycle(args)
     if args.period_command != "add":
-        raise store.StoreError("Dùng: danvan period add KỲ [--framework TỆP]")
+        raise store.StoreError("Dùng: danvan period add|list|status|advance|reopen KỲ")
     fw = load_framework(args.framework) if args.framework else default_framework()
     con = _open(args)
     periods.save_framework(con, fw)
@@ -505,6 +287,96 @@ def cmd_period(args) -> int:
     ensure_default_profile(con, fw)
     ensure_period(con, args.period, fw)
     print(f"Đã thêm kỳ {args.period} (bộ tiêu chí {fw.key}).")
+    return EXIT_OK
+
+
+def _period_cycle(args) -> int:
+    from . import dossier, lifecycle
+
+    if args.period_command == "status":
+        con = _open(args, read_only=True)
+        st = lifecycle.state(con, args.period)
+        print(st.describe())
+        prog = dossier.progress(con, args.period)
+        counts = prog["status"].value_counts()
+        print("Hồ sơ: " + ", ".join(f"{label.lower()} {int(counts.get(k, 0))}"
+                                     for k, label in dossier.PROGRESS_STATUS.items())
+              + f"; quá hạn {int(prog['late'].sum())}; kiến nghị chưa giải quyết "
+              f"{lifecycle.open_objections(con, args.period)}.")
+        for r in lifecycle.reopenings(con, args.period).itertuples():
+            print(f"Mở lại về '{lifecycle.STATE_LABELS[r.to_state]}' lúc {r.changed_at:%d/%m/%Y %H:%M} "
+                  f"({r.changed_by}): {r.reason}")
+        return EXIT_OK
+    con = _open(args)
+    if args.period_command == "advance":
+        st = lifecycle.advance(con, args.period, actor=_actor(args), deadline=args.deadline)
+    else:
+        st = lifecycle.reopen(con, args.period, args.to, actor=_actor(args), reason=args.reason,
+                              deadline=args.deadline)
+    print(f"Đã chuyển. {st.describe()}.")
+    return EXIT_OK
+
+
+def cmd_submit(args) -> int:
+    from . import lifecycle
+
+    at = lifecycle.submit(_open(args), args.period, args.unit.strip(), actor=_actor(args))
+    print(f"Đơn vị {args.unit} đã nộp hồ sơ tự đánh giá kỳ {args.period} lúc {at:%d/%m/%Y %H:%M}; "
+          "hồ sơ đã được khóa.")
+    return EXIT_OK
+
+
+def cmd_evidence(args) -> int:
+    from . import evidence
+
+    if args.evidence_command == "list":
+        con = _open(args, read_only=True)
+        _emit(evidence.list_files(con, args.period, args.unit), args.format)
+        return EXIT_OK
+    if args.evidence_command == "get":
+        row, data = evidence.get(_open(args, read_only=True), args.id)
+        args.output.write_bytes(data)
+        print(f"Đã lưu minh chứng số {args.id} ({row['file_name']}, {len(data)} byte) vào {args.output}")
+        return EXIT_OK
+    if args.evidence_command != "add":
+        raise store.StoreError("Dùng: danvan evidence add|list|get")
+    try:
+        data = args.file.read_bytes()
+    except OSError as exc:
+        raise store.StoreError(f"Không đọc được tệp '{args.file}': {exc.strerror}") from None
+    got = evidence.add(_open(args), data, file_name=args.file.name, unit=args.unit.strip(), period=args.period,
+                       criterion=args.criterion.strip(), actor=_actor(args))
+    same = " (nội dung đã có, lưu một lần)" if got.deduplicated else ""
+    print(f"Đã đính kèm minh chứng số {got.evidence_id}: {args.file.name}, {got.mime}, {got.size} byte{same}.")
+    return EXIT_OK
+
+
+def cmd_appraise(args) -> int:
+    from .appraisal import DECISIONS, appraise
+
+    out = appraise(_open(args), args.period, args.unit.strip(), args.criterion.strip(), actor=_actor(args),
+                   accept=args.accept, value=args.value, reason=args.reason,
+                   reject_evidence=args.reject_evidence)
+    print(f"{DECISIONS[out['decision']]}: đơn vị {args.unit}, tiêu chí {args.criterion}, điểm thẩm định "
+          f"{out['value']:g}" + (f" (lý do: {out['reason']})" if out["reason"] else "") + ".")
+    return EXIT_OK
+
+
+def cmd_objection(args) -> int:
+    from . import objections
+
+    if args.objection_command == "list":
+        _emit(objections.list_objections(_open(args, read_only=True), args.period), args.format)
+        return EXIT_OK
+    if args.objection_command == "add":
+        oid = objections.add(_open(args), args.period, args.unit.strip(), args.text, actor=_actor(args),
+                             criterion=args.criterion.strip() if args.criterion else None)
+        print(f"Đã ghi kiến nghị số {oid} của đơn vị {args.unit} kỳ {args.period}.")
+        return EXIT_OK
+    if args.objection_command != "resolve":
+        raise store.StoreError("Dùng: danvan objection add|list|resolve")
+    out = objections.resolve(_open(args), args.id, accept=args.accept, text=args.text, actor=_actor(args))
+    print(f"Kiến nghị số {args.id}: {objections.STATUS_LABELS[out['status']].lower()}.")
     return EXIT_OK
 
 
@@ -602,6 +474,14 @@ def cmd_minutes(args) -> int:
     from .weights import resolve_profile
 
     con = _open(args, read_only=True)
+    if args.format == "xlsx":
+        from .appraisal import minutes_xlsx
+
+        if args.all:
+            raise store.StoreError("Bảng biên bản thẩm định XLSX lập cho từng đơn vị: dùng --unit MÃ")
+        args.output.write_bytes(minutes_xlsx(con, args.period, args.unit.strip()))
+        print(f"Đã tạo bảng biên bản thẩm định (XLSX) của đơn vị {args.unit} kỳ {args.period}: {args.output}")
+        return EXIT_OK
     src = MinutesSource(con, args.period, resolve_profile(con, args.period, args.profile))
     if args.all:
         if args.output.exists() and not args.output.is_dir():
@@ -636,15 +516,16 @@ def ensure_database(path: Path, demo: bool = True) -> bool:
     if path.exists():
         return False
     from .bootstrap import init_connection
-    from .demo import fill_demo
+    from .demo import demo_framework, fill_demo
 
     tmp = path.with_name(path.name + ".building")
     tmp.unlink(missing_ok=True)
     con = store.connect(tmp, create=True)
     try:
-        init_connection(con)
+        # the demo's own periods are on its framework (v2); an empty database starts on the default
+        init_connection(con, framework=demo_framework() if demo else None)
         if demo:
-            fill_demo(con)
+            fill_demo(con, cycle=True)       # the dashboard's demo shows the annual cycle
         con.execute("CHECKPOINT")
     finally:
         con.close()
@@ -707,7 +588,8 @@ COMMANDS = {"init": cmd_init, "demo": cmd_demo, "criteria": cmd_criteria, "units
             "undo": cmd_undo, "user": cmd_user, "unit": cmd_unit, "period": cmd_period,
             "blocks": cmd_blocks, "uncertainty": cmd_uncertainty, "models": cmd_models, "serve": cmd_serve,
             "awards": cmd_awards, "vote": cmd_vote, "decision": cmd_decision, "minutes": cmd_minutes,
-            "report": cmd_report}
+            "report": cmd_report, "submit": cmd_submit, "evidence": cmd_evidence, "appraise": cmd_appraise,
+            "objection": cmd_objection}
 
 
 def main(argv: list[str] | None = None) -> int:

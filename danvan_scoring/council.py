@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import periods, store
+from . import lifecycle, periods, store
 from .criteria import Framework
 from .permissions import Actor
 from .weights import WeightProfile, from_budget, load_profile_id, mark_official, official_profile, save_profile
@@ -45,7 +45,8 @@ def submit(con, period: str, *, actor: Actor, profile: WeightProfile | None = No
            points: dict[str, float] | None = None, comment: str | None = None) -> WeightProfile:
     """Record a council member's weights for a period (exactly one of ``profile``, ``points``):
     the profile, the submission and their audit entries in one transaction."""
-    with store.write(con, actor, "weights", action="council.submit", target=period) as w:
+    with store.write(con, actor, "weights", action="council.submit", target=period,
+                     guard=lifecycle.guard(period, "council")) as w:
         if (profile is None) == (points is None):
             raise store.StoreError("Hãy gửi hoặc bộ trọng số, hoặc cách phân bổ 100 điểm cho các nhóm (một trong hai)")
         fw = periods.framework_for_period(con, period)
@@ -185,7 +186,8 @@ def consensus_profile(con, period: str, how: str = "median") -> WeightProfile:
 
 
 def save_consensus(con, period: str, how: str = "median", *, actor: Actor) -> WeightProfile:
-    with store.write(con, actor, "weights", action="council.consensus", target=period) as w:
+    with store.write(con, actor, "weights", action="council.consensus", target=period,
+                     guard=lifecycle.guard(period, "council")) as w:
         fw = periods.framework_for_period(con, period)
         saved = save_profile(con, consensus_profile(con, period, how), fw, actor=actor)
         w.after = {"profile": saved.label, "how": how, "groups": saved.groups}
@@ -241,7 +243,8 @@ def adopt(con, period: str, profile: WeightProfile | str, *, actor: Actor, note:
 
     An unsaved profile (a consensus) is saved first. Only admin or a chair may adopt.
     """
-    with store.write(con, actor, "publish", action="council.adopt", target=period) as w:
+    with store.write(con, actor, "publish", action="council.adopt", target=period,
+                     guard=lifecycle.guard(period, "official")) as w:
         kind = "profile"
         if isinstance(profile, str):
             match = [c for c in candidates(con, period) if c.key == profile]
@@ -252,6 +255,6 @@ def adopt(con, period: str, profile: WeightProfile | str, *, actor: Actor, note:
             fw = periods.framework_for_period(con, period)
             profile = save_profile(con, profile, fw, actor=actor)
         w.before = {"profile": official_profile(con, period).label}
-        mark_official(con, period, profile, actor=actor)
+        mark_official(con, period, profile, actor=actor, reason=note)
         w.after = {"profile": profile.label, "profile_id": profile.profile_id, "source": kind, "note": note}
     return profile

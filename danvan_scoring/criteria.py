@@ -11,10 +11,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer, model_validator
 
-from .messages import validate_file
+from .messages import read_yaml, validate_file
 from .paths import CRITERIA_DIR, TIERS_DIR
 from .text import nfc
 
@@ -380,10 +379,7 @@ def load_tier_scheme(code: str) -> TierScheme:
     if not path.is_file():
         known = ", ".join(sorted(p.stem for p in TIERS_DIR.glob("*.yaml"))) or "không có"
         raise ValueError(f"không có thang xếp loại '{code}' (tệp {path.name}); hiện có: {known}")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ValueError(f"không đọc được thang xếp loại {path.name} ({exc})") from None
+    data = read_yaml(path, ValueError, "thang xếp loại")
     return validate_file(TierScheme, data, path.name, FrameworkError, {"tiers": "mức xếp loại"})
 
 
@@ -393,18 +389,15 @@ def parse_framework(data: object, source: str = "tệp tiêu chí") -> Framework
 
 def load_framework(path: str | Path) -> Framework:
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FrameworkError(f"{path.name}: không đọc được tệp ({exc})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise FrameworkError(f"{path.name}: YAML không hợp lệ ({exc})") from None
+    data = read_yaml(path, FrameworkError)
     return parse_framework(data, path.name)
 
 
-DEFAULT_FRAMEWORK_FILE = CRITERIA_DIR / "dvk-2025.v2.yaml"
+# New periods get version 3 (QĐ 366 tiers, "không phát sinh", the directives' full coverage);
+# a period keeps the framework it was created with, so v1/v2 periods score exactly as before.
+DEFAULT_FRAMEWORK_FILE = CRITERIA_DIR / "dvk-2026.v3.yaml"
+# the five-band framework of the first rounds (the demo's history is scored on it)
+V2_FRAMEWORK_FILE = CRITERIA_DIR / "dvk-2025.v2.yaml"
 
 
 def default_framework() -> Framework:

@@ -26,7 +26,6 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
-import yaml
 from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
@@ -36,6 +35,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
 from .errors import StoreError
+from .messages import read_yaml
 from .paths import DATA_DIR
 
 log = logging.getLogger(__name__)
@@ -56,10 +56,7 @@ class DocumentError(StoreError):
 def settings(path: Path | None = None) -> dict:
     """The wording a province edits: issuing body, signer, recipients, place."""
     path = path or SETTINGS_FILE
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise DocumentError(f"{path.name}: không đọc được tệp mẫu văn bản ({exc})") from None
+    data = read_yaml(path, DocumentError, "tệp mẫu văn bản")
     if not isinstance(data, dict):
         raise DocumentError(f"{path.name}: nội dung phải là một bảng (mapping) YAML")
     return data

@@ -16,3 +16,13 @@ class StoreMissing(StoreError):
 
 class StoreLocked(StoreError):
     """Another program (usually the dashboard) holds the database file."""
+
+
+class Refused(StoreError):
+    """A write refused by a check before anything was written (logged as ``denied:<action>``)."""
+
+
+class StateRefused(Refused):
+    """The period's state (lifecycle) does not allow the write; nothing was written.
+
+    The message names the state and the way out, in one Vietnamese line."""

@@ -205,6 +205,30 @@ def import_file(con, data: bytes, filename: str, *, actor, period: str | None = 
 
 
 # =========================================================================== the reader
+
+class _Validation:
+    """What the checks of one upload share: the grid, its column roles, and the problem list."""
+
+    def __init__(self, t: Grid, roles: dict, problems: Problems):
+        self.t, self.roles, self.problems = t, roles, problems
+
+    def col(self, role):
+        return self.t.columns[self.roles[role]] if role in self.roles else None
+
+    def hdr(self, role):
+        return self.t.header[self.roles[role]].strip() if role in self.roles else None
+
+    def report(self, mask, column, reasons, values=None):
+        """List the rows in ``mask``; ``reasons`` is a str or a function of the raw value."""
+        problems, t = self.problems, self.t
+        idx = np.flatnonzero(mask)
+        problems.count(len(idx))
+        idx = idx[: problems.room()]
+        raws = values.raw(idx) if values is not None else [None] * len(idx)
+        for i, raw in zip(idx, raws):
+            r = reasons if isinstance(reasons, str) else reasons(i, raw)
+            problems.add(Problem(int(t.rownum[i]), column, None if raw is None else str(raw), r), counted=True)
+
 class _Reader:
     def __init__(self, data, filename, framework_for, unit_codes, period, stage, sheet, max_bytes, content_hash,
                  limits: Limits | None = None, legacy=None):
@@ -271,19 +295,14 @@ class _Reader:
         if n == 0:
             problems.add(Problem(None, None, None, "tệp chỉ có dòng tiêu đề, không có dòng dữ liệu nào"))
             return self._finish(_empty_rows(), problems, ignored, layout, 0, 0)
-
-        def col(role):
-            return t.columns[roles[role]] if role in roles else None
-
-        def hdr(role):
-            return t.header[roles[role]].strip() if role in roles else None
+        v = _Validation(t, roles, problems)
 
         # --- value columns first: a row without any value is an unfilled template row, skipped
-        vcols = [Column(t.columns[s.index], lambda v: number_of(v, t.decimal_comma)) for s in specs]
+        vcols = [Column(t.columns[s.index], lambda x: number_of(x, t.decimal_comma)) for s in specs]
         has_value = np.zeros(n, dtype=bool)
         for vc in vcols:
             has_value |= ~vc.missing
-        unit = Column(col("unit_code"), unit_code_of)
+        unit = Column(v.col("unit_code"), unit_code_of)
         blank = int(sum(int((vc.missing & ~unit.missing).sum()) for vc in vcols))
         if not has_value.any():
             anything = any(c.notna().any() for c in t.columns)
@@ -292,32 +311,42 @@ class _Reader:
             return self._finish(_empty_rows(), problems, ignored, layout, blank, 0)
         active = has_value
 
-        unit_reason = self._unit_messages(unit, col("unit_name"))
         per_default = period_of(self.period_arg) if self.period_arg else None
         if "period" in roles:
-            per = Column(col("period"), lambda v: (period_of(v),), default=per_default)
+            per = Column(v.col("period"), lambda x: (period_of(x),), default=per_default)
         else:
             per = Column.constant(n, per_default)
         stage_default = _stage_of(self.stage_arg) or "appraised"
         if "stage" in roles:
-            stg = Column(col("stage"), lambda v: (_stage_of(v),), default=stage_default)
+            stg = Column(v.col("stage"), lambda x: (_stage_of(x),), default=stage_default)
         else:
             stg = Column.constant(n, stage_default)
         known = self._all_criterion_codes(per)
-        crit = Column(col("criterion_code"), lambda v: _criterion_of(v, known)) if layout == "long" else None
+        crit = Column(v.col("criterion_code"), lambda x: _criterion_of(x, known)) if layout == "long" else None
+        row_bad, period_bad = self._row_checks(v, active, unit, per, stg, crit, known)
 
-        def report(mask, column, reasons, values=None):
-            """List the rows in ``mask``; ``reasons`` is a str or a function of the raw value."""
-            idx = np.flatnonzero(mask)
-            problems.count(len(idx))
-            idx = idx[: problems.room()]
-            raws = values.raw(idx) if values is not None else [None] * len(idx)
-            for i, raw in zip(idx, raws):
-                r = reasons if isinstance(reasons, str) else reasons(i, raw)
-                problems.add(Problem(int(t.rownum[i]), column, None if raw is None else str(raw), r),
-                             counted=True)
+        # --- each value column: number, range, kind, who may score it (the range needs a
+        # known period and criterion; a non-number is reported whatever else is wrong)
+        rule_bad = period_bad | per.missing | stg.bad
+        if crit is not None:
+            rule_bad = rule_bad | crit.bad | crit.missing
+        rows, key, rownum = self._value_rows(v, specs, vcols, active, row_bad, rule_bad, unit, per, stg, crit, known)
+        if layout == "wide" and len(rows) > 1:
+            order = np.argsort(rownum, kind="stable")
+            rows, key, rownum = rows.iloc[order].reset_index(drop=True), key[order], rownum[order]
+        # criteria the framework derives from the model registry cannot be typed in
+        for problem in refuse_derived(rows.assign(_row=rownum), self.framework_for,
+                                      v.hdr("criterion_code") if layout == "long" else None):
+            problems.add(problem)
+        rows, dupes = self._duplicates(rows, key, rownum, problems)
+        return self._finish(rows, problems, ignored, layout, blank, dupes)
 
-        row_bad = np.zeros(n, dtype=bool)
+    def _row_checks(self, v: _Validation, active, unit, per, stg, crit, known) -> tuple[np.ndarray, np.ndarray]:
+        """Report the rows whose unit, period, stage or criterion is wrong: (rows refused, rows whose
+        period is unusable)."""
+        t, hdr, report, problems = v.t, v.hdr, v.report, v.problems
+        unit_reason = self._unit_messages(unit, v.col("unit_name"))
+        row_bad = np.zeros(len(t.rownum), dtype=bool)
         m = active & unit.bad
         report(m, hdr("unit_code"), lambda i, raw: unit_reason(raw), unit)
         row_bad |= m
@@ -342,8 +371,8 @@ class _Reader:
         report(m, hdr("period"), "không có kỳ đánh giá: điền cột kỳ hoặc chọn kỳ khi nhập (--period)")
         row_bad |= m
         if self.legacy:  # an old code only in periods that ended before 1 July 2025
-            only_old = np.array([v in self.legacy and v not in self.unit_codes for v in unit.norm], dtype=bool)
-            later = np.array([isinstance(v, str) and not crosswalk.is_pre_merger(v) for v in per.norm], dtype=bool)
+            only_old = np.array([x in self.legacy and x not in self.unit_codes for x in unit.norm], dtype=bool)
+            later = np.array([isinstance(x, str) and not crosswalk.is_pre_merger(x) for x in per.norm], dtype=bool)
             m = active & ~row_bad & only_old[unit.idx] & later[per.idx]
 
             def old_code(i, raw):
@@ -364,21 +393,20 @@ class _Reader:
             m = active & crit.missing
             report(m, hdr("criterion_code"), "thiếu mã tiêu chí")
             row_bad |= m
+        return row_bad, period_bad
 
-        # --- each value column: number, range, kind, who may score it (the range needs a
-        # known period and criterion; a non-number is reported whatever else is wrong)
-        rule_bad = period_bad | per.missing | stg.bad
-        if crit is not None:
-            rule_bad = rule_bad | crit.bad | crit.missing
+    def _value_rows(self, v: _Validation, specs, vcols, active, row_bad, rule_bad, unit, per, stg, crit, known):
+        """(the accepted score rows, their identity keys, their file row numbers), one value column after another."""
+        t, n = v.t, len(v.t.rownum)
         gid = {code: k for k, code in enumerate(sorted(known))}
         frames, keys, rows_at = [], [], []
-        evidence = clean_text(col("evidence"))
-        note = clean_text(col("note"))
+        evidence = clean_text(v.col("evidence"))
+        note = clean_text(v.col("note"))
         for spec, vc in zip(specs, vcols):
             c = crit if spec.criterion is None else Column.constant(n, spec.criterion)
             s = stg if spec.stage is None else Column.constant(n, spec.stage)
             ok = self._check_values(vc, c, s, per, active & ~vc.missing, rule_bad,
-                                    t.header[spec.index].strip(), report) & ~row_bad
+                                    t.header[spec.index].strip(), v.report) & ~row_bad
             keep = np.flatnonzero(ok)
             frames.append(pd.DataFrame({
                 "unit_code": unit.take_str(keep),
@@ -389,23 +417,13 @@ class _Reader:
                 "evidence": take_text(evidence, keep, n),
                 "note": take_text(note, keep, n),
             }))
-            c_gid = np.array([gid.get(v, len(gid)) for v in c.norm], dtype=np.int64)[c.idx[keep]]
-            s_bit = np.array([v == "self" for v in s.norm], dtype=np.int64)[s.idx[keep]]
+            c_gid = np.array([gid.get(x, len(gid)) for x in c.norm], dtype=np.int64)[c.idx[keep]]
+            s_bit = np.array([x == "self" for x in s.norm], dtype=np.int64)[s.idx[keep]]
             key = ((unit.idx[keep].astype(np.int64) * (per.k + 1) + per.idx[keep]) * (len(gid) + 1) + c_gid) * 2
             keys.append(key + s_bit)
             rows_at.append(t.rownum[keep])
         rows = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-        key = np.concatenate(keys)
-        rownum = np.concatenate(rows_at)
-        if layout == "wide" and len(rows) > 1:
-            order = np.argsort(rownum, kind="stable")
-            rows, key, rownum = rows.iloc[order].reset_index(drop=True), key[order], rownum[order]
-        # criteria the framework derives from the model registry cannot be typed in
-        for problem in refuse_derived(rows.assign(_row=rownum), self.framework_for,
-                                      hdr("criterion_code") if layout == "long" else None):
-            problems.add(problem)
-        rows, dupes = self._duplicates(rows, key, rownum, problems)
-        return self._finish(rows, problems, ignored, layout, blank, dupes)
+        return rows, np.concatenate(keys), np.concatenate(rows_at)
 
     def _finish(self, rows, problems, ignored, layout, blank, dupes) -> ParsedUpload:
         info = {k: v for k, v in self.info.items() if k != "layout"}

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .criteria import NOT_ELIGIBLE_LABEL, Framework, Kind
+from .criteria import INCOMPLETE_LABEL, NOT_ELIGIBLE_LABEL, Framework, Kind
 from .scoring import build_matrices, points_of
 from .text import fold
 
@@ -179,23 +179,38 @@ def block_average(res: pd.DataFrame, block: str) -> pd.Series:
 
 
 # --------------------------------------------------------------------------- overview
-def summary(res: pd.DataFrame) -> dict:
-    """Headline figures of a (filtered) results table."""
+def _status(res: pd.DataFrame) -> pd.Series:
+    """Each row's status (ranked / incomplete / not_eligible); a table without it counts every
+    unranked unit as incomplete (missing data is not a sanction)."""
+    if "status" in res.columns:
+        return res["status"].fillna("incomplete")
+    return pd.Series(np.where(res["eligible"].astype(bool), "ranked", "incomplete"), index=res.index)
+
+
+def summary(res: pd.DataFrame, fw: Framework | None = None) -> dict:
+    """Headline figures of a (filtered) results table; ``excellent`` counts the framework's top
+    tier (Xuất sắc, or Hoàn thành xuất sắc nhiệm vụ under QĐ 366)."""
     n = len(res)
     elig = res[res["eligible"].astype(bool)] if n else res
     mean_total = float(elig["total"].mean()) if len(elig) else float("nan")
     both = elig.dropna(subset=["total_prev"]) if "total_prev" in elig.columns and len(elig) else elig.iloc[0:0]
     mean_change = float((both["total"] - both["total_prev"]).mean()) if len(both) else float("nan")
-    top = res[res["tier_code"] == "xuat_sac"] if n and "tier_code" in res.columns else res.iloc[0:0]
+    top_code = fw.tiers[0].code if fw is not None else "xuat_sac"
+    top = res[res["tier_code"] == top_code] if n and "tier_code" in res.columns else res.iloc[0:0]
+    status = _status(res) if n else pd.Series(dtype=object)
     return {"units": n, "eligible": int(len(elig)), "not_eligible": int(n - len(elig)), "mean_total": mean_total,
+            "incomplete": int((status == "incomplete").sum()), "disqualified": int((status == "not_eligible").sum()),
             "mean_change": mean_change, "compared": int(len(both)), "excellent": int(len(top))}
 
 
 def tier_distribution(res: pd.DataFrame, fw: Framework) -> pd.DataFrame:
-    """Count and share of units in each tier, best first, then those not eligible."""
-    counts = res["tier_code"].fillna("__none__").value_counts() if len(res) else pd.Series(dtype=int)
+    """Count and share of units in each tier, best first, then those not ranked yet: incomplete
+    ("chưa đủ dữ liệu") and not eligible ("không đủ điều kiện xếp loại") apart."""
+    counts = res["tier_code"].value_counts() if len(res) else pd.Series(dtype=int)
     rows = [{"tier_code": t.code, "tier": t.name, "count": int(counts.get(t.code, 0))} for t in fw.tiers]
-    rows.append({"tier_code": None, "tier": NOT_ELIGIBLE_LABEL, "count": int(counts.get("__none__", 0))})
+    unranked = _status(res[res["tier_code"].isna()]) if len(res) else pd.Series(dtype=object)
+    rows.append({"tier_code": None, "tier": INCOMPLETE_LABEL, "count": int((unranked != "not_eligible").sum())})
+    rows.append({"tier_code": None, "tier": NOT_ELIGIBLE_LABEL, "count": int((unranked == "not_eligible").sum())})
     out = pd.DataFrame(rows)
     total = out["count"].sum()
     out["share"] = out["count"] / total if total else 0.0
@@ -256,13 +271,16 @@ def rank_moves(official: pd.DataFrame, preview: pd.DataFrame) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- trends & comparisons
 def trend_from(frames: dict[str, pd.DataFrame], unit_codes: list[str]) -> pd.DataFrame:
-    """Total, rank and tier of some units over periods, from per-period results frames."""
+    """Total, rank and tier of some units over periods, from per-period results frames; ``estimated``
+    True where a frame's row says so (a pre-merger period mapped onto the new units)."""
     parts = []
     for period, r in frames.items():
         sub = r[r["unit_code"].isin(unit_codes)]
         if len(sub):
-            parts.append(sub.assign(period=period))
-    cols = ["period", "unit_code", "unit_name", "total", "rank", "block_rank", "tier"]
+            sub = sub.assign(period=period)
+            sub["estimated"] = sub["estimated"].fillna(False).astype(bool) if "estimated" in sub.columns else False
+            parts.append(sub)
+    cols = ["period", "unit_code", "unit_name", "total", "rank", "block_rank", "tier", "estimated"]
     if not parts:
         return pd.DataFrame(columns=cols)
     out = pd.concat(parts, ignore_index=True)

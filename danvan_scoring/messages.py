@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import yaml
 from pydantic import BaseModel, ValidationError
 
 _TEMPLATES = {
@@ -73,3 +75,16 @@ def validate_file(model: type[BaseModel], data: Any, source: str, error: type[Ex
     except ValidationError as exc:
         raise error("\n".join(f"{source}: {describe_loc(data, tuple(e['loc']), labels)}: {vi_error(e)}"
                                for e in exc.errors())) from None
+
+
+def read_yaml(path: str | Path, error: type[Exception], what: str = "tệp") -> Any:
+    """A data file's YAML content; an unreadable file or broken YAML is one Vietnamese line naming it."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(f"{path.name}: không đọc được {what} ({exc})") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise error(f"{path.name}: YAML không hợp lệ ({exc})") from None

@@ -202,6 +202,162 @@ def _model_roles(header: list[str], lookup: dict[str, str], rubric: Rubric, peri
     return roles, ignored, rubric_cols
 
 
+class _ModelRows:
+    """Reads and checks one row of a model file at a time (``read``); each problem is added to
+    ``problems`` with the row number and the file's own column header."""
+
+    def __init__(self, *, roles, columns, header, problems, unit_codes, new_codes, legacy, owners, period_arg,
+                 known_periods, rubric, rubric_cols, fields, decimal_comma):
+        self.roles, self.columns, self.header, self.problems = roles, columns, header, problems
+        self.unit_codes, self.new_codes, self.legacy, self.owners = unit_codes, new_codes, legacy, owners
+        self.period_arg, self.known_periods = period_arg, known_periods
+        self.rubric, self.rubric_cols, self.decimal_comma = rubric, rubric_cols, decimal_comma
+        self.field_lookup = fields.lookup()
+        self.field_names = "; ".join(f.name for f in fields.fields)
+        self.i = self.r = 0
+        self.bad = False
+
+    def cell(self, role: str, i: int | None = None) -> str | None:
+        j = self.roles.get(role)
+        if j is None:
+            return None
+        v = self.columns[j].iloc[self.i if i is None else i]
+        if v is None or (isinstance(v, float) and math.isnan(v)) or pd.isna(v):
+            return None
+        s = str(v).strip()
+        return s or None
+
+    def hdr(self, role: str) -> str:
+        return self.header[self.roles[role]].strip() if role in self.roles else MODEL_FIELD_LABELS.get(role, role)
+
+    def err(self, role: str | None, value, reason: str) -> None:
+        self.bad = True
+        self.problems.add(Problem(self.r, self.hdr(role) if role else None, value, reason))
+
+    def read(self, i: int, r: int) -> dict | None:
+        """Row ``i`` (file row ``r``) as an entry, or None when it has a problem."""
+        self.i, self.r, self.bad = i, r, False
+        unit, per = self._unit_and_period()
+        name = self.cell("name")
+        if name is None:
+            self.err("name", None, "thiếu tên mô hình")
+        elif len(name) > _NAME_MAX:
+            self.err("name", name, f"tên mô hình dài quá {_NAME_MAX} ký tự")
+        fld, kind, status, level = self._labels()
+        scores, total = self._rubric()
+        mid = self._model_id(unit, per, name)
+        if self.bad:
+            return None
+        return {"period": per, "model_id": mid, "unit_code": unit, "name": nfc(name), "field": fld, "kind": kind,
+                "status": status, "level": level, "evidence": self.cell("evidence"), "note": self.cell("note"),
+                "rubric": rubric_json(scores) if total is not None else None, "rubric_total": total}
+
+    def _unit_and_period(self) -> tuple[str | None, str | None]:
+        err, unit_codes = self.err, self.unit_codes
+        raw_unit = self.cell("unit_code")
+        unit = None
+        if raw_unit is None:
+            err("unit_code", None, "thiếu mã đơn vị")
+        else:
+            unit = values.unit_code_of(raw_unit)[0]
+            if unit is None or unit not in unit_codes:
+                hint = values.closest_code(unit or raw_unit, list(unit_codes)) if unit_codes else None
+                err("unit_code", raw_unit, f"không có đơn vị mã '{unit or raw_unit}' trong danh sách đơn vị"
+                    + (f"; có phải '{hint}' ({unit_codes[hint]})?" if hint else ""))
+                unit = None
+        raw_period = self.cell("period")
+        per = values.period_of(raw_period) if raw_period is not None else (
+            values.period_of(self.period_arg) if self.period_arg else None)
+        if raw_period is None and per is None:
+            err("period", None, "không có kỳ: điền cột Kỳ hoặc chọn kỳ khi nhập")
+        elif per is None:
+            err("period", raw_period, values.PERIOD_BAD)
+        elif self.known_periods is not None and per not in self.known_periods:
+            err("period", raw_period or per, f"chưa có kỳ đánh giá '{per}' trong cơ sở dữ liệu; các kỳ hiện có: "
+                + (", ".join(sorted(self.known_periods)) or "(chưa có)"))
+        if unit is not None and per is not None and unit in self.legacy and unit not in self.new_codes \
+                and not crosswalk.is_pre_merger(per):
+            err("unit_code", raw_unit, f"mã '{unit}' là {crosswalk.became(*self.legacy[unit])}; kỳ {per} kết thúc "
+                "sau 01/07/2025 nên chỉ nhận mã đơn vị mới")
+            unit = None
+        return unit, per
+
+    def _labels(self) -> tuple:
+        """(field, kind, status, level) from their words."""
+        err = self.err
+        raw_field = self.cell("field")
+        fld = self.field_lookup.get(fold(raw_field)) if raw_field is not None else None
+        if raw_field is None:
+            err("field", None, f"thiếu lĩnh vực; chỉ nhận: {self.field_names}")
+        elif fld is None:
+            err("field", raw_field, f"lĩnh vực không hợp lệ; chỉ nhận: {self.field_names}")
+        raw_kind = self.cell("kind")
+        kind = "collective" if raw_kind is None else KIND_WORDS.get(fold(raw_kind))
+        if kind is None:
+            err("kind", raw_kind, "loại không hợp lệ; chỉ nhận: Tập thể (mô hình) hoặc Cá nhân (điển hình)")
+        raw_status = self.cell("status")
+        status = "registered" if raw_status is None else STATUS_WORDS.get(fold(raw_status))
+        if status is None:
+            err("status", raw_status, "trạng thái không hợp lệ; chỉ nhận: "
+                + "; ".join(STATUS_LABELS[s] for s in STATUSES))
+        raw_level = self.cell("level")
+        level = None if raw_level is None else LEVEL_WORDS.get(fold(raw_level))
+        if raw_level is not None and level is None:
+            err("level", raw_level, "cấp công nhận không hợp lệ; chỉ nhận: Cấp xã; Cấp tỉnh; Trung ương")
+        elif status in RECOGNISED and level is None and raw_level is None:
+            err("level", None, f"mô hình '{STATUS_LABELS[status]}' phải ghi cấp công nhận (Cấp xã, Cấp tỉnh, "
+                "Trung ương)")
+        elif status in ("registered", "in_progress", "dropped") and level is not None:
+            err("level", raw_level, f"mô hình '{STATUS_LABELS[status]}' chưa được công nhận nên không có cấp "
+                "công nhận; hãy để trống hoặc sửa trạng thái")
+        return fld, kind, status, level
+
+    def _rubric(self) -> tuple[dict[str, float], float | None]:
+        """The rubric items (all or none) and their total, checked against a stated total."""
+        err, rubric = self.err, self.rubric
+        scores: dict[str, float] = {}
+        present = {code: self.cell(f"rubric:{code}") for code, j in self.rubric_cols.items() if j is not None}
+        filled = {k: v for k, v in present.items() if v is not None}
+        if filled and len(filled) < len(rubric.items):
+            empty = [rubric.item(k).header for k in present if present[k] is None]
+            err(f"rubric:{next(k for k in present if present[k] is None)}", None,
+                "điểm chất lượng phải điền đủ các mục hoặc để trống tất cả; còn thiếu: " + "; ".join(empty))
+        for code, raw in filled.items():
+            it = rubric.item(code)
+            v, word = values.number_of(raw, self.decimal_comma)
+            if v is None or word:
+                err(f"rubric:{code}", raw, f"điểm mục '{it.name}' phải là số")
+            elif v < 0 or v > it.max_points:
+                err(f"rubric:{code}", raw, f"điểm mục '{it.name}' phải từ 0 đến {it.max_points:g}")
+            else:
+                scores[code] = v
+        total = rubric_total(scores, rubric) if len(scores) == len(rubric.items) else None
+        raw_total = self.cell("rubric_total")
+        if raw_total is not None:
+            tv, word = values.number_of(raw_total, self.decimal_comma)
+            if tv is None or word:
+                err("rubric_total", raw_total, "tổng điểm phải là số")
+            elif not filled:
+                err("rubric_total", raw_total, "có tổng điểm nhưng không có điểm từng mục; hãy điền các cột "
+                    "của thang điểm (" + "; ".join(it.header for it in rubric.items) + ")")
+            elif total is not None and abs(tv - total) > 0.01:
+                err("rubric_total", raw_total, f"tổng điểm không khớp tổng các mục ({total:g})")
+        return scores, total
+
+    def _model_id(self, unit, per, name) -> str | None:
+        raw_id = self.cell("model_id")
+        if raw_id is not None:
+            mid = raw_id
+            if not _ID_RE.match(mid):
+                self.err("model_id", raw_id, "mã mô hình chỉ gồm chữ không dấu, số và - _ . / (tối đa 64 ký tự)")
+        else:
+            mid = auto_model_id(unit, per, name) if unit and per and name else None
+        if mid and unit and self.owners.get(mid) not in (None, unit):
+            self.err("model_id", mid, f"mã mô hình '{mid}' đã thuộc đơn vị {self.owners[mid]}; mỗi mô hình "
+                     "thuộc một đơn vị")
+        return mid
+
+
 def _read_models(data, content_hash, unit_codes, owners, period_arg, sheet, max_bytes, rubric, fields,
                  known_periods, info, legacy=None) -> ParsedUpload:
     legacy = legacy or {}
@@ -227,144 +383,30 @@ def _read_models(data, content_hash, unit_codes, owners, period_arg, sheet, max_
     if problems.any:
         return _finish(content_hash, _empty_entries(), problems, ignored, info)
 
-    def cell(role: str, i: int) -> str | None:
-        j = roles.get(role)
-        if j is None:
-            return None
-        v = columns[j].iloc[i]
-        if v is None or (isinstance(v, float) and math.isnan(v)) or pd.isna(v):
-            return None
-        s = str(v).strip()
-        return s or None
-
-    def hdr(role: str) -> str:
-        return header[roles[role]].strip() if role in roles else MODEL_FIELD_LABELS.get(role, role)
-
-    field_lookup = fields.lookup()
-    field_names = "; ".join(f.name for f in fields.fields)
+    rows_in = _ModelRows(roles=roles, columns=columns, header=header, problems=problems, unit_codes=unit_codes,
+                         new_codes=new_codes, legacy=legacy, owners=owners, period_arg=period_arg,
+                         known_periods=known_periods, rubric=rubric, rubric_cols=rubric_cols, fields=fields,
+                         decimal_comma=decimal_comma)
     out_rows: list[dict] = []
     seen: dict[tuple[str, str], tuple[int, dict]] = {}
-    n = len(rownum)
     data_rows = 0
-    for i in range(n):
-        r = int(rownum[i])
+    for i in range(len(rownum)):
         if all(columns[j].iloc[i] is None or pd.isna(columns[j].iloc[i]) for j in range(len(columns))):
             continue
         data_rows += 1
-        bad = False
-
-        def err(role: str | None, value, reason: str, r=r):   # called within this row's iteration
-            nonlocal bad
-            bad = True
-            problems.add(Problem(r, hdr(role) if role else None, value, reason))
-
-        raw_unit = cell("unit_code", i)
-        unit = None
-        if raw_unit is None:
-            err("unit_code", None, "thiếu mã đơn vị")
-        else:
-            unit = values.unit_code_of(raw_unit)[0]
-            if unit is None or unit not in unit_codes:
-                hint = values.closest_code(unit or raw_unit, list(unit_codes)) if unit_codes else None
-                err("unit_code", raw_unit, f"không có đơn vị mã '{unit or raw_unit}' trong danh sách đơn vị"
-                    + (f"; có phải '{hint}' ({unit_codes[hint]})?" if hint else ""))
-                unit = None
-        raw_period = cell("period", i)
-        per = values.period_of(raw_period) if raw_period is not None else (
-            values.period_of(period_arg) if period_arg else None)
-        if raw_period is None and per is None:
-            err("period", None, "không có kỳ: điền cột Kỳ hoặc chọn kỳ khi nhập")
-        elif per is None:
-            err("period", raw_period, values.PERIOD_BAD)
-        elif known_periods is not None and per not in known_periods:
-            err("period", raw_period or per, f"chưa có kỳ đánh giá '{per}' trong cơ sở dữ liệu; các kỳ hiện có: "
-                + (", ".join(sorted(known_periods)) or "(chưa có)"))
-        if unit is not None and per is not None and unit in legacy and unit not in new_codes \
-                and not crosswalk.is_pre_merger(per):
-            err("unit_code", raw_unit, f"mã '{unit}' là {crosswalk.became(*legacy[unit])}; kỳ {per} kết thúc sau "
-                "01/07/2025 nên chỉ nhận mã đơn vị mới")
-            unit = None
-        name = cell("name", i)
-        if name is None:
-            err("name", None, "thiếu tên mô hình")
-        elif len(name) > _NAME_MAX:
-            err("name", name, f"tên mô hình dài quá {_NAME_MAX} ký tự")
-        raw_field = cell("field", i)
-        fld = field_lookup.get(fold(raw_field)) if raw_field is not None else None
-        if raw_field is None:
-            err("field", None, f"thiếu lĩnh vực; chỉ nhận: {field_names}")
-        elif fld is None:
-            err("field", raw_field, f"lĩnh vực không hợp lệ; chỉ nhận: {field_names}")
-        raw_kind = cell("kind", i)
-        kind = "collective" if raw_kind is None else KIND_WORDS.get(fold(raw_kind))
-        if kind is None:
-            err("kind", raw_kind, "loại không hợp lệ; chỉ nhận: Tập thể (mô hình) hoặc Cá nhân (điển hình)")
-        raw_status = cell("status", i)
-        status = "registered" if raw_status is None else STATUS_WORDS.get(fold(raw_status))
-        if status is None:
-            err("status", raw_status, "trạng thái không hợp lệ; chỉ nhận: "
-                + "; ".join(STATUS_LABELS[s] for s in STATUSES))
-        raw_level = cell("level", i)
-        level = None if raw_level is None else LEVEL_WORDS.get(fold(raw_level))
-        if raw_level is not None and level is None:
-            err("level", raw_level, "cấp công nhận không hợp lệ; chỉ nhận: Cấp xã; Cấp tỉnh; Trung ương")
-        elif status in RECOGNISED and level is None and raw_level is None:
-            err("level", None, f"mô hình '{STATUS_LABELS[status]}' phải ghi cấp công nhận (Cấp xã, Cấp tỉnh, "
-                "Trung ương)")
-        elif status in ("registered", "in_progress", "dropped") and level is not None:
-            err("level", raw_level, f"mô hình '{STATUS_LABELS[status]}' chưa được công nhận nên không có cấp "
-                "công nhận; hãy để trống hoặc sửa trạng thái")
-        # rubric: all items or none
-        scores: dict[str, float] = {}
-        present = {code: cell(f"rubric:{code}", i) for code, j in rubric_cols.items() if j is not None}
-        filled = {k: v for k, v in present.items() if v is not None}
-        if filled and len(filled) < len(rubric.items):
-            empty = [rubric.item(k).header for k in present if present[k] is None]
-            err(f"rubric:{next(k for k in present if present[k] is None)}", None,
-                "điểm chất lượng phải điền đủ các mục hoặc để trống tất cả; còn thiếu: " + "; ".join(empty))
-        for code, raw in filled.items():
-            it = rubric.item(code)
-            v, word = values.number_of(raw, decimal_comma)
-            if v is None or word:
-                err(f"rubric:{code}", raw, f"điểm mục '{it.name}' phải là số")
-            elif v < 0 or v > it.max_points:
-                err(f"rubric:{code}", raw, f"điểm mục '{it.name}' phải từ 0 đến {it.max_points:g}")
-            else:
-                scores[code] = v
-        total = rubric_total(scores, rubric) if len(scores) == len(rubric.items) else None
-        raw_total = cell("rubric_total", i)
-        if raw_total is not None:
-            tv, word = values.number_of(raw_total, decimal_comma)
-            if tv is None or word:
-                err("rubric_total", raw_total, "tổng điểm phải là số")
-            elif not filled:
-                err("rubric_total", raw_total, "có tổng điểm nhưng không có điểm từng mục; hãy điền các cột "
-                    "của thang điểm (" + "; ".join(it.header for it in rubric.items) + ")")
-            elif total is not None and abs(tv - total) > 0.01:
-                err("rubric_total", raw_total, f"tổng điểm không khớp tổng các mục ({total:g})")
-        # model id
-        raw_id = cell("model_id", i)
-        if raw_id is not None:
-            mid = raw_id
-            if not _ID_RE.match(mid):
-                err("model_id", raw_id, "mã mô hình chỉ gồm chữ không dấu, số và - _ . / (tối đa 64 ký tự)")
-        else:
-            mid = auto_model_id(unit, per, name) if unit and per and name else None
-        if mid and unit and owners.get(mid) not in (None, unit):
-            err("model_id", mid, f"mã mô hình '{mid}' đã thuộc đơn vị {owners[mid]}; mỗi mô hình thuộc một đơn vị")
-        if bad:
+        r = int(rownum[i])
+        row = rows_in.read(i, r)
+        if row is None:
             continue
-        row = {"period": per, "model_id": mid, "unit_code": unit, "name": nfc(name), "field": fld, "kind": kind,
-               "status": status, "level": level, "evidence": cell("evidence", i), "note": cell("note", i),
-               "rubric": rubric_json(scores) if total is not None else None, "rubric_total": total}
-        key = (per, mid)
+        key = (row["period"], row["model_id"])
         if key in seen:
             first_r, first = seen[key]
             if first == row:
                 continue
-            problems.add(Problem(r, hdr("model_id") if "model_id" in roles else None, mid,
-                                 f"trùng mô hình với dòng {first_r} (cùng mã/đơn vị, kỳ {per}"
-                                 + ("" if raw_id else ", tên") + ") nhưng khác nội dung; hãy giữ lại một dòng"))
+            problems.add(Problem(r, rows_in.hdr("model_id") if "model_id" in roles else None, row["model_id"],
+                                 f"trùng mô hình với dòng {first_r} (cùng mã/đơn vị, kỳ {row['period']}"
+                                 + ("" if rows_in.cell("model_id", i) else ", tên")
+                                 + ") nhưng khác nội dung; hãy giữ lại một dòng"))
             continue
         seen[key] = (r, row)
         out_rows.append(row)

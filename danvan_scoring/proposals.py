@@ -42,7 +42,7 @@ def eligible_mask(res: pd.DataFrame, award: Award, tier_order: list[str]) -> np.
     if e.award_eligible:
         ok = ok & res["award_eligible"].fillna(False).to_numpy(dtype=bool)
     if e.min_tier is not None:
-        allowed = set(tier_order[: tier_order.index(e.min_tier) + 1])
+        allowed = set(tier_order[: tier_order.index(e.tier_in(tier_order)) + 1])
         ok = ok & res["tier_code"].isin(allowed).to_numpy(dtype=bool)
     if e.block_leader:
         ok = ok & res["block_leader"].fillna(False).to_numpy(dtype=bool)

@@ -25,7 +25,7 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
-from . import store
+from . import lifecycle, store
 from .permissions import Actor
 from .weights import WeightProfile, official_profile
 
@@ -120,7 +120,8 @@ class Publication:
 
 def publish(con, period: str, *, actor: Actor, note: str | None = None) -> Publication:
     """Freeze the period's ranking under its official profile (admin or chair only)."""
-    with store.write(con, actor, "publish", action="ranking.publish", target=period) as w:
+    with store.write(con, actor, "publish", action="ranking.publish", target=period,
+                     guard=lifecycle.guard(period, "publish")) as w:
         return _publish(con, period, actor, note, w)
 
 

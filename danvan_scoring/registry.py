@@ -23,7 +23,7 @@ from typing import Any, Iterable, Mapping
 import pandas as pd
 
 from . import batches as batch_store
-from . import store
+from . import lifecycle, store
 from . import units as unit_store
 from .permissions import require
 from .rubric import (
@@ -203,7 +203,8 @@ def write_models_batch(con, rows: pd.DataFrame, *, actor, filename: str | None, 
     are stored. Same contract as ``batch_store.write_batch``."""
     ensure_schema(con)
     rows = _normalise_entries(rows)
-    with store.write(con, actor, "import", action=action) as tx:
+    with store.write(con, actor, "import", action=action,
+                     guard=lifecycle.rows_guard(rows[["period", "unit_code"]], "models")) as tx:
         with store.registered(con, "_mrows", rows):
             con.execute(f"""CREATE OR REPLACE TEMP TABLE _mclassified AS
                 SELECT i.*, CASE WHEN c.model_id IS NULL THEN 'new' WHEN {_SAME} THEN 'unchanged'

@@ -29,14 +29,22 @@ def streamlit_command(port: int, address: str = "127.0.0.1") -> list[str]:
 def nginx_config(ports: list[int], listen_port: int, address: str, prefix: Path) -> str:
     """The proxy's config: upstreams on ``ports``, listening on ``address:listen_port``."""
     upstreams = "\n".join(f"        server 127.0.0.1:{p};" for p in ports)
-    return TEMPLATE.read_text(encoding="utf-8").format(
-        prefix=prefix, upstreams=upstreams, port=listen_port, address=address)
+    text = TEMPLATE.read_text(encoding="utf-8")
+    for field, value in (("PREFIX", prefix), ("UPSTREAMS", upstreams), ("PORT", listen_port),
+                         ("ADDRESS", address)):
+        text = text.replace(f"@{field}@", str(value))
+    return text
 
 
-def start_proxy(ports: list[int], listen_port: int, address: str, prefix: Path) -> subprocess.Popen:
+def nginx_binary() -> str:
     nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
     if nginx is None:
         raise StoreError("Không tìm thấy nginx (cài bằng: apt-get install -y nginx) để chạy nhiều tiến trình.")
+    return nginx
+
+
+def start_proxy(ports: list[int], listen_port: int, address: str, prefix: Path) -> subprocess.Popen:
+    nginx = nginx_binary()
     prefix.mkdir(parents=True, exist_ok=True)
     conf = prefix / "nginx.conf"
     conf.write_text(nginx_config(ports, listen_port, address, prefix), encoding="utf-8")

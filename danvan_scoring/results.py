@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import batches, blocks, crosswalk, periods
+from . import batches, blocks, crosswalk, evidence, periods
 from .awards import award_standing
 from .errors import StoreError
 from .ranking import add_ranks, competition_rank, rank_change
@@ -27,11 +27,13 @@ def scored_units(con, period: str) -> list[str]:
 def period_scores(con, period: str, fw=None) -> pd.DataFrame:
     """The scores a period is ranked on: current typed-in values, with the criteria the
     framework derives from the model registry filled in from it. Every ranking path
-    (pages, uncertainty, council, CLI) reads scores through here."""
+    (pages, uncertainty, council, CLI) reads scores through here. Evidence files count for
+    ``evidence_required`` (``evidence.with_files``)."""
     from .derived import with_derived
 
     fw = fw or periods.framework_for_period(con, period)
-    return with_derived(con, period, fw, batches.current_scores(con, period, ordered=False))
+    scores = evidence.with_files(con, period, batches.current_scores(con, period, ordered=False))
+    return with_derived(con, period, fw, scores)
 
 
 def self_stage_rows(scores: pd.DataFrame, fw) -> pd.DataFrame:
@@ -81,38 +83,52 @@ def period_results(con, period: str, profile: WeightProfile | None = None, *,
     if with_previous:
         prev_period = periods.previous_period(con, period)
         prev = period_results(con, prev_period, with_previous=False) if prev_period else None
-        across = prev is not None and crosswalk.is_pre_merger(prev_period) and not crosswalk.is_pre_merger(period)
-        if across:  # the previous period on the old map: compare with its figures mapped onto the new units
-            prev = _mapped_previous(con, prev)
-        res = rank_change(res, prev)
-        res["prev_estimated"] = res["unit_code"].isin(prev.loc[prev["estimated"], "unit_code"]) if across else False
+        res = with_change(con, res, period, prev_period, prev)
     group_cols = [c for c in res.columns if c.startswith("group_")]
     first = BASE_COLUMNS + group_cols
     return res[first + [c for c in res.columns if c not in first]]
 
 
-def trend(con, unit_codes: list[str]) -> pd.DataFrame:
+def with_change(con, res: pd.DataFrame, period: str, prev_period: str | None,
+                prev: pd.DataFrame | None) -> pd.DataFrame:
+    """``res`` (a period's results) with the change since ``prev`` (the previous period's results,
+    without change): ``ranking.rank_change`` plus ``prev_estimated``. Across the merger (``prev``
+    before 1 July 2025, ``res`` after) the comparison is with the previous figures mapped onto the
+    new units, and ``prev_estimated`` is True where that figure is "ước tính từ các đơn vị cũ"."""
+    across = prev is not None and bool(prev_period) and crosswalk.is_pre_merger(prev_period) \
+        and not crosswalk.is_pre_merger(period)
+    if across:  # the previous period on the old map: compare with its figures mapped onto the new units
+        prev = _mapped_previous(con, prev)
+    out = rank_change(res, prev)
+    out["prev_estimated"] = out["unit_code"].isin(prev.loc[prev["estimated"], "unit_code"]) if across else False
+    return out
+
+
+def trend(con, unit_codes: list[str], *, frames: dict[str, pd.DataFrame] | None = None,
+          mapped: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     """Total and rank of some units over every period (each under its official profile).
 
     A period before 1 July 2025 gives a new unit its mapped figure (``mapped_results``:
     ``estimated`` True, with its predecessors) once a later period is on the new map, and a
-    code's own row when the code itself was scored then (an agency, or a legacy unit asked for)."""
-    frames = []
-    ps = periods.periods(con)
+    code's own row when the code itself was scored then (an agency, or a legacy unit asked for).
+    ``frames`` (period → ``period_results`` without change) and ``mapped`` (period →
+    ``mapped_results``), when given, are used instead of computing them (the pages' cache)."""
+    frames_out = []
+    ps = periods.periods(con) if frames is None else list(frames)
     later_new = any(not crosswalk.is_pre_merger(p) for p in ps)
     for p in ps:
-        r = period_results(con, p, with_previous=False)
+        r = frames[p] if frames is not None else period_results(con, p, with_previous=False)
         own = r[r["unit_code"].isin(unit_codes)].assign(estimated=False)
         if crosswalk.is_pre_merger(p) and later_new and len(r):
             # a code of a unit that exists now is read as that new unit: its predecessors' mapped figure
             old_only = set(crosswalk.unit_info(con, p)["unit_code"]) - _new_codes(con)
-            m = mapped_results(con, p)
+            m = mapped[p] if mapped is not None and p in mapped else mapped_results(con, p, own=r)
             m = m[m["unit_code"].isin(unit_codes) & ~m["unit_code"].isin(old_only)]
             own = pd.concat([own[own["unit_code"].isin(old_only)], m], ignore_index=True)
-        frames.append(own)
-    if not frames:
+        frames_out.append(own.assign(period=p))
+    if not frames_out:
         return pd.DataFrame(columns=BASE_COLUMNS + ["period", "estimated"])
-    return pd.concat(frames, ignore_index=True)
+    return pd.concat(frames_out, ignore_index=True)
 
 
 def _new_codes(con) -> set[str]:
@@ -132,17 +148,20 @@ def _mapped_previous(con, prev: pd.DataFrame) -> pd.DataFrame:
 MAPPED_VALUES = ["total", "total_self"]
 
 
-def mapped_results(con, period: str, profile: WeightProfile | None = None) -> pd.DataFrame:
+def mapped_results(con, period: str, profile: WeightProfile | None = None, *,
+                   own: pd.DataFrame | None = None) -> pd.DataFrame:
     """A pre-merger period shown on the new units: each new unit's total (and group sub-scores,
     self-assessed total) is the share-weighted mean of its scored predecessors' figures
     (``crosswalk.map_to_new``), ranked among the mapped units; ``estimated`` True,
     ``predecessors`` and ``predecessor_codes`` list the old units, ``mark`` says
     "ước tính từ các đơn vị cũ". Tiers, blocks and awards belong to the legacy units' own
-    ranking and are left empty here."""
+    ranking and are left empty here. ``own``: the period's ``period_results`` when already
+    computed (under ``profile``)."""
     if not crosswalk.is_pre_merger(period):
         raise StoreError(f"Kỳ {period} kết thúc sau 01/07/2025: kết quả đã tính trên đơn vị mới, "
                          "không cần chuyển từ đơn vị cũ")
-    own = period_results(con, period, profile, with_previous=False)
+    if own is None:
+        own = period_results(con, period, profile, with_previous=False)
     ok = own[own["eligible"].fillna(False).astype(bool)]
     groups = [c for c in own.columns if c.startswith("group_")]
     m = crosswalk.map_to_new(ok[["unit_code", *MAPPED_VALUES, *groups]], crosswalk.crosswalk(con),

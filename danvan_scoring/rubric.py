@@ -11,11 +11,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from . import store
-from .messages import validate_file
+from .messages import read_yaml, validate_file
 from .paths import DATA_DIR
 from .text import fold
 
@@ -166,12 +165,7 @@ def _parse(model: type[BaseModel], data: Any, source: str):
 
 
 def _read_yaml(path: Path) -> Any:
-    try:
-        return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ModelsError(f"{Path(path).name}: không đọc được tệp ({exc})") from None
-    except yaml.YAMLError as exc:
-        raise ModelsError(f"{Path(path).name}: YAML không hợp lệ ({exc})") from None
+    return read_yaml(path, ModelsError)
 
 
 def parse_rubric(data: Any, source: str = "thang điểm mô hình") -> Rubric:

@@ -390,7 +390,8 @@ def rank_swing(matrices: scoring.Matrices, profile_weights, unit: str, *,
     iu = _unit_index(m, unit)
     sel = np.ones(len(m.units), dtype=bool) if eligible is None else np.asarray(eligible, dtype=bool)
     if not sel[iu]:
-        raise store.StoreError(f"Đơn vị '{unit}' chưa đủ điều kiện xếp loại nên không có thứ hạng")
+        raise store.StoreError(f"Đơn vị '{unit}' chưa được xếp hạng (chưa đủ dữ liệu hoặc không đủ "
+                               "điều kiện xếp loại) nên không có thứ hạng")
     f = np.asarray(factors, dtype="float64")
     G = len(m.groups)
     Ws = np.repeat(W[None, :], G * len(f), axis=0)
@@ -522,7 +523,8 @@ def pairwise_flip_for(con, period: str, profile: WeightProfile | None, a: str, b
         if u not in inp.matrices.units:
             raise store.StoreError(f"Đơn vị '{u}' không có điểm trong kỳ {period}")
         if not inp.eligible[inp.matrices.units.index(u)]:
-            raise store.StoreError(f"Đơn vị '{u}' chưa đủ điều kiện xếp loại nên không so thứ hạng được")
+            raise store.StoreError(f"Đơn vị '{u}' chưa được xếp hạng (chưa đủ dữ liệu hoặc không đủ "
+                                   "điều kiện xếp loại) nên không so thứ hạng được")
     m = inp.matrices
     w, W = scoring.weight_vectors(inp.profile, m)
     flips = pairwise_flip(m, (w, W), a, b)
@@ -612,7 +614,7 @@ def explain_interval(row, *, top_k: int | None = None, spread: float | None = No
     """One Vietnamese sentence for a row of :func:`uncertainty_table` (dict or Series)."""
     r = dict(row)
     if pd.isna(r.get("rank")):
-        return "Đơn vị chưa đủ điều kiện xếp loại nên không có thứ hạng."
+        return "Đơn vị chưa được xếp hạng (chưa đủ dữ liệu hoặc không đủ điều kiện xếp loại) nên không có thứ hạng."
     rank, lo, hi = int(r["rank"]), int(r["rank_p05"]), int(r["rank_p95"])
     amp = f" (±{100 * spread:g}%)" if spread is not None else ""
     if lo == hi:

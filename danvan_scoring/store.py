@@ -19,7 +19,7 @@ import duckdb
 import pandas as pd
 
 from . import faults, pg
-from .errors import StoreError, StoreLocked, StoreMissing
+from .errors import Refused, StoreError, StoreLocked, StoreMissing
 from .permissions import CLI_ACTOR, PermissionDenied, require
 
 log = logging.getLogger(__name__)
@@ -78,6 +78,16 @@ def is_url(target) -> bool:
 def describe(target) -> str:
     """The store named for a message: the file path, or the URL without its password."""
     return pg.redact(str(target)) if is_url(target) else str(target)
+
+
+def canonical(target) -> str:
+    """One spelling per store, for cache keys: the absolute file path, or the URL as given."""
+    return str(target) if is_url(target) else str(Path(target).resolve())
+
+
+def exists(target) -> bool:
+    """The DuckDB file is there; a server database is taken to exist (connect says otherwise)."""
+    return is_url(target) or Path(target).exists()
 
 
 def backend(con) -> str:
@@ -209,15 +219,18 @@ class Write:
             audit(self.con, self.actor.username, self.action, self.target, self.before, self.after)
 
 
-def _record_denial(con, actor, permission: str, action: str | None, target) -> None:
+def _record_denial(con, actor, permission: str, action: str | None, target, reason: str | None = None) -> None:
     """A refused write is logged in the audit table in its own small transaction (best effort:
     a read-only connection cannot, and the refusal itself must still reach the caller)."""
     who = getattr(actor, "username", None) or str(actor)
     token = _ACTIVE.set(f"denied:{action or permission}")
+    after = {"permission": permission, "role": getattr(actor, "role", None)}
+    if reason:
+        after["reason"] = reason
     try:
         with transaction(con):
             audit(con, who, f"denied:{action or permission}", None if target is None else str(target),
-                  None, {"permission": permission, "role": getattr(actor, "role", None)})
+                  None, after)
     except Error:
         log.warning("refused write %s by %s not logged (connection cannot write)", action, who, exc_info=True)
     finally:
@@ -225,7 +238,8 @@ def _record_denial(con, actor, permission: str, action: str | None, target) -> N
 
 
 @contextmanager
-def write(con, actor, permission: str | None, *, action: str | None, target=None, before=None, after=None):
+def write(con, actor, permission: str | None, *, action: str | None, target=None, before=None, after=None,
+          unit: str | None = None, guard=None):
     """The one write path of the library: ``require(actor, permission)``, one transaction, and the
     audit entry ``action`` appended inside it when the block succeeds.
 
@@ -234,15 +248,23 @@ def write(con, actor, permission: str | None, *, action: str | None, target=None
     weights.save_profile) joins the outer transaction and appends its own audit entry there.
     ``permission=None`` is for sign-in bookkeeping only (login attempts, sessions), which any
     visitor causes; ``action=None`` writes no audit entry of its own.
+
+    ``unit``: the one unit the write concerns (a unit account may write only its own).
+    ``guard(con, actor)``: the period's lifecycle check (``lifecycle.guard``), run after the
+    permission and before anything is written; its StateRefused is refused and logged the same way.
     """
     outer = _ACTIVE.get()
     joined = isinstance(outer, Write) and outer.con is con
-    if permission is not None:
+    if permission is not None or guard is not None:
         try:
-            require(actor, permission)
-        except PermissionDenied:
+            if permission is not None:
+                require(actor, permission, unit)
+            if guard is not None:
+                guard(con, actor)
+        except (PermissionDenied, Refused) as exc:
             if not joined:
-                _record_denial(con, actor, permission, action, target)
+                _record_denial(con, actor, permission or "state", action, target,
+                               str(exc) if isinstance(exc, Refused) else None)
             raise
     w = Write(con, actor, action, target, before, after)
     if joined:
@@ -382,6 +404,52 @@ _MIGRATIONS: list[tuple[str, str]] = [
         award_code VARCHAR NOT NULL, votes_for INTEGER NOT NULL, votes_against INTEGER NOT NULL,
         votes_abstain INTEGER NOT NULL, threshold DOUBLE NOT NULL, passed BOOLEAN NOT NULL,
         profile VARCHAR, recorded_by VARCHAR NOT NULL, recorded_at TIMESTAMP NOT NULL, note VARCHAR);
+    """),
+    # the period's lifecycle (lifecycle.py): append-only state changes (the latest counts; none =
+    # 'open'), each unit's submission of its dossier, the unit a 'unit' account speaks for, and the
+    # official profile changed after the weights were fixed (chair + reason, noticed on the ranking)
+    ("lifecycle_v1", """
+    CREATE SEQUENCE IF NOT EXISTS period_transition_seq START 1;
+    CREATE TABLE IF NOT EXISTS period_transitions (
+        transition_id BIGINT PRIMARY KEY, period VARCHAR NOT NULL, from_state VARCHAR NOT NULL,
+        to_state VARCHAR NOT NULL, deadline DATE, reason VARCHAR, changed_by VARCHAR NOT NULL,
+        changed_at TIMESTAMP NOT NULL);
+    CREATE TABLE IF NOT EXISTS dossier_submissions (
+        period VARCHAR NOT NULL, unit_code VARCHAR NOT NULL, submitted_by VARCHAR NOT NULL,
+        submitted_at TIMESTAMP NOT NULL, PRIMARY KEY (period, unit_code));
+    CREATE TABLE IF NOT EXISTS user_units (
+        username VARCHAR PRIMARY KEY, unit_code VARCHAR NOT NULL);
+    CREATE TABLE IF NOT EXISTS official_changes (
+        period VARCHAR NOT NULL, profile_id BIGINT NOT NULL, state VARCHAR NOT NULL, reason VARCHAR NOT NULL,
+        changed_by VARCHAR NOT NULL, changed_at TIMESTAMP NOT NULL);
+    """),
+    # evidence files (evidence.py): metadata here, the bytes in a content-addressed folder
+    ("evidence_v1", """
+    CREATE SEQUENCE IF NOT EXISTS evidence_seq START 1;
+    CREATE TABLE IF NOT EXISTS evidence_files (
+        evidence_id BIGINT PRIMARY KEY, unit_code VARCHAR NOT NULL, period VARCHAR NOT NULL,
+        criterion_code VARCHAR NOT NULL, file_name VARCHAR NOT NULL, size BIGINT NOT NULL,
+        sha256 VARCHAR NOT NULL, mime VARCHAR NOT NULL, uploaded_by VARCHAR NOT NULL,
+        uploaded_at TIMESTAMP NOT NULL, removed_by VARCHAR, removed_at TIMESTAMP);
+    """),
+    # the appraisal team's review of a dossier, criterion by criterion (appraisal.py): append-only,
+    # the latest per (period, unit, criterion) counts
+    ("appraisal_v1", """
+    CREATE SEQUENCE IF NOT EXISTS appraisal_review_seq START 1;
+    CREATE TABLE IF NOT EXISTS appraisal_reviews (
+        review_id BIGINT PRIMARY KEY, period VARCHAR NOT NULL, unit_code VARCHAR NOT NULL,
+        criterion_code VARCHAR NOT NULL, decision VARCHAR NOT NULL, self_value DOUBLE PRECISION,
+        value DOUBLE PRECISION, reason VARCHAR, reviewer VARCHAR NOT NULL, reviewed_at TIMESTAMP NOT NULL,
+        batch_id BIGINT);
+    """),
+    # a unit's objections (kiến nghị) to its provisional result (objections.py)
+    ("objections_v1", """
+    CREATE SEQUENCE IF NOT EXISTS objection_seq START 1;
+    CREATE TABLE IF NOT EXISTS objections (
+        objection_id BIGINT PRIMARY KEY, period VARCHAR NOT NULL, unit_code VARCHAR NOT NULL,
+        criterion_code VARCHAR, status VARCHAR NOT NULL, filed_by VARCHAR NOT NULL,
+        filed_at TIMESTAMP NOT NULL, text VARCHAR NOT NULL, resolution VARCHAR, resolved_by VARCHAR,
+        resolved_at TIMESTAMP);
     """),
 ]
 

@@ -17,7 +17,7 @@ from typing import Annotated
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from . import derived, periods, store
+from . import derived, lifecycle, periods, store
 from .award_catalogue import Catalogue, load_catalogue
 from .errors import StoreError
 from .messages import vi_error
@@ -138,7 +138,8 @@ def record_vote(con, period: str, unit_code: str, award_code: str, votes_for: in
     if not _has_table(con):
         store.migrate(con)
     with store.write(con, actor, "awards", action="awards.vote",
-                     target=f"{period}/{vote.unit_code}/{vote.award_code}", after=after):
+                     target=f"{period}/{vote.unit_code}/{vote.award_code}", after=after,
+                     guard=lifecycle.guard(period, "awards")):
         con.execute(
             "INSERT INTO award_votes VALUES (nextval('award_vote_seq'), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
             [period, vote.unit_code, vote.award_code, vote.votes_for, vote.votes_against, vote.votes_abstain,

@@ -12,7 +12,7 @@ import math
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from . import periods, store
+from . import lifecycle, periods, store
 from .criteria import Framework
 from .permissions import CLI_ACTOR, Actor
 
@@ -174,15 +174,20 @@ def official_profile(con, period: str) -> WeightProfile:
     return _from_row(con, row) if row else default_profile(fw)
 
 
-def mark_official(con, period: str, profile: WeightProfile, *, actor: Actor) -> None:
+def mark_official(con, period: str, profile: WeightProfile, *, actor: Actor, reason: str | None = None) -> None:
+    """Make ``profile`` the official one of the period. Once the period reached appraisal the
+    weights are fixed: only the chair (or admin) may change them, with a ``reason`` that is kept
+    for the notice on the ranking page (``lifecycle.official_changes``)."""
     with store.write(con, actor, "publish", action="weights.official", target=period,
-                     after={"profile": profile.label}) as w:
+                     after={"profile": profile.label, "reason": reason},
+                     guard=lifecycle.guard(period, "official")) as w:
         fw = periods.framework_for_period(con, period)
         if (profile.framework_code, profile.framework_version) != (fw.code, fw.version):
             raise store.StoreError(f"Bộ trọng số '{profile.label}' dùng bộ tiêu chí khác với kỳ {period}")
         if profile.profile_id is None:
             raise store.StoreError("Hãy lưu bộ trọng số trước khi chọn làm chính thức")
         w.before = {"profile": official_profile(con, period).label}
+        lifecycle.record_official_change(con, period, profile.profile_id, reason, actor)
         con.execute("INSERT INTO official_profiles VALUES (?, ?, ?, ?)",
                     [period, profile.profile_id, actor.username, store.now()])
 

@@ -21,7 +21,7 @@ MIME = {"docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.
 
 
 @st.cache_data(show_spinner="Đang tổng hợp số liệu báo cáo…", max_entries=16)
-def _report_data(path: str, period: str, v: int, _con) -> dict[str, pd.DataFrame]:
+def _report_data(path: str, v: int, period: str, _con) -> dict[str, pd.DataFrame]:
     return paperwork.report_data(_con, period)
 
 
@@ -33,7 +33,7 @@ def report_bytes(con, period: str, kind: str, fmt: str, data: dict) -> bytes:
 
 
 def report_section(con, period: str) -> None:
-    data = _report_data(common.db_path(), period, common.version(), con)
+    data = common.cached(_report_data, period)
     meta = data["_meta"].iloc[0]
     st.markdown(f"Kỳ **{common.period_label(period)}**: {common.vn_int(meta['units'])} đơn vị được chấm điểm, "
                 f"{common.vn_int(meta['ranked'])} đơn vị đã xếp hạng, {common.vn_int(meta['models'])} mô hình.")

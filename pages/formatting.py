@@ -1,4 +1,5 @@
-"""Text shown on the dashboard's pages: Vietnamese numbers, and user-supplied text made literal.
+"""Text shown on the dashboard's pages: Vietnamese numbers, period names, reasons, and
+user-supplied text made literal.
 
 No Streamlit here: plain functions a page (or a test) calls on values before showing them.
 """
@@ -9,6 +10,11 @@ import math
 import re
 
 import pandas as pd
+
+from danvan_scoring.criteria import Framework
+
+MISSING = "—"   # shown by every table for a missing value (Streamlit's default is the English "None")
+STABLE_MARK = {True: "Vững", False: "Chưa vững"}
 
 # CommonMark lets any ASCII punctuation be backslash-escaped. Escaped everywhere: what opens
 # emphasis, code, links and images, tags and entities, tables, strike-through, and Streamlit's own
@@ -47,3 +53,50 @@ def vn_int(n) -> str:
     if n is None or n is pd.NA:
         return "—"
     return f"{int(n):,}".replace(",", ".")
+
+
+def period_label(period: str) -> str:
+    if len(period) == 4:
+        return f"Năm {period}"
+    year, part = period[:4], period[5:]
+    return {"H1": f"6 tháng đầu năm {year}", "H2": f"6 tháng cuối năm {year}"}.get(
+        part, f"Quý {part[1:]}/{year}" if part.startswith("Q") else period)
+
+
+def profile_link(unit_code: str, period: str) -> str:
+    return f"ho-so?unit={unit_code}&period={period}"
+
+
+def group_label(fw: Framework, code: str) -> str:
+    return f"Nhóm {code} — {fw.group(code).name}"
+
+
+def reasons(row) -> str:
+    """Why a unit is not ranked, or its vetoes, in words."""
+    parts = []
+    if isinstance(row.get("missing"), str) and row["missing"]:
+        parts.append(f"thiếu điểm: {row['missing']}")
+    if isinstance(row.get("missing_evidence"), str) and row["missing_evidence"]:
+        parts.append(f"thiếu minh chứng: {row['missing_evidence']}")
+    if isinstance(row.get("vetoes"), str) and row["vetoes"]:
+        parts.append(f"bị giới hạn xếp loại: {row['vetoes']}")
+    if isinstance(row.get("tier_reason"), str) and row["tier_reason"]:
+        parts.append(row["tier_reason"])
+    if isinstance(row.get("not_applicable"), str) and row["not_applicable"]:
+        parts.append(f"không phát sinh: {row['not_applicable']}")
+    return "; ".join(parts)
+
+
+def interval_texts(res: pd.DataFrame) -> list:
+    """"5–8" (or "5" when the interval is one rank) per row; None for units without a rank."""
+    out = []
+    for lo, hi in zip(res["rank_p05"], res["rank_p95"]):
+        if pd.isna(lo) or pd.isna(hi):
+            out.append(None)
+        else:
+            out.append(f"{int(lo)}" if int(lo) == int(hi) else f"{int(lo)}–{int(hi)}")
+    return out
+
+
+def stable_marks(res: pd.DataFrame) -> list:
+    return [None if pd.isna(x) else STABLE_MARK[bool(x)] for x in res["stable"]]

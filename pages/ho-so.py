@@ -57,17 +57,26 @@ def headline(row: pd.Series, res: pd.DataFrame, fw) -> None:
                f"bộ trọng số {common.md(row['profile'])}")
     n_ranked = int(res["rank"].notna().sum())
     block = res[res["block"] == row["block"]]
-    c = st.columns(5)
+    c = st.columns(6)
     delta = None if pd.isna(row.get("delta_total")) else f"{common.vn(row['delta_total'], sign=True)} so với kỳ trước"
     c[0].metric("Tổng điểm", common.vn(row["total"]), delta=delta, border=True)
-    c[1].metric("Xếp loại", row["tier"] if row["eligible"] else insights.NOT_ELIGIBLE_LABEL, border=True)
+    self_tier = row.get("tier_self")
+    c[1].metric("Xếp loại", common.tier_words(row.to_frame().T).iloc[0], border=True,
+                delta=f"tự chấm: {self_tier}" if isinstance(self_tier, str) and self_tier else None,
+                delta_color="off", delta_arrow="off",
+                help="Xếp loại sau thẩm định; bên dưới là xếp loại mà điểm tự chấm của đơn vị sẽ đạt")
     rank = "—" if pd.isna(row["rank"]) else f"{int(row['rank'])}/{common.vn_int(n_ranked)}"
     drank = None if pd.isna(row.get("delta_rank")) else f"{int(row['delta_rank']):+d} bậc"
-    c[2].metric("Hạng toàn bộ", rank, delta=drank, border=True)
+    c[2].metric("Hạng chung", rank, delta=drank, border=True)
+    prov_units = res[res["province_code"] == row["province_code"]]
+    prank = row.get("province_rank")
+    prank = "—" if prank is None or pd.isna(prank) else \
+        f"{int(prank)}/{common.vn_int(int(prov_units['rank'].notna().sum()))}"
+    c[3].metric("Hạng trong tỉnh", prank, border=True)
     brank = "—" if pd.isna(row["block_rank"]) else f"{int(row['block_rank'])}/{int(block['block_rank'].notna().sum())}"
-    c[3].metric("Hạng trong khối", brank, border=True)
+    c[4].metric("Hạng trong khối", brank, border=True)
     gap = None if pd.isna(row["gap"]) else f"chênh {common.vn(row['gap'], sign=True)}"
-    c[4].metric("Điểm tự chấm", common.vn(row["total_self"]), delta=gap, delta_color="off", delta_arrow="off", border=True,
+    c[5].metric("Điểm tự chấm", common.vn(row["total_self"]), delta=gap, delta_color="off", delta_arrow="off", border=True,
                 help="Tổng điểm đơn vị tự chấm; chênh lệch dương là đơn vị tự chấm cao hơn kết quả thẩm định")
     why = common.reasons(row)
     if not row["eligible"]:
@@ -190,7 +199,8 @@ def robustness_section(period: str, unit: str, row: pd.Series, fw) -> None:
     unc = common.uncertainty(period)
     found = unc[unc["unit_code"] == unit]
     if pd.isna(row["rank"]) or found.empty:
-        st.caption("Đơn vị chưa đủ điều kiện xếp loại nên không có thứ hạng để thử độ vững.")
+        st.caption("Đơn vị chưa được xếp hạng (chưa đủ dữ liệu hoặc không đủ điều kiện xếp loại) "
+                   "nên không có thứ hạng để thử độ vững.")
         return
     r = found.iloc[0]
     draws, spread = common.unc_settings()

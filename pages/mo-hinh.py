@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from danvan_scoring import blocks, derived, periods, registry, rubric, store
+from danvan_scoring import blocks, derived, periods, registry, rubric
 from danvan_scoring import periods as period_store
 from danvan_scoring import units as unit_store
 from danvan_scoring.text import fold
@@ -28,12 +28,12 @@ ALL = "__all__"
 
 # --------------------------------------------------------------------------- cached reads
 @st.cache_data(show_spinner=False, max_entries=16)
-def _list(path: str, period: str, v: int, _con) -> pd.DataFrame:
+def _list(path: str, v: int, period: str, _con) -> pd.DataFrame:
     return registry.list_models(_con, period)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _summary(path: str, period: str, v: int, _con) -> pd.DataFrame:
+def _summary(path: str, v: int, period: str, _con) -> pd.DataFrame:
     return derived.models_summary_by_unit(_con, period)
 
 
@@ -43,22 +43,22 @@ def _units(path: str, v: int, _con) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _blocks(path: str, period: str, v: int, _con) -> pd.DataFrame:
+def _blocks(path: str, v: int, period: str, _con) -> pd.DataFrame:
     return blocks.unit_blocks(_con, period)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _counts(path: str, period: str, v: int, scope: tuple | None, _con) -> pd.DataFrame:
+def _counts(path: str, v: int, period: str, scope: tuple | None, _con) -> pd.DataFrame:
     return registry.counts_by_field_status(_con, period, list(scope) if scope is not None else None)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _best(path: str, period: str, v: int, scope: tuple | None, _con) -> pd.DataFrame:
+def _best(path: str, v: int, period: str, scope: tuple | None, _con) -> pd.DataFrame:
     return registry.best_models(_con, period, 10, list(scope) if scope is not None else None)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _model(path: str, period: str, v: int, model_id: str, _con) -> tuple[dict, pd.DataFrame]:
+def _model(path: str, v: int, period: str, model_id: str, _con) -> tuple[dict, pd.DataFrame]:
     return registry.get_model(_con, period, model_id), registry.model_history(_con, period, model_id)
 
 
@@ -73,10 +73,6 @@ def _unit_choices(path: str, v: int, codes: tuple, _con) -> list[str]:
     """Units in the selector, in Vietnamese alphabetical order (folding 3,000 names each run cost 20 ms)."""
     names = _unit_names(path, v, _con)
     return sorted(codes, key=lambda u: fold(names.get(u, u)))
-
-
-def _key(con) -> tuple[str, int]:
-    return common.db_path(), store.data_version(con)
 
 
 # --------------------------------------------------------------------------- pieces
@@ -126,9 +122,8 @@ def _search(df: pd.DataFrame, text: str) -> pd.DataFrame:
 
 def model_card(con, actor, period: str, model_id: str) -> None:
     rb = rubric.default_rubric()
-    path, v = _key(con)
-    rec, h = _model(path, period, v, model_id, con)
-    names = _unit_names(path, v, con)
+    rec, h = common.cached(_model, period, model_id, writes=True)
+    names = common.cached(_unit_names, writes=True)
     fl = rubric.default_fields().labels
     with st.container(border=True, key="model_card"):
         st.subheader(common.md(rec["name"]))
@@ -186,7 +181,6 @@ def _status_form(con, actor, period: str, rec: dict) -> None:
 # --------------------------------------------------------------------------- the page
 def _scope(con, period: str, units: pd.DataFrame, listed: pd.DataFrame) -> tuple[list[str] | None, str]:
     """Province → block → unit selectors; returns the unit codes in scope (None = all) and a label."""
-    path, v = _key(con)
     provinces = common.province_names() if hasattr(common, "province_names") else {}
     with_models = units[units["unit_code"].isin(set(listed["unit_code"]))]
     prov_opts = [ALL] + sorted(with_models["province_code"].dropna().unique().tolist())
@@ -195,7 +189,7 @@ def _scope(con, period: str, units: pd.DataFrame, listed: pd.DataFrame) -> tuple
                           format_func=lambda p: "Tất cả" if p == ALL else provinces.get(p, p))
     scope_units = units if prov == ALL else units[units["province_code"] == prov]
     label = "toàn bộ" if prov == ALL else provinces.get(prov, prov)
-    blk = _blocks(path, period, v, con)
+    blk = common.cached(_blocks, period, writes=True)
     blk = blk[blk["unit_code"].isin(set(scope_units["unit_code"]))]
     names = dict(zip(blk["block_code"], blk["block_name"]))
     block = c[1].selectbox("Khối thi đua", [ALL] + sorted(names), key="mh_block",
@@ -206,7 +200,7 @@ def _scope(con, period: str, units: pd.DataFrame, listed: pd.DataFrame) -> tuple
         label = names.get(block, block)
     cand = scope_units[scope_units["unit_code"].isin(set(listed["unit_code"]))]
     unit_names = dict(zip(cand["unit_code"], cand["name"]))
-    unit = c[2].selectbox("Đơn vị", [ALL] + _unit_choices(path, v, tuple(sorted(unit_names)), con),
+    unit = c[2].selectbox("Đơn vị", [ALL] + common.cached(_unit_choices, tuple(sorted(unit_names)), writes=True),
                           key="mh_unit",
                           format_func=lambda u: "Tất cả" if u == ALL else f"{unit_names.get(u, u)} · {u}")
     if unit != ALL:
@@ -218,7 +212,6 @@ def _scope(con, period: str, units: pd.DataFrame, listed: pd.DataFrame) -> tuple
 
 def render(con, actor) -> None:
     """The page body (app.py registers the page; ``main`` adds the header)."""
-    path, v = _key(con)
     options = periods.periods(con)
     if not options:
         common.no_data("(chưa có kỳ đánh giá).")
@@ -226,7 +219,7 @@ def render(con, actor) -> None:
     if flash := st.session_state.pop("mh_flash", None):
         st.success(flash, icon=":material/check_circle:")
     period = common.period_select("mh_period", only_with_data=False)
-    listed = _list(path, period, v, con)
+    listed = common.cached(_list, period, writes=True)
     fw = period_store.framework_for_period(con, period)
     derived_codes = derived.derived_criteria(fw)
     if derived_codes:
@@ -236,7 +229,7 @@ def render(con, actor) -> None:
         st.info("Chưa có mô hình nào trong kỳ này. Cán bộ nhập liệu tải danh sách mô hình ở trang **Nhập dữ liệu** "
                 "(hoặc `danvan import TỆP --kind models`).", icon=":material/inbox:")
         return
-    units = _units(path, v, con)
+    units = common.cached(_units, writes=True)
     scope, label = _scope(con, period, units, listed)
     shown = listed if scope is None else listed[listed["unit_code"].isin(scope)]
 
@@ -251,7 +244,7 @@ def render(con, actor) -> None:
                 help="Bình quân điểm chất lượng (thang 100) của các mô hình được công nhận đã chấm")
 
     key = tuple(scope) if scope is not None else None
-    counts = _counts(path, period, v, key, con)
+    counts = common.cached(_counts, period, key, writes=True)
     st.plotly_chart(field_status_chart(counts, f"Mô hình theo lĩnh vực và trạng thái — {label}"),
                     width="stretch", key="mh_chart")
 
@@ -259,7 +252,7 @@ def render(con, actor) -> None:
     with t_list:
         _list_tab(con, actor, period, shown)
     with t_best:
-        best = _best(path, period, v, key, con)
+        best = common.cached(_best, period, key, writes=True)
         if best.empty:
             st.info("Chưa có mô hình được công nhận nào đã chấm điểm trong phạm vi này.")
         else:
@@ -309,8 +302,7 @@ def _list_tab(con, actor, period: str, shown: pd.DataFrame) -> None:
 
 
 def _units_tab(con, period: str, scope: list[str] | None) -> None:
-    path, v = _key(con)
-    s = _summary(path, period, v, con)
+    s = common.cached(_summary, period, writes=True)
     if scope is not None:
         s = s[s["unit_code"].isin(scope)]
     fl = rubric.default_fields()
@@ -318,7 +310,7 @@ def _units_tab(con, period: str, scope: list[str] | None) -> None:
                        format_func=lambda f: "(không lọc)" if f == ALL else fl.labels[f])
     if gap != ALL:
         s = s[s[f"n_{gap}"] == 0]
-    names = _unit_names(path, v, con)
+    names = common.cached(_unit_names, writes=True)
     view = pd.DataFrame({"Mã đơn vị": s["unit_code"], "Đơn vị": s["unit_code"].map(names),
                          "Mô hình": s["models_total"], "Đang thực hiện / công nhận": s["models_active"],
                          "Được công nhận": s["models_recognised"]})

@@ -11,7 +11,8 @@ from pages import common
 ACTIONS = {
     "db.init": "Khởi tạo cơ sở dữ liệu", "scores.import": "Nhập điểm", "batch.undo": "Hủy lần nhập",
     "weights.save": "Lưu bộ trọng số", "weights.official": "Chọn bộ trọng số chính thức",
-    "user.add": "Tạo tài khoản", "user.update": "Sửa tài khoản", "user.demo_accounts": "Tạo tài khoản mẫu",
+    "user.add": "Tạo tài khoản", "user.update": "Sửa tài khoản", "user.password_change": "Đổi mật khẩu",
+    "user.password_reset": "Đặt lại mật khẩu", "user.demo_accounts": "Tạo tài khoản mẫu",
     "blocks.set": "Đặt khối thi đua", "unit.add": "Thêm đơn vị",
 }
 
@@ -34,7 +35,7 @@ def users_section() -> None:
         display = st.text_input("Tên hiển thị")
         role = st.selectbox("Vai trò", list(auth.ROLES), format_func=auth.ROLES.get, key="adm_add_role")
         chair = st.checkbox("Chủ tịch Hội đồng Thi đua - Khen thưởng (được chọn bộ trọng số chính thức)", key="adm_add_chair")
-        password = st.text_input("Mật khẩu ban đầu", type="password", help="Ít nhất 4 ký tự")
+        password = st.text_input("Mật khẩu ban đầu", type="password", help=f"Ít nhất {auth.MIN_PASSWORD_LENGTH} ký tự")
         if st.form_submit_button("Tạo tài khoản", type="primary", icon=":material/person_add:"):
             auth.add_user(con, name.strip(), role, password, actor=actor, display_name=display.strip() or None,
                           is_chair=chair)
@@ -59,6 +60,15 @@ def users_section() -> None:
                     auth.set_role(con, who, new_role, actor=actor, is_chair=is_chair, active=active)
                     st.session_state["adm_flash"] = f"Đã cập nhật tài khoản “{who}”."
                     st.rerun()
+        with st.form("adm_reset", clear_on_submit=True):
+            st.markdown(f"**Đặt lại mật khẩu** cho “{common.md(who)}”")
+            new_pw = st.text_input("Mật khẩu mới", type="password", key="adm_reset_pw", autocomplete="new-password",
+                                   help=f"Ít nhất {auth.MIN_PASSWORD_LENGTH} ký tự; các phiên đang mở của tài khoản "
+                                        "bị đăng xuất")
+            if st.form_submit_button("Đặt lại mật khẩu", icon=":material/lock_reset:"):
+                auth.reset_password(con, who, new_pw, actor=actor)
+                st.session_state["adm_flash"] = f"Đã đặt lại mật khẩu của tài khoản “{who}”."
+                st.rerun()
 
 
 def audit_section() -> None:

@@ -161,7 +161,7 @@ def _only_pending(key: str, value) -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _council(path: str, period: str, v: int, _con) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+def _council(path: str, v: int, period: str, _con) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     sub = council.submissions(_con, period)
     spread = council.spread(_con, period)
     fw = periods.framework_for_period(_con, period)
@@ -173,18 +173,14 @@ def _council(path: str, period: str, v: int, _con) -> tuple[pd.DataFrame, pd.Dat
 
 
 @st.cache_data(show_spinner="Đang xếp hạng theo từng phương án…", max_entries=16)
-def _rankings(path: str, period: str, v: int, _con) -> tuple[pd.DataFrame, dict]:
+def _rankings(path: str, v: int, period: str, _con) -> tuple[pd.DataFrame, dict]:
     r = council.rankings(_con, period)
     return r, dict(r.attrs.get("labels", {}))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _publications(path: str, period: str, v: int, _con) -> pd.DataFrame:
+def _publications(path: str, v: int, period: str, _con) -> pd.DataFrame:
     return publish.publications(_con, period)
-
-
-def _key(period: str):
-    return common.db_path(), period, common.write_version(), common.db()
 
 
 def submit_block(period: str, fw, profiles: pd.DataFrame, sub: pd.DataFrame) -> None:
@@ -312,7 +308,7 @@ def submissions_block(period: str, fw, sub: pd.DataFrame, spread: pd.DataFrame, 
 
 def rankings_block(period: str) -> None:
     st.markdown("**Xếp hạng theo từng phương án**")
-    r, labels = _rankings(*_key(period))
+    r, labels = common.cached(_rankings, period, writes=True)
     keys = list(labels)
     moves = insights.candidate_moves(r, keys)
     moved = moves[moves["moves"].fillna(0) > 0]
@@ -338,7 +334,7 @@ def adopt_block(period: str, sub: pd.DataFrame) -> None:
     if sub.empty:
         st.caption("Chưa có phương án nào từ hội đồng để chọn.")
         return
-    _, labels = _rankings(*_key(period))
+    _, labels = common.cached(_rankings, period, writes=True)
     options = [k for k in labels if k != "chinh_thuc"]
     if st.session_state.get("cw_adopt_pick") not in options:
         st.session_state.pop("cw_adopt_pick", None)
@@ -403,7 +399,7 @@ def publish_block(period: str) -> None:
                 st.rerun()
     else:
         st.caption("Chỉ Chủ tịch Hội đồng Thi đua - Khen thưởng hoặc quản trị viên được công bố kết quả.")
-    pubs = _publications(*_key(period))
+    pubs = common.cached(_publications, period, writes=True)
     st.markdown(f"**Các lần công bố của kỳ này ({len(pubs)})**")
     if pubs.empty:
         st.caption("Kỳ này chưa được công bố lần nào.")
@@ -425,7 +421,7 @@ def council_section(period: str) -> None:
                "và thứ hạng theo từng phương án; Chủ tịch Hội đồng chọn một phương án làm chính thức rồi công bố.")
     con = common.db()
     fw = common.framework(period)
-    sub, spread, cons = _council(*_key(period))
+    sub, spread, cons = common.cached(_council, period, writes=True)
     submit_block(period, fw, weights.list_profiles(con, fw), sub)
     submissions_block(period, fw, sub, spread, cons)
     if len(sub):

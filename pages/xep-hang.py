@@ -124,6 +124,8 @@ def source_banner(period: str) -> tuple[str, WeightProfile]:
 def main() -> None:
     common.header("Xếp hạng", "Tổng điểm thẩm định, hạng toàn bộ và hạng trong khối thi đua")
     period = common.period_select("rank_period")
+    if period:
+        common.cycle_notice(period)
     if period is None or common.period_table(period).empty:
         common.no_data("cho kỳ đánh giá này.")
         return

@@ -19,7 +19,7 @@ import pytest
 
 from danvan_scoring import pg
 
-PORTS = range(55420, 55430)   # this project's test range
+PORTS = range(25400, 25420)   # this project's test range (25400–25499)
 
 
 def server_bin(name: str) -> str:

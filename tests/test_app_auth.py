@@ -15,8 +15,8 @@ from danvan_scoring import auth, batches, periods, permissions, store
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
-VIEW_PAGES = ["tong_quan", "xep_hang", "so_sanh", "ho_so", "mo_hinh", "bao_cao"]
-ALL_PAGES = VIEW_PAGES + ["trong_so", "nhap_du_lieu", "quan_tri", "khen_thuong"]
+VIEW_PAGES = ["tong_quan", "xep_hang", "so_sanh", "ho_so", "mo_hinh", "bao_cao", "tien_do"]   # + progress
+ALL_PAGES = VIEW_PAGES + ["trong_so", "nhap_du_lieu", "quan_tri", "khen_thuong", "tu_danh_gia", "tham_dinh"]
 
 
 @pytest.fixture(scope="module")
@@ -81,8 +81,8 @@ def test_right_password_signs_in_and_out(demo_db):
 
 @pytest.mark.parametrize("username, pages", [
     ("lanhdao", set(VIEW_PAGES)),
-    ("hoidong", set(VIEW_PAGES) | {"trong_so", "khen_thuong"}),
-    ("canbo", set(VIEW_PAGES) | {"nhap_du_lieu"}),
+    ("hoidong", set(VIEW_PAGES) | {"trong_so", "khen_thuong", "tham_dinh"}),
+    ("canbo", set(VIEW_PAGES) | {"nhap_du_lieu", "tu_danh_gia", "tham_dinh"}),
     ("quantri", set(ALL_PAGES)),
 ])
 def test_navigation_per_role(demo_db, username, pages):
@@ -165,7 +165,7 @@ def test_provider_button_shown_when_auth_is_configured(demo_db):
 @pytest.mark.parametrize("claims, role, pages", [
     ({"email": "an@tinh.gov.vn", "danvan_role": "leader"}, "leader", set(VIEW_PAGES)),
     ({"email": "hd@tinh.gov.vn", "danvan_role": ["council"], "danvan_chair": True}, "council",
-     set(VIEW_PAGES) | {"trong_so", "khen_thuong"}),
+     set(VIEW_PAGES) | {"trong_so", "khen_thuong", "tham_dinh"}),
 ])
 def test_a_provider_user_gets_the_role_of_the_claim(demo_db, claims, role, pages):
     at = provider_app(claims)
@@ -224,3 +224,56 @@ def test_sign_in_page_renders_no_file_uploader(demo_db):
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert [t.value for t in at.title] == ["Đăng nhập"]
     assert not at.get("file_uploader")
+
+
+def _submit(at, label):
+    next(b for b in at.button if b.label == label).click().run()
+
+
+def test_a_user_changes_their_own_password_in_the_sidebar(demo_db):
+    con = store.connect(demo_db)
+    try:
+        auth.add_user(con, "thuky.doi", "staff", "mat-khau-cu-12", actor=permissions.Actor("quantri", "admin"))
+    finally:
+        con.close()
+    at = sign_in("thuky.doi", "mat-khau-cu-12")
+    _field(at, "Mật khẩu hiện tại").input("mat-khau-cu-12")
+    _field(at, "Mật khẩu mới").input("ngan")
+    _field(at, "Nhập lại mật khẩu mới").input("ngan")
+    _submit(at, "Đổi mật khẩu")
+    assert any("ít nhất 12 ký tự" in e.value for e in at.error)
+    _field(at, "Mật khẩu hiện tại").input("mat-khau-cu-12")
+    _field(at, "Mật khẩu mới").input("mat-khau-moi-34")
+    _field(at, "Nhập lại mật khẩu mới").input("mat-khau-khac-56")
+    _submit(at, "Đổi mật khẩu")
+    assert any("không giống nhau" in e.value for e in at.error)
+    _field(at, "Mật khẩu hiện tại").input("mat-khau-cu-12")
+    _field(at, "Mật khẩu mới").input("mat-khau-moi-34")
+    _field(at, "Nhập lại mật khẩu mới").input("mat-khau-moi-34")
+    _submit(at, "Đổi mật khẩu")
+    assert any("Đã đổi mật khẩu" in s.value for s in at.success)
+    con = store.connect(demo_db)
+    try:
+        assert auth.authenticate(con, "thuky.doi", "mat-khau-moi-34", sleep=lambda s: None) is not None
+        assert auth.authenticate(con, "thuky.doi", "mat-khau-cu-12", sleep=lambda s: None) is None
+    finally:
+        con.close()
+
+
+def test_an_admin_resets_a_password_on_quan_tri(demo_db):
+    con = store.connect(demo_db)
+    try:
+        auth.add_user(con, "thuky.quen", "staff", "mat-khau-cu-12", actor=permissions.Actor("quantri", "admin"))
+    finally:
+        con.close()
+    at = sign_in("quantri")
+    at.switch_page("pages/quan-tri.py").run()
+    next(s for s in at.selectbox if s.label == "Tài khoản").select("thuky.quen").run()
+    next(t for t in at.text_input if t.key == "adm_reset_pw").input("dat-lai-moi-78")
+    _submit(at, "Đặt lại mật khẩu")
+    assert not at.exception and any("Đã đặt lại mật khẩu" in s.value for s in at.success)
+    con = store.connect(demo_db)
+    try:
+        assert auth.authenticate(con, "thuky.quen", "dat-lai-moi-78", sleep=lambda s: None) is not None
+    finally:
+        con.close()

@@ -98,16 +98,16 @@ def test_ranking_table_and_province_filter(leader):
     at = open_page(leader, "xep_hang")
     table = at.dataframe[0].value
     assert len(table) == 171
-    assert list(table["Hạng"].head(3)) == [1, 2, 3]
+    assert list(table["Hạng chung"].head(3)) == [1, 2, 3]
     assert {"Hạng trong khối", "Tổng điểm", "Xếp loại", "Nhóm A", "± điểm", "Tự chấm − thẩm định", "Đủ điều kiện",
             "Hồ sơ"} <= set(table.columns)
     assert table["Hồ sơ"].iloc[0] == f"ho-so?unit={table['Mã'].iloc[0]}&period=2025"
     at.multiselect(key="rank_prov").select("42").run()
     only = at.dataframe[0].value
     assert 0 < len(only) < 171 and set(only["Tỉnh"]) == {"Hà Tĩnh"}
-    at.multiselect(key="rank_tier").select("xuat_sac").run()
-    assert set(at.dataframe[0].value["Xếp loại"]) == {"Xuất sắc"}
-    at.multiselect(key="rank_tier").unselect("xuat_sac").run()
+    at.multiselect(key="rank_tier").select("tot").run()
+    assert set(at.dataframe[0].value["Xếp loại"]) == {"Tốt"}
+    at.multiselect(key="rank_tier").unselect("tot").run()
     at.text_input(key="rank_search").input("duc dong").run()
     assert list(at.dataframe[0].value["Đơn vị"]) == ["Xã Đức Đồng"]
     at.text_input(key="rank_search").input("").run()
@@ -146,7 +146,7 @@ def test_ranking_type_and_block_filters(leader):
     at.multiselect(key="rank_type").unselect("phuong").run()
     at.multiselect(key="rank_block").select("42-X2").run()
     t = at.dataframe[0].value
-    assert set(t["Khối thi đua"]) == {"Cụm xã 2 (khối tạm, tự động)"} and set(t["Tỉnh"]) == {"Hà Tĩnh"}
+    assert set(t["Khối thi đua"]) == {"Cụm xã 2 — khối tạm (tự động)"} and set(t["Tỉnh"]) == {"Hà Tĩnh"}
     at.multiselect(key="rank_block").unselect("42-X2").run()
 
 
@@ -179,7 +179,7 @@ def test_profile_follows_the_url(dbs):
     assert at.selectbox(key="profile_period").value == "2024"
     assert any(s.value == "Xã Đức Đồng" for s in at.subheader)
     labels = {m.label for m in at.metric}
-    assert {"Tổng điểm", "Xếp loại", "Hạng toàn bộ", "Hạng trong khối", "Điểm tự chấm"} <= labels
+    assert {"Tổng điểm", "Xếp loại", "Hạng chung", "Hạng trong tỉnh", "Hạng trong khối", "Điểm tự chấm"} <= labels
     # choosing another unit writes the URL a leader can send
     other = at.selectbox(key="profile_unit").options[5]
     at.selectbox(key="profile_unit").select_index(5).run()

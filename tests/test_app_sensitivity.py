@@ -108,10 +108,10 @@ def _frame(at, column: str):
 def test_ranking_shows_interval_stable_mark_and_note(shared_db):
     at = page(sign_in(shared_db, "lanhdao"), "xep-hang")
     t = at.dataframe[0].value
-    assert {"Hạng", "Khoảng hạng", "Độ vững"} <= set(t.columns)
-    ranked = t[t["Hạng"].notna()]
+    assert {"Hạng chung", "Khoảng hạng", "Độ vững"} <= set(t.columns)
+    ranked = t[t["Hạng chung"].notna()]
     assert set(ranked["Độ vững"]) <= {"Vững", "Chưa vững"} and len(set(ranked["Độ vững"])) == 2
-    assert t.loc[t["Hạng"].isna(), "Độ vững"].isna().all()
+    assert t.loc[t["Hạng chung"].isna(), "Độ vững"].isna().all()
     # the interval is the library's (same draws, spread, seed) and holds the rank for most units
     con = store.connect(shared_db)
     unc = sensitivity.uncertainty_table(con, "2025", draws=DRAWS, spread=0.25, seed=0).set_index("unit_code")
@@ -119,7 +119,7 @@ def test_ranking_shows_interval_stable_mark_and_note(shared_db):
     lo, hi = unc.loc[row["Mã"], ["rank_p05", "rank_p95"]]
     assert row["Khoảng hạng"] == (f"{lo}" if lo == hi else f"{lo}–{hi}")
     inside = [int(a) <= r <= int(b.split("–")[-1]) for r, a, b in
-              zip(ranked["Hạng"], ranked["Khoảng hạng"].str.split("–").str[0], ranked["Khoảng hạng"])]
+              zip(ranked["Hạng chung"], ranked["Khoảng hạng"].str.split("–").str[0], ranked["Khoảng hạng"])]
     assert sum(inside) >= 0.9 * len(ranked)
     captions = " ".join(c.value for c in at.caption)
     assert "Khoảng thứ hạng cho biết thứ hạng vững đến đâu" in captions and "100 lần" in captions
@@ -131,8 +131,8 @@ def test_ranking_shows_interval_stable_mark_and_note(shared_db):
     at.slider(key="unc_spread").set_value(0).run()
     ok(at)
     t0 = at.dataframe[0].value
-    r0 = t0[t0["Hạng"].notna()]
-    assert (r0["Khoảng hạng"] == r0["Hạng"].astype(int).astype(str)).all()
+    r0 = t0[t0["Hạng chung"].notna()]
+    assert (r0["Khoảng hạng"] == r0["Hạng chung"].astype(int).astype(str)).all()
     assert set(r0["Độ vững"]) == {"Vững"}
 
 

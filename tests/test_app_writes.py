@@ -48,7 +48,7 @@ def page(at, name):
 def rank_of(at, unit: str):
     page(at, "xep_hang")
     t = at.dataframe[0].value
-    return t.loc[t["Mã"] == unit, "Hạng"].iloc[0]
+    return t.loc[t["Mã"] == unit, "Hạng chung"].iloc[0]
 
 
 # --------------------------------------------------------------------------- weights

@@ -57,4 +57,4 @@ def test_default_blocks_are_marked_provisional_until_a_real_list_is_imported():
     units = pd.DataFrame({"unit_code": ["1", "2"], "unit_type": ["xa", "phuong"], "province_code": ["42", "42"],
                           "lat": [18.0, 18.1]})
     blocks, _ = default_blocks(units)
-    assert blocks["name"].str.endswith("(khối tạm, tự động)").all()
+    assert blocks["name"].str.endswith(" — khối tạm (tự động)").all()

@@ -191,8 +191,13 @@ def test_user_add_with_password_stdin(tmp_path):
 def test_period_add(tmp_path):
     db = tmp_path / "p.duckdb"
     run("init", db=db)
-    assert run("period", "add", "2026-H1", db=db).returncode == 0
-    assert "2026-H1" in run("period", "list", db=db).stdout
+    p = run("period", "add", "2026-H1", db=db)
+    assert p.returncode == 0 and "dvk-xa@3" in p.stdout       # a new period gets framework v3
+    listed = pd.read_csv(io.StringIO(run("period", "list", db=db).stdout), dtype=str).set_index("period")
+    assert listed.at["2026-H1", "framework_version"] == "3"
+    crit = pd.read_csv(io.StringIO(run("criteria", "--period", "2026-H1", "--format", "csv", db=db).stdout))
+    assert set(crit.loc[crit["allow_na"].astype(str) == "True", "criterion_code"]) == {"B4", "B5", "D4"}
+    assert "P4" not in set(crit["criterion_code"])
     p = run("period", "add", "hai nghìn", db=db)
     assert p.returncode == 1 and "không hợp lệ" in p.stderr
 
@@ -320,3 +325,92 @@ def test_locked_by_a_danvan_command_names_it(cli_db, hold_db):
         assert "bảng điều khiển" not in p.stderr
         assert len(p.stderr.strip().splitlines()) == 1
         no_traceback(p)
+
+
+def test_the_whole_cycle_through_the_cli(tmp_path):
+    """init → self-assessment (evidence, submit) → appraisal → provisional → objections → decided → locked."""
+    from cycle_support import HTML, PDF
+
+    db = tmp_path / "c.duckdb"
+    env_ev = {"DANVAN_EVIDENCE_DIR": str(tmp_path / "ev")}
+    os.environ.update(env_ev)
+    try:
+        assert run("init", db=db).returncode == 0
+        unit = "00004"
+        p = run("period", "status", "2025", db=db)
+        assert p.returncode == 0 and "(open)" in p.stdout
+        p = run("submit", "--period", "2025", "--unit", unit, db=db)
+        assert p.returncode == 1 and "period advance" in p.stderr and p.stderr.count("\n") == 1
+        assert run("period", "advance", "2025", "--deadline", "2999-12-31", db=db).returncode == 0
+        pdf = tmp_path / "qd.pdf"
+        pdf.write_bytes(PDF)
+        p = run("evidence", "add", str(pdf), "--unit", unit, "--period", "2025", "--criterion", "A1", db=db)
+        assert p.returncode == 0, p.stderr
+        fake = tmp_path / "bao-cao.pdf"
+        fake.write_bytes(HTML)                      # the name says PDF, the bytes say HTML
+        p = run("evidence", "add", str(fake), "--unit", unit, "--period", "2025", "--criterion", "A1", db=db)
+        assert p.returncode == 1 and "HTML" in p.stderr
+        p = run("evidence", "list", "--period", "2025", "--format", "csv", db=db)
+        listed = pd.read_csv(io.StringIO(p.stdout), dtype=str)
+        assert listed.columns.tolist() == ["evidence_id", "unit_code", "period", "criterion_code", "file_name", "size",
+                                           "sha256", "mime", "uploaded_by", "uploaded_at"]
+        assert listed["file_name"].tolist() == ["qd.pdf"]
+        out = tmp_path / "back.pdf"
+        assert run("evidence", "get", listed["evidence_id"][0], "-o", str(out), db=db).returncode == 0
+        assert out.read_bytes() == PDF
+        csv = tmp_path / "self.csv"
+        csv.write_text(f"unit_code,period,criterion_code,score,stage\n{unit},2025,A3,4,self\n", encoding="utf-8")
+        assert run("import", str(csv), db=db).returncode == 0
+        assert run("submit", "--period", "2025", "--unit", unit, db=db).returncode == 0
+        p = run("import", str(csv), db=db)
+        assert p.returncode != 0 and "đã nộp" in p.stderr
+        assert run("period", "advance", "2025", db=db).returncode == 0
+        p = run("appraise", "--period", "2025", "--unit", unit, "--criterion", "A3", "--value", "3", db=db)
+        assert p.returncode == 1 and "lý do" in p.stderr
+        p = run("appraise", "--period", "2025", "--unit", unit, "--criterion", "A3", "--value", "3",
+                "--reason", "Thiếu biên bản", db=db)
+        assert p.returncode == 0, p.stderr
+        sheet = tmp_path / "bb.xlsx"
+        assert run("minutes", "--period", "2025", "--unit", unit, "--format", "xlsx", "-o", str(sheet),
+                   db=db).returncode == 0
+        minutes = pd.read_excel(sheet)
+        assert minutes.set_index("Mã tiêu chí").loc["A3", "Lý do"] == "Thiếu biên bản"
+        assert run("period", "advance", "2025", db=db).returncode == 0           # provisional
+        assert run("period", "advance", "2025", db=db).returncode == 0           # objections
+        p = run("objection", "add", "--period", "2025", "--unit", unit, "--criterion", "A3", "--text",
+                "Có đủ biên bản", db=db)
+        assert p.returncode == 0, p.stderr
+        p = run("period", "advance", "2025", db=db)
+        assert p.returncode == 1 and "kiến nghị" in p.stderr
+        p = run("objection", "list", "--period", "2025", "--format", "csv", db=db)
+        obj = pd.read_csv(io.StringIO(p.stdout), dtype=str)
+        assert obj.columns.tolist() == ["objection_id", "unit_code", "criterion_code", "status", "filed_by",
+                                        "filed_at", "text", "resolution"]
+        assert run("objection", "resolve", obj["objection_id"][0], "--reject", "--text", "Không có căn cứ",
+                   db=db).returncode == 0
+        assert run("period", "advance", "2025", db=db).returncode == 0           # decided
+        assert run("period", "advance", "2025", db=db).returncode == 0           # locked
+        p = run("import", str(csv), db=db)
+        assert p.returncode != 0 and "Đã khóa" in p.stderr and "reopen" in p.stderr
+        p = run("period", "reopen", "2025", "--to", "decided", "--reason", "Sửa lỗi đánh máy", db=db)
+        assert p.returncode == 0, p.stderr
+        p = run("period", "status", "2025", db=db)
+        assert "Sửa lỗi đánh máy" in p.stdout and "(decided)" in p.stdout
+    finally:
+        for k in env_ev:
+            os.environ.pop(k, None)
+
+
+def test_user_add_unit_account(tmp_path):
+    db = tmp_path / "u.duckdb"
+    assert run("init", db=db).returncode == 0
+    p = run("user", "add", "xa_00004", "--role", "unit", "--unit", "00004", "--password-stdin", db=db,
+            input="mat-khau-du-dai\n")
+    assert p.returncode == 0, p.stderr
+    p = run("user", "add", "xa_x", "--role", "unit", "--password-stdin", db=db, input="mat-khau-du-dai\n")
+    assert p.returncode == 1 and "--unit" in p.stderr
+    from danvan_scoring import auth, store
+
+    con = store.connect(db)
+    assert auth.authenticate(con, "xa_00004", "mat-khau-du-dai", sleep=lambda s: None).unit_code == "00004"
+    con.close()

@@ -7,6 +7,7 @@ import yaml
 
 from danvan_scoring.criteria import (
     DEFAULT_FRAMEWORK_FILE,
+    V2_FRAMEWORK_FILE,
     FrameworkError,
     Kind,
     default_framework,
@@ -17,7 +18,16 @@ from danvan_scoring.criteria import (
 
 @pytest.fixture
 def raw():
-    return yaml.safe_load(DEFAULT_FRAMEWORK_FILE.read_text(encoding="utf-8"))
+    # the validation tests edit v2's layout by position (groups[1].criteria[2] is B3…)
+    return yaml.safe_load(V2_FRAMEWORK_FILE.read_text(encoding="utf-8"))
+
+
+def test_v3_round_trips_with_its_tiers_inside():
+    """A stored v3 framework carries the scheme's tiers, so editing data/tiers later never
+    changes a past period."""
+    fw = default_framework()
+    again = parse_framework(fw.model_dump(mode="json"))
+    assert again == fw and again.tiers == fw.tiers
 
 
 def test_default_framework_adds_up_to_100():
@@ -30,15 +40,91 @@ def test_default_framework_adds_up_to_100():
     assert all(c.source for c in fw.criteria.values())
 
 
+def test_v2_framework_keeps_its_five_bands():
+    fw = load_framework(V2_FRAMEWORK_FILE)
+    assert fw.key == "dvk-xa@2"
+    assert fw.group("A").name == "Công tác phối hợp"
+    assert [t.name for t in fw.tiers] == ["Xuất sắc", "Tốt", "Khá", "Trung bình", "Yếu"]
+    assert [t.min_total for t in fw.tiers] == [90, 80, 65, 50, 0]
+
+
 def test_default_framework_names_are_nfc_vietnamese():
     import unicodedata
 
     fw = default_framework()
-    for c in fw.criteria.values():
+    for c in list(fw.criteria.values()) + list(fw.groups) + list(fw.tiers):
         assert unicodedata.is_normalized("NFC", c.name)
-    assert fw.group("A").name == "Công tác phối hợp"
-    assert [t.name for t in fw.tiers] == ["Xuất sắc", "Tốt", "Khá", "Trung bình", "Yếu"]
-    assert [t.min_total for t in fw.tiers] == [90, 80, 65, 50, 0]
+    for c in fw.criteria.values():
+        assert unicodedata.is_normalized("NFC", c.source)
+
+
+def test_v3_is_the_default_and_rates_as_qd366_does():
+    fw = default_framework()
+    assert DEFAULT_FRAMEWORK_FILE.name == "dvk-2026.v3.yaml" and fw.key == "dvk-xa@3"
+    assert fw.tier_scheme == "qd366"
+    assert [t.name for t in fw.tiers] == ["Hoàn thành xuất sắc nhiệm vụ", "Hoàn thành tốt nhiệm vụ",
+                                          "Hoàn thành nhiệm vụ", "Không hoàn thành nhiệm vụ"]
+    assert [t.min_total for t in fw.tiers] == [90, 70, 50, 0]
+    top = fw.tiers[0]
+    assert {c.criterion for c in top.conditions} == {"E3", "A6"}
+    assert top.share_cap is not None and top.share_cap.share == 0.2
+    # the condition "at least 30% of tasks exceeded" is A6's target
+    assert fw.criteria["A6"].kind is Kind.ratio and fw.criteria["A6"].target == 30
+
+
+def test_v3_counts_the_missing_launch_once():
+    """v2 scored "not launched" twice (A1 pass/fail and the 8-point penalty P4); v3 keeps A1 only."""
+    v2, v3 = load_framework(V2_FRAMEWORK_FILE), default_framework()
+    assert "P4" in v2.criteria and "P4" not in v3.criteria
+    assert v3.criteria["A1"].kind is Kind.pass_fail
+    assert not [c for c in v3.criteria.values() if c.kind is Kind.penalty and c.max_points > 3]
+
+
+def test_v3_covers_what_the_directives_ask():
+    fw = default_framework()
+    names = " | ".join(c.name.lower() for c in fw.criteria.values())
+    for words in ("chương trình, kế hoạch công tác dân vận hằng năm", "dân vận chính quyền",
+                  "cải cách hành chính", "bí thư chi bộ", "trưởng thôn", "người có uy tín",
+                  "tập huấn, bồi dưỡng"):
+        assert words in names, words
+
+
+def test_v3_citations_match_the_seeds():
+    """The Xuân Trường directive carries no number (cite its items, which exist: 1–7); group B cites
+    the 2022 law on grassroots democracy; QĐ 366 replaced QĐ 124."""
+    import re
+
+    fw = default_framework()
+    sources = [c.source for c in fw.criteria.values()]
+    assert not any("124-QĐ/TW" in s for s in sources)
+    for s in sources:
+        if "Xuân Trường" in s:
+            assert not re.search(r"Chỉ thị (số )?\d", s), s
+            for item in re.findall(r"mục (\d+)", s):
+                assert 1 <= int(item) <= 7, s
+        assert "Huyện ủy," not in s or "Xuân Trường" in s
+    assert all("Luật Thực hiện dân chủ ở cơ sở 2022" in c.source
+               for c in fw.group("B").criteria if c.code in {"B1", "B2", "B4", "B6"})
+
+
+def test_v3_citizen_reception_target_is_not_met_by_everyone():
+    """The chairman receives citizens weekly, the secretary monthly: ~60 sessions a year is the
+    target, so 10 sessions no longer earn full points."""
+    import pandas as pd
+
+    from danvan_scoring.scoring import points_of
+
+    fw = default_framework()
+    b3 = fw.criteria["B3"]
+    assert b3.kind is Kind.ratio and b3.target >= 52
+    pts = points_of(pd.Series([10.0, 60.0, 80.0]), pd.Series(["B3"] * 3), fw)
+    assert pts[0] < b3.max_points / 4
+    assert pts[1] == pts[2] == b3.max_points
+
+
+def test_v3_na_criteria_are_the_ones_with_nothing_to_count():
+    fw = default_framework()
+    assert {c.code for c in fw.criteria.values() if c.allow_na} == {"B4", "B5", "D4"}
 
 
 def test_higher_level_group_is_appraiser_only():
@@ -109,7 +195,7 @@ def test_not_a_mapping():
 
 
 def test_value_max_by_kind():
-    fw = default_framework()
+    fw = load_framework(V2_FRAMEWORK_FILE)
     assert fw.criteria["A1"].value_max == 1.0          # pass/fail
     assert fw.criteria["A3"].value_max == 5            # points
     assert fw.criteria["A5"].value_max is None         # ratio: capped when scored

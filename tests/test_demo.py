@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 from models_support import PERIOD, PROVINCE
 
-from danvan_scoring import batches, demo, derived, registry, rubric, store
+from danvan_scoring import auth, batches, demo, derived, registry, rubric, store
 from danvan_scoring import batches as batch_store
 from danvan_scoring import units as unit_store
 from danvan_scoring.criteria import default_framework
@@ -74,3 +74,51 @@ def test_demo_refuses_a_database_with_real_users(empty_con):
     info = demo.fill_demo(empty_con, provinces=["42"], periods=["2025"], force=True)
     assert not info["accounts"] and store.is_demo(empty_con)
     assert set(auth.users(empty_con)["username"]) == {"nguyenvana"}   # never a demo account with a known password
+
+
+def test_the_demo_cycle_leaves_the_latest_period_mid_cycle(demo_con, tmp_path, monkeypatch):
+    from danvan_scoring import dossier, evidence, lifecycle, objections, units
+
+    monkeypatch.setenv("DANVAN_EVIDENCE_DIR", str(tmp_path / "ev"))
+    u = units.units(demo_con)
+    codes = u.loc[u["province_code"].isin(demo.DEMO_PROVINCES), "unit_code"].tolist()
+    info = demo.demo_cycle(demo_con, "2025", codes)
+    assert lifecycle.state(demo_con, "2025").state == "objections"
+    prog = dossier.progress(demo_con, "2025").set_index("unit_code").loc[codes]
+    assert 0 < info["late"] == int(prog["late"].sum()) and info["submitted"] == int((prog["status"] == "submitted").sum())
+    assert len(objections.list_objections(demo_con, "2025")) == info["objections"] == 3
+    files = evidence.list_files(demo_con, "2025")
+    assert len(files) > len(codes) and files["sha256"].nunique() == 1          # one synthetic PDF, stored once
+    assert len(list((tmp_path / "ev").rglob("*"))) == 2                         # its folder and the file
+    accounts = auth.demo_unit_accounts(demo_con)
+    assert len(accounts) == demo.DEMO_UNIT_ACCOUNTS and set(accounts.values()) <= set(codes)
+    assert demo.real_users(demo_con) == []                                     # demo accounts are not real ones
+    assert auth.authenticate(demo_con, next(iter(accounts)), "demo", sleep=lambda s: None).role == "unit"
+
+
+def test_demo_scores_the_years_before_the_merger_on_the_old_units(demo_con):
+    """2023 and 2024 on the legacy communes of the demo provinces (marked), 2025 on the new ones."""
+    from danvan_scoring import crosswalk, results
+
+    s = batches.current_scores(demo_con)
+    u = unit_store.units(demo_con)
+    new = u.loc[u["province_code"].isin(demo.DEMO_PROVINCES), "unit_code"].tolist()
+    cw = crosswalk.crosswalk(demo_con)
+    olds = set(cw.loc[cw["unit_code"].isin(new) & (cw["share"] > 0), "legacy_code"])
+    assert len(olds) > 2 * len(new)
+    for p in demo.DEMO_PERIODS:
+        got = s[s["period"] == p]
+        assert set(got["unit_code"]) == (olds if crosswalk.is_pre_merger(p) else set(new)), p
+        assert set(got["note"]) == {demo.LEGACY_NOTE if crosswalk.is_pre_merger(p) else demo.SYNTHETIC_NOTE}
+    own = results.period_results(demo_con, "2024")
+    assert own["block"].str.startswith("L").all()           # the old districts' blocks of that year
+    lu = crosswalk.legacy_units(demo_con).set_index("legacy_code")
+    assert (own.set_index("unit_code")["unit_name"] == lu["name"].reindex(own["unit_code"]).to_numpy()).all()
+    # the change since 2024 goes through the crosswalk, and the quality carries over the merger
+    now = results.period_results(demo_con, "2025")
+    compared = now[now["total_prev"].notna()]
+    assert len(compared) > 0.9 * len(now) and compared["prev_estimated"].all()
+    assert compared["total"].corr(compared["total_prev"]) > 0.5
+    # the model registry of a year before the merger is on the old units too
+    m = registry.list_models(demo_con, "2024")
+    assert set(m["unit_code"]) <= olds and len(m)

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from danvan_scoring import batches, ingest, periods, permissions, store
-from danvan_scoring.criteria import default_framework
+from danvan_scoring.criteria import V2_FRAMEWORK_FILE, load_framework
 from danvan_scoring.export import neutralise_formulas, safe_cell
 from danvan_scoring.ingest import ScoreRow, import_file, read_upload
 from danvan_scoring.permissions import CLI_ACTOR, Actor
@@ -25,7 +25,7 @@ BOTH_BACKENDS = True  # tests/conftest.py: each test that uses a database runs o
 
 CORPUS = Path(__file__).parent / "data" / "uploads"
 CASES = json.loads((CORPUS / "expected.json").read_text(encoding="utf-8"))
-FW = default_framework()
+FW = load_framework(V2_FRAMEWORK_FILE)   # the demo's framework (five bands, P4)
 TYPED = [code for code, c in FW.criteria.items() if not c.derived]  # derived ones come from the model registry
 UNITS = {
     "00004": "Phường Ba Đình",

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from danvan_scoring import insights, periods, results, store, weights
+from danvan_scoring import crosswalk, insights, periods, results, store, weights
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +117,11 @@ def test_summary_distribution_movers(demo):
     assert s["mean_total"] == pytest.approx(res.loc[res["eligible"], "total"].mean())
     dist = insights.tier_distribution(res, fw)
     assert dist["count"].sum() == len(res) and dist["share"].sum() == pytest.approx(1)
-    assert list(dist["tier"])[-1] == insights.NOT_ELIGIBLE_LABEL
+    assert list(dist["tier"])[-2:] == [insights.INCOMPLETE_LABEL, insights.NOT_ELIGIBLE_LABEL]
+    # missing data is not a sanction: the demo's unranked units are all "chưa đủ dữ liệu"
+    assert dist["count"].iloc[-2] == s["incomplete"] == (res["status"] == "incomplete").sum() > 0
+    assert dist["count"].iloc[-1] == s["disqualified"] == 0
+    assert s["excellent"] == (res["tier_code"] == fw.tiers[0].code).sum() == insights.summary(res, fw)["excellent"]
     up, down = insights.movers(res, 5)
     assert len(up) == 5 and (up["delta_total"] > 0).all()
     assert list(up["delta_total"]) == sorted(up["delta_total"], reverse=True)
@@ -156,11 +160,14 @@ def test_rank_moves(demo):
 
 def test_trend_and_compare(demo):
     con, fw = demo["con"], demo["fw"]
-    frames = {p: results.period_results(con, p, with_previous=False) for p in periods.periods(con)}
+    # the years before the merger on the new map: the mapped figures (the demo scores them on old units)
+    frames = {p: results.mapped_results(con, p) if crosswalk.is_pre_merger(p) else
+              results.period_results(con, p, with_previous=False) for p in periods.periods(con)}
     tr = insights.trend_from(frames, ["18304"])
     assert list(tr["period"]) == ["2023", "2024", "2025"]
     ref = results.trend(con, ["18304"])
     assert list(tr["total"]) == pytest.approx(list(ref["total"]))
+    assert list(ref["estimated"]) == [True, True, False] == list(tr["estimated"])
     assert insights.trend_from(frames, ["nothing"]).empty
     cm = insights.contribution_matrix(demo["scores"], fw, demo["profile"])
     table = insights.compare_criteria({"a": cm.loc["18304"], "b": cm.loc["18673"]}, fw)
@@ -175,3 +182,12 @@ def test_search_matches_the_code_in_any_case():
     res = pd.DataFrame({"unit_code": ["CQ4201", "18304"], "unit_name": ["Ban Dân vận", "Xã Đức Đồng"]})
     assert list(insights.filter_results(res, search="cq4201")["unit_code"]) == ["CQ4201"]
     assert list(insights.filter_results(res, search="CQ42")["unit_code"]) == ["CQ4201"]
+
+
+def test_search_folds_the_unit_code_as_well_as_the_query():
+    """Issue 11, point 9: a lower-case query finds an agency code written in capitals."""
+    res = pd.DataFrame({"unit_code": ["BDV-HT", "18304"], "unit_name": ["Ban Dân vận", "Xã Đức Đồng"],
+                        "province_code": ["42", "42"], "block": ["a", "a"], "tier_code": [None, None],
+                        "unit_type": ["agency", "xa"]})
+    assert insights.filter_results(res, search="bdv-ht")["unit_code"].tolist() == ["BDV-HT"]
+    assert insights.filter_results(res, search="BDV HT")["unit_code"].tolist() == ["BDV-HT"]

@@ -77,6 +77,28 @@ def test_an_unknown_min_tier_is_refused():
         propose(table([("1", "X", "42", 95, "ranked", True, True, 0)]), parse_catalogue(data), TIERS)
 
 
+QD366 = ["hoan_thanh_xuat_sac", "hoan_thanh_tot", "hoan_thanh", "khong_hoan_thanh"]
+
+
+def test_min_tier_alternatives_serve_both_tier_schemes():
+    """The default catalogue names [tot, hoan_thanh_xuat_sac]: "Tốt" on the five bands, "Hoàn
+    thành xuất sắc" on QĐ 366 — the first one the period's framework has."""
+    cat = load_catalogue()
+    cat.check_tiers(TIERS)
+    cat.check_tiers(QD366)
+    flag = cat.award("co_thi_dua").eligibility
+    assert flag.tier_in(TIERS) == "tot" and flag.tier_in(QD366) == "hoan_thanh_xuat_sac"
+    data = catalogue().model_dump()
+    data["awards"][1]["eligibility"]["min_tier"] = ["tot", "hoan_thanh_tot"]
+    award = parse_catalogue(data).awards[1]
+    res = table([("1", "X", "42", 85, "ranked", True, False, 0), ("2", "X", "42", 75, "ranked", True, False, 0)])
+    res["tier_code"] = ["hoan_thanh_tot", "hoan_thanh"]
+    assert eligible_mask(res, award, QD366).tolist() == [True, False]
+    data["awards"][0]["eligibility"]["min_tier"] = ["gioi", "rat_gioi"]
+    with pytest.raises(CatalogueError, match="'co': min_tier 'gioi', 'rat_gioi'"):
+        parse_catalogue(data).check_tiers(QD366)
+
+
 def test_family_rule_the_leader_gets_the_flag_not_also_the_certificate():
     res = table([("1", "X", "42", 95, "ranked", True, True, 5), ("2", "X", "42", 91, "ranked", True, False, 1),
                  ("3", "X", "42", 85, "ranked", True, False, 4), ("4", "X", "42", 82, "ranked", True, False, 0),

@@ -6,12 +6,12 @@ import pandas as pd
 
 from danvan_scoring import crosswalk, results
 from danvan_scoring import periods as period_store
-from danvan_scoring.criteria import default_framework
+from danvan_scoring.criteria import V2_FRAMEWORK_FILE, load_framework
 from danvan_scoring.ranking import competition_rank
 
 BOTH_BACKENDS = True  # tests/conftest.py: each test that uses a database runs on DuckDB and PostgreSQL
 
-FW = default_framework()
+FW = load_framework(V2_FRAMEWORK_FILE)   # the demo's framework (five bands, P4)
 
 
 def test_self_stage_rows_take_the_appraised_value_of_appraiser_only_criteria():

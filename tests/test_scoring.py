@@ -9,12 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from danvan_scoring import periods
-from danvan_scoring.criteria import INCOMPLETE, Kind, default_framework
+from danvan_scoring.criteria import INCOMPLETE, V2_FRAMEWORK_FILE, Kind, load_framework
 from danvan_scoring.ranking import competition_rank
 from danvan_scoring.scoring import points_of, score_units
 from danvan_scoring.weights import default_profile
 
-FW = default_framework()
+FW = load_framework(V2_FRAMEWORK_FILE)   # the demo's framework (five bands, P4)
 PROFILE = default_profile(FW)
 ORDINARY = [c for c in FW.criteria.values() if c.ordinary]
 

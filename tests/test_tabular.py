@@ -15,11 +15,11 @@ import openpyxl
 import pytest
 
 from danvan_scoring import model_upload, tabular
-from danvan_scoring.criteria import default_framework
+from danvan_scoring.criteria import V2_FRAMEWORK_FILE, load_framework
 from danvan_scoring.ingest import read_upload
 
 ROOT = Path(__file__).resolve().parent.parent
-FW = default_framework()
+FW = load_framework(V2_FRAMEWORK_FILE)   # the demo's framework (five bands, P4)
 CODE = next(code for code, c in FW.criteria.items() if not c.derived)
 UNITS = {"18073": "Xã Can Lộc", "18076": "Xã Tùng Lộc"}
 

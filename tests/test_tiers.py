@@ -6,16 +6,17 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from danvan_scoring import scoring
-from danvan_scoring.criteria import default_framework
+from danvan_scoring.criteria import V2_FRAMEWORK_FILE, default_framework, load_framework
 from danvan_scoring.tiers import tier_index, tier_spec, veto_caps, veto_failures
 from danvan_scoring.weights import default_profile
 
-FW = default_framework()
+FW = load_framework(V2_FRAMEWORK_FILE)   # the demo's framework (five bands, P4)
 
 
 def _oracle_tier(total: float, cap: int) -> int:
@@ -198,3 +199,44 @@ def test_the_monte_carlo_uses_the_same_conditions_and_cap():
     assert [codes[i] for i in res.nominal_tier] == r["tier_code"].tolist()
     assert (res.tiers == res.nominal_tier[None, :]).all()
     assert r["tier_reason"].str.contains("vượt giới hạn 34%").sum() == 2   # 4 ranked: one in the top tier
+
+
+# --------------------------------------------------------------------------- v3 on QĐ 366
+V3 = default_framework()
+
+
+def _v3_sheet(unit: str, **values: float) -> pd.DataFrame:
+    """A perfect v3 sheet for ``unit`` (every ordinary typed-in criterion at its best), with
+    ``values`` overriding raw values by criterion code."""
+    rows = []
+    for c in V3.criteria.values():
+        if not c.ordinary or c.derived:
+            continue
+        best = {"pass_fail": 1.0, "ratio": c.target, "count": (c.max_points / c.per_unit) if c.per_unit else 0}
+        v = values.get(c.code, best.get(c.kind.value, c.max_points))
+        rows.append((unit, c.code, v, "bb.pdf"))
+    return pd.DataFrame(rows, columns=["unit_code", "criterion_code", "value", "evidence"])
+
+
+def test_v3_excellent_needs_the_qd366_conditions():
+    """≥ 90 points is not enough for "Hoàn thành xuất sắc nhiệm vụ": fewer than 30% of tasks
+    exceeded (A6) or a disciplined leadership (E3) fails the top tier's conditions (the tier rule
+    itself is tested on v2-with-conditions above; here: v3 names exactly these two)."""
+    from danvan_scoring.tiers import conditions_met
+
+    s = pd.concat([_v3_sheet("00001"), _v3_sheet("00002", A6=20.0), _v3_sheet("00003", E3=0.0)],
+                  ignore_index=True)
+    m = scoring.build_matrices(s, V3)
+    met = conditions_met(m, V3)
+    top = [k for k, t in enumerate(V3.tiers) if t.conditions]
+    assert top == [0]
+    assert met[:, 0].tolist() == [True, False, False]
+
+
+def test_v3_scores_a_unit_with_no_petitions_on_the_rest_of_its_group():
+    """B4 "không phát sinh" (no petitions): group B is renormalised on the other criteria, so a
+    unit perfect elsewhere keeps group B's full 27 points instead of losing B4's 5."""
+    s = pd.concat([_v3_sheet("00001"), _v3_sheet("00002", B4=np.nan)], ignore_index=True)
+    r = scoring.score_units(s, V3, default_profile(V3)).set_index("unit_code")
+    assert r.at["00002", "group_B"] == pytest.approx(r.at["00001", "group_B"]) == pytest.approx(27)
+    assert "B4" in r.at["00002", "not_applicable"]

@@ -46,6 +46,9 @@ PAGES = {
     "quan-tri": {"admin"},
     "khen-thuong": {"council", "admin"},
     "bao-cao": {"leader", "council", "staff", "admin"},
+    "tu-danh-gia": {"staff", "admin"},            # and unit accounts (their own dossier)
+    "tien-do": {"leader", "council", "staff", "admin"},
+    "tham-dinh": {"council", "staff", "admin"},
 }
 
 CHROMIUM_ARGS = [
@@ -129,7 +132,7 @@ def make_demo_db(path: Path, provinces: list[str] | None = None, seed: int = 202
         if provinces == ["*"]:
             from danvan_scoring.bootstrap import init_connection
 
-            init_connection(con)
+            init_connection(con, framework=demo.demo_framework())
             provinces = sorted(units.provinces(con)["province_code"].tolist())
         demo.fill_demo(con, seed=seed, provinces=provinces)
         con.execute("CHECKPOINT")

@@ -1,0 +1,369 @@
+"""Cached data access of the dashboard: the connection, the cache keys, and every cached read.
+
+No SQL and no scoring logic here (the library computes). Every cached read is a function
+``_name(path, v, *args, _con)`` called through ``cached(_name, *args)``: one key for all of
+them — the database path, the version (``version()``: moves with any write that can change a
+computed result; ``write_version()`` with ``writes=True`` for what lists the writes themselves,
+such as submissions and drafts), then the read's own arguments. The cursor is passed as an
+underscore argument (not hashed). A page's own cached reads follow the same shape.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from danvan_scoring import auth, derived, insights, oidc, publish, registry, results, sensitivity, store
+from danvan_scoring import periods as period_store
+from danvan_scoring import units as unit_store
+from danvan_scoring.cli import default_demo_allowed, ensure_database
+from danvan_scoring.criteria import Framework
+from danvan_scoring.paths import default_db_path
+from danvan_scoring.ranking import rank_change
+from danvan_scoring.weights import WeightProfile, load_profile_id, official_profile
+
+
+# --------------------------------------------------------------------------- connection
+def db_path() -> str:
+    return store.canonical(default_db_path())
+
+
+class MissingDatabase(Exception):
+    """The database file named by DANVAN_DB (or ``danvan serve --db``) does not exist."""
+
+
+@st.cache_resource(show_spinner="Đang mở cơ sở dữ liệu…")
+def _connection(path: str):
+    if not store.exists(path):
+        if not default_demo_allowed(Path(path)):
+            raise MissingDatabase(path)   # a typo or an unmounted volume: never a fresh demo with an admin
+        ensure_database(Path(path))       # scripts/start.sh on the default data/danvan.duckdb
+    con = store.connect(path)
+    store.migrate(con)
+    return con
+
+
+def open_run():
+    """One cursor of the shared connection per script run (fragments reuse it)."""
+    cur = _connection(db_path()).cursor()
+    st.session_state["_cursor"] = cur
+    return cur
+
+
+def db():
+    cur = st.session_state.get("_cursor")
+    return cur if cur is not None else open_run()
+
+
+_RESULTS_VERSION: dict[tuple[str, int], int] = {}
+
+
+def version() -> int:
+    """The cache key of computed results: moves with any write that can change one (scores, models,
+    official profile, publication…), not with a draft profile or a council member's submission.
+
+    A page asks for it once per cached read (20-odd times a run). ``store.results_version`` filters
+    the audit log (1.5 ms); ``data_version`` (every write) is a plain max (0.5 ms), so the first
+    is looked up again only when the second moved — still exact, and three times cheaper."""
+    con = db()
+    key = (db_path(), store.data_version(con))
+    got = _RESULTS_VERSION.get(key)
+    if got is None:
+        if len(_RESULTS_VERSION) > 64:
+            _RESULTS_VERSION.clear()
+        got = _RESULTS_VERSION[key] = store.results_version(con)
+    return got
+
+
+def write_version() -> int:
+    """Moves with every write: the key for what lists the writes themselves (submissions, drafts)."""
+    return store.data_version(db())
+
+
+def cache_key(*, writes: bool = False) -> tuple[str, int]:
+    """(database path, version) that starts the key of every cached read."""
+    return db_path(), (write_version() if writes else version())
+
+
+def cached(fn, *args, writes: bool = False):
+    """``fn(path, v, *args, cursor)``: a cached read (``@st.cache_data`` function shaped
+    ``_name(path, v, …, _con)``) called with the one key of this module (``cache_key``)."""
+    return fn(*cache_key(writes=writes), *args, db())
+
+
+def oidc_settings() -> "oidc.OidcSettings | None":
+    """Identity-provider sign-in settings when Streamlit's ``[auth]`` secrets exist, else None
+    (local accounts only — the embedded default). A wrong ``[danvan_oidc]`` raises StoreError."""
+    try:
+        if "auth" not in st.secrets:
+            return None
+        section = st.secrets.get("danvan_oidc")
+    except Exception:  # no secrets file at all
+        return None
+    return oidc.settings_from(dict(section) if section else None)
+
+
+def actor() -> auth.Actor | None:
+    return st.session_state.get("actor")
+
+
+def is_demo() -> bool:
+    return store.is_demo(db())
+
+
+# --------------------------------------------------------------------------- cached reads
+@st.cache_data(show_spinner=False, max_entries=64)
+def _official_json(path: str, v: int, period: str, _con) -> str:
+    return official_profile(_con, period).model_dump_json()
+
+
+def official(period: str) -> WeightProfile:
+    return WeightProfile.model_validate_json(cached(_official_json, period))
+
+
+def framework(period: str) -> Framework:
+    return period_store.framework_for_period(db(), period)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _scores(path: str, v: int, period: str, _con) -> pd.DataFrame:
+    """The scores the period is ranked on (typed-in values plus those derived from the model registry)."""
+    return results.period_scores(_con, period)
+
+
+def scores(period: str) -> pd.DataFrame:
+    return cached(_scores, period)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _base_results(path: str, v: int, period: str, profile_json: str, _con) -> pd.DataFrame:
+    profile = WeightProfile.model_validate_json(profile_json)
+    return results.period_results(_con, period, profile, with_previous=False, scores=_scores(path, v, period, _con))
+
+
+@st.cache_data(show_spinner="Đang tính điểm và xếp hạng…", max_entries=64)
+def _results(path: str, v: int, period: str, profile_json: str, _con) -> pd.DataFrame:
+    base = _base_results(path, v, period, profile_json, _con)
+    prev_period = period_store.previous_period(_con, period)
+    prev = None
+    if prev_period:
+        prev = _base_results(path, v, prev_period, _official_json(path, v, prev_period, _con), _con)
+    return rank_change(base, prev)
+
+
+def period_table(period: str, profile: WeightProfile | None = None) -> pd.DataFrame:
+    """The period's results (with change against the previous period), cached."""
+    profile = profile or official(period)
+    return cached(_results, period, profile.model_dump_json())
+
+
+def base_table(period: str) -> pd.DataFrame:
+    """The period's results under its official profile, without the previous period."""
+    return cached(_base_results, period, official(period).model_dump_json())
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def _unit_scores(path: str, v: int, period: str, unit: str, _con) -> pd.DataFrame:
+    sc = _scores(path, v, period, _con)
+    return sc[sc["unit_code"] == unit].reset_index(drop=True)
+
+
+def unit_scores(period: str, unit: str) -> pd.DataFrame:
+    """One unit's rows of ``scores(period)``, cached on their own: the profile page then unpickles
+    a few dozen rows per run instead of the period's 130,000."""
+    return cached(_unit_scores, period, unit)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _contrib(path: str, v: int, period: str, profile_json: str, _con) -> pd.DataFrame:
+    profile = WeightProfile.model_validate_json(profile_json)
+    fw = period_store.framework_for_period(_con, period)
+    units = _base_results(path, v, period, profile_json, _con)["unit_code"].tolist()
+    return insights.contribution_matrix(_scores(path, v, period, _con), fw, profile, units)
+
+
+def contributions(period: str) -> pd.DataFrame:
+    return cached(_contrib, period, official(period).model_dump_json())
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _periods_with_data(path: str, v: int, _con) -> list[str]:
+    return [p for p in period_store.periods(_con) if results.scored_units(_con, p)]
+
+
+def periods() -> list[str]:
+    return period_store.periods(db())
+
+
+def periods_with_data() -> list[str]:
+    return cached(_periods_with_data)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _provinces(path: str, v: int, _con) -> dict[str, str]:
+    p = unit_store.provinces(_con)
+    return dict(zip(p["province_code"], p["short_name"].fillna(p["name"])))
+
+
+def province_names() -> dict[str, str]:
+    return cached(_provinces)
+
+
+def unit_labels(res: pd.DataFrame) -> dict[str, str]:
+    """unit code → "Xã Đức Đồng (Hà Tĩnh) · 18304", for selectboxes."""
+    prov = res["province_code"].map(province_names()).fillna(res["province_name"]).fillna("")
+    text = res["unit_name"].fillna(res["unit_code"]) + " (" + prov + ") · " + res["unit_code"]
+    return dict(zip(res["unit_code"], text))
+
+
+@st.cache_data(show_spinner=False, max_entries=2)
+def _unit_points(path: str, v: int, _con):
+    return unit_store.units(_con)[["lon", "lat"]].dropna()
+
+
+def unit_points():
+    """Centroids of every official unit: drawn in light grey, they outline the country offline."""
+    return cached(_unit_points)
+
+
+# --------------------------------------------------------------------------- rank uncertainty
+# Monte Carlo over weights (sensitivity.uncertainty_table), computed once per period × profile ×
+# data version × draws × spread and kept in st.cache_data; the widgets on Xếp hạng change the
+# draws and the spread for the whole session (kept in UNC_STATE, not in the widget keys, so the
+# choice survives a page switch).
+UNC_DRAWS = 1000
+UNC_SPREAD = 0.25
+UNC_SEED = 0
+UNC_STATE = "_unc_settings"
+
+
+def sync_unc_widgets() -> None:
+    """The Xếp hạng widgets (keys ``unc_draws``, ``unc_spread`` in %) set the session's choice;
+    read at the top of a run, so the table drawn above the widgets already uses a new value."""
+    got = dict(st.session_state.get(UNC_STATE) or {})
+    if "unc_draws" in st.session_state:
+        got["draws"] = int(st.session_state["unc_draws"])
+    if "unc_spread" in st.session_state:
+        got["spread"] = float(st.session_state["unc_spread"]) / 100.0
+    st.session_state[UNC_STATE] = got
+
+
+def unc_settings() -> tuple[int, float]:
+    """(draws, spread) chosen in this session, else the defaults (1.000 draws, ±25 %)."""
+    got = st.session_state.get(UNC_STATE) or {}
+    draws = int(got.get("draws", UNC_DRAWS))
+    spread = float(got.get("spread", UNC_SPREAD))
+    return max(1, draws), min(max(spread, 0.0), 0.95)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _inputs(path: str, v: int, period: str, profile_json: str, _con) -> sensitivity.PeriodInputs:
+    """sensitivity.period_inputs from the cached scores and results (not read and ranked again)."""
+    profile = WeightProfile.model_validate_json(profile_json)
+    return sensitivity.period_inputs(_con, period, profile, scores=_scores(path, v, period, _con),
+                                     results=_base_results(path, v, period, profile_json, _con))
+
+
+@st.cache_data(show_spinner="Đang thử lại xếp hạng với trọng số thay đổi…", max_entries=32)
+def _uncertainty(path: str, v: int, period: str, profile_json: str, draws: int, spread: float, _con) -> pd.DataFrame:
+    profile = WeightProfile.model_validate_json(profile_json)
+    return sensitivity.uncertainty_table(_con, period, profile, draws=draws, spread=spread, seed=UNC_SEED,
+                                         inputs=_inputs(path, v, period, profile_json, _con))
+
+
+def uncertainty(period: str, profile: WeightProfile | None = None) -> pd.DataFrame:
+    """The period's rank-uncertainty table (one row per ranked unit), cached."""
+    profile = profile or official(period)
+    return cached(_uncertainty, period, profile.model_dump_json(), *unc_settings())
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _published(path: str, v: int, period: str, _con) -> tuple[pd.DataFrame | None, dict]:
+    pub = publish.published(_con, period)
+    if pub is None:   # the page shows its own cached live table
+        _, info = publish.published_or_live(_con, period, live_table=False)
+        return None, info
+    table, info = publish.published_or_live(_con, period, check_live=True)
+    return table, info
+
+
+def published(period: str) -> tuple[pd.DataFrame | None, dict]:
+    """(frozen table or None, info with the Vietnamese ``message``) of the period's latest publication."""
+    return cached(_published, period)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _ranking_table(path: str, v: int, period: str, source: str, profile_json: str, draws: int, spread: float,
+                   _con) -> pd.DataFrame:
+    if source == "published":
+        table = _published(path, v, period, _con)[0]
+    else:
+        table = _results(path, v, period, profile_json, _con)
+    unc = _uncertainty(path, v, period, profile_json, draws, spread, _con)
+    return sensitivity.attach_intervals(table, unc)
+
+
+def ranking_table(period: str, source: str = "live", profile: WeightProfile | None = None) -> pd.DataFrame:
+    """The ranking page's table (live or the published snapshot) with the interval columns, cached."""
+    profile = profile or official(period)
+    return cached(_ranking_table, period, source, profile.model_dump_json(), *unc_settings())
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _profile_json_id(path: str, v: int, profile_id: int, _con) -> str:
+    return load_profile_id(_con, int(profile_id)).model_dump_json()
+
+
+def profile_by_id(profile_id: int) -> WeightProfile:
+    return WeightProfile.model_validate_json(cached(_profile_json_id, int(profile_id)))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _swing(path: str, v: int, period: str, profile_json: str, unit: str, _con):
+    profile = WeightProfile.model_validate_json(profile_json)
+    sw = sensitivity.rank_swing_for(_con, period, profile, unit, inputs=_inputs(path, v, period, profile_json, _con))
+    return sw.summary, sw.curve, sw.most
+
+
+def rank_swing(period: str, unit: str) -> tuple[pd.DataFrame, pd.DataFrame, str | None]:
+    """(summary, curve, most) of sensitivity.rank_swing_for under the official profile, cached."""
+    return cached(_swing, period, official(period).model_dump_json(), unit)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _flip(path: str, v: int, period: str, profile_json: str, a: str, b: str, _con) -> pd.DataFrame:
+    profile = WeightProfile.model_validate_json(profile_json)
+    return sensitivity.pairwise_flip_for(_con, period, profile, a, b,
+                                         inputs=_inputs(path, v, period, profile_json, _con))
+
+
+def pairwise_flip(period: str, a: str, b: str) -> pd.DataFrame:
+    """sensitivity.pairwise_flip_for(A, B) under the official profile, cached."""
+    return cached(_flip, period, official(period).model_dump_json(), a, b)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _unit_models(path: str, v: int, period: str, unit: str, _con) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return registry.list_models(_con, period, unit), derived.derived_breakdown(_con, period, unit)
+
+
+def unit_models(period: str, unit: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(the unit's models, the derived criteria with the models each came from), cached."""
+    return cached(_unit_models, period, unit)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _models_summary(path: str, v: int, period: str, _con) -> pd.DataFrame:
+    return derived.models_summary_by_unit(_con, period)
+
+
+def models_summary(period: str) -> pd.DataFrame:
+    return cached(_models_summary, period)
+
+
+if __name__ == "__main__":  # run as a page by Streamlit's legacy pages/ scan: show the app instead
+    from pages.widgets import ensure_app
+
+    ensure_app()

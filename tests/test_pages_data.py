@@ -1,0 +1,74 @@
+"""pages/data.py: one cache key for every cached read of the dashboard.
+
+Every ``@st.cache_data`` / ``@st.cache_resource`` read in pages/ that takes the cursor is shaped
+``_name(path, v, …, _con)`` and is called through ``common.cached`` (or from another cached read),
+so a write moves every key the same way; the key helper passes the database path and the right
+version.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE_FILES = sorted((ROOT / "pages").glob("*.py")) + [ROOT / "app.py"]
+
+
+def _cached_defs(tree: ast.Module):
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            for d in node.decorator_list:
+                target = d.func if isinstance(d, ast.Call) else d
+                if isinstance(target, ast.Attribute) and target.attr in ("cache_data", "cache_resource"):
+                    yield node
+
+
+def _cursor_reads():
+    for f in PAGE_FILES:
+        tree = ast.parse(f.read_text(encoding="utf-8"))
+        for fn in _cached_defs(tree):
+            names = [a.arg for a in fn.args.args]
+            if "_con" in names:
+                yield f, fn, names
+
+
+def test_there_are_cached_reads_to_check():
+    assert len(list(_cursor_reads())) >= 30
+
+
+@pytest.mark.parametrize("where", [f"{f.name}:{fn.name}" for f, fn, _ in _cursor_reads()])
+def test_every_cached_read_is_keyed_path_version_first_cursor_last(where):
+    got = {f"{f.name}:{fn.name}": names for f, fn, names in _cursor_reads()}[where]
+    assert got[:2] == ["path", "v"], f"{where}: starts with {got[:2]}, not (path, v)"
+    assert got[-1] == "_con", f"{where}: the cursor must be the last (unhashed) argument"
+
+
+def test_cached_reads_are_called_only_through_the_key_helper_or_other_cached_reads():
+    """Outside a cached read, a call ``_name(...)`` of a cached read would build its own key."""
+    bad = []
+    for f in PAGE_FILES:
+        tree = ast.parse(f.read_text(encoding="utf-8"))
+        cached_names = {fn.name for fn in _cached_defs(tree)}
+        inside = {id(n) for fn in _cached_defs(tree) for n in ast.walk(fn)}
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in cached_names
+                    and id(node) not in inside and node.func.id not in ("_bar_top", "_connection")):
+                bad.append(f"{f.name}:{node.lineno} {node.func.id}")
+    assert not bad, bad
+
+
+def test_the_key_helper_passes_path_version_args_and_cursor(monkeypatch):
+    from pages import data
+
+    monkeypatch.setattr(data, "db_path", lambda: "/x/danvan.duckdb")
+    monkeypatch.setattr(data, "version", lambda: 7)
+    monkeypatch.setattr(data, "write_version", lambda: 9)
+    cursor = object()
+    monkeypatch.setattr(data, "db", lambda: cursor)
+    seen = []
+    assert data.cached(lambda *a: seen.append(a) or "ok", "2025", "x") == "ok"
+    data.cached(lambda *a: seen.append(a), "2025", writes=True)
+    assert seen == [("/x/danvan.duckdb", 7, "2025", "x", cursor), ("/x/danvan.duckdb", 9, "2025", cursor)]

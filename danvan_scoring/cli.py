@@ -548,7 +548,7 @@ def cmd_serve(args) -> int:
     target = _db(args)
     if args.replicas < 1:
         raise store.StoreError("--replicas phải từ 1 trở lên")
-    if store.is_url(target):
+    if store.shared(target):
         store.connect(target).close()   # reachable, with a clear message if not
         return _serve_processes(args, str(target))
     if args.replicas > 1:

@@ -80,6 +80,11 @@ def describe(target) -> str:
     return pg.redact(str(target)) if is_url(target) else str(target)
 
 
+def shared(target) -> bool:
+    """Several processes may write this store at once (a server database, not a DuckDB file)."""
+    return is_url(target)
+
+
 def canonical(target) -> str:
     """One spelling per store, for cache keys: the absolute file path, or the URL as given."""
     return str(target) if is_url(target) else str(Path(target).resolve())

@@ -51,10 +51,15 @@ def start_proxy(ports: list[int], listen_port: int, address: str, prefix: Path) 
     return subprocess.Popen([nginx, "-p", str(prefix), "-c", str(conf), "-g", "daemon off;"])
 
 
+def _interrupted(signum, frame):
+    raise KeyboardInterrupt
+
+
 def run_replicas(n: int, port: int, address: str, env: dict) -> int:
     """Start ``n`` Streamlit processes on ``port+1 … port+n`` and nginx on ``port``; wait until one
     ends (or Ctrl+C), then stop them all."""
     ports = [port + i for i in range(1, n + 1)]
+    signal.signal(signal.SIGTERM, _interrupted)   # a service manager's stop ends the children too
     procs = [subprocess.Popen(streamlit_command(p), env=env, cwd=ROOT) for p in ports]
     prefix = Path(tempfile.mkdtemp(prefix="danvan-nginx-"))
     try:

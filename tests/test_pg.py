@@ -139,3 +139,22 @@ def test_two_processes_importing_the_same_keys_serialise(pg_cluster, pg_template
         con.close()
     finally:
         pg_cluster.drop_db(name)
+
+
+def test_danvan_init_creates_the_schema_on_an_empty_database_and_a_second_run_adds_nothing(pg_url):
+    def init():
+        return subprocess.run([sys.executable, "-m", "danvan_scoring.cli", "init", "--db", pg_url],
+                              capture_output=True, text=True, timeout=300)
+    first = init()
+    assert first.returncode == 0, first.stderr
+    assert "postgresql://danvan@" in first.stdout and "thêm 3321 đơn vị" in first.stdout
+    con = store.connect(pg_url)
+    assert store.applied_migrations(con) == {name for name, _ in store._MIGRATIONS}
+    tables = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'").fetchone()
+    con.close()
+    again = init()
+    assert again.returncode == 0 and "thêm 0 đơn vị" in again.stdout, again.stdout + again.stderr
+    con = store.connect(pg_url)
+    assert con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'").fetchone() \
+        == tables and tables[0] >= 30
+    con.close()

@@ -73,7 +73,11 @@ async def one_session(port, token, units, periods, deadline, think, out, rng) ->
     s = Session(f"http://127.0.0.1:{port}", token)
     try:
         await s.connect()
-        await s.rerun(page="")
+        first = await s.rerun(page="")
+        if "Đăng nhập" in first.texts[:1]:
+            out["errors"] += 1
+            out.setdefault("why", []).append("not signed in")
+            return
         while time.monotonic() < deadline:
             await asyncio.sleep(rng.uniform(*think))
             step = rng.choice(("ranking", "filter", "profile"))
@@ -152,7 +156,8 @@ def main() -> int:
     for r in rows:
         t = r["times"]
         print(f"{r['name']:34} {pct(t, .5):7.3f} {pct(t, .95):7.3f} {max(t, default=float('nan')):7.3f} "
-              f"{r['errors']:5d} {len(t) / r['seconds']:7.2f} {pct(t, .95) / base:11.2f}×")
+              f"{r['errors']:5d} {len(t) / r['seconds']:7.2f} {pct(t, .95) / base:11.2f}×"
+              + (f"  ({', '.join(sorted(set(r['why'])))})" if r.get("why") else ""))
     return 1 if any(r["errors"] for r in rows) else 0
 
 

@@ -569,14 +569,14 @@ def cmd_serve(args) -> int:
 
 def _serve_processes(args, target: str) -> int:
     """One Streamlit process, or ``--replicas N`` of them behind nginx (deploy/replicas.py)."""
-    import subprocess
-
     from .replicas import run_replicas, streamlit_command
 
     env = dict(os.environ, DANVAN_DB=target)
     if args.replicas == 1:
-        print(f"Bảng điều khiển: http://{args.address}:{args.port}")
-        return subprocess.call(streamlit_command(args.port, args.address), env=env, cwd=ROOT)
+        print(f"Bảng điều khiển: http://{args.address}:{args.port}", flush=True)
+        os.chdir(ROOT)   # the server becomes this process: a stop signal reaches it, no orphan is left
+        cmd = streamlit_command(args.port, args.address)
+        os.execve(cmd[0], cmd, env)
     print(f"Bảng điều khiển: http://{args.address}:{args.port} (nginx trước {args.replicas} tiến trình, "
           f"cổng {args.port + 1}–{args.port + args.replicas})")
     return run_replicas(args.replicas, args.port, args.address, env)

@@ -74,6 +74,7 @@ async def one_session(port, token, units, periods, deadline, think, out, rng) ->
     try:
         await s.connect()
         first = await s.rerun(page="")
+        out["times"].append(first.seconds)   # opening the overview counts too (it may be all a slow run does)
         if "Đăng nhập" in first.texts[:1]:
             out["errors"] += 1
             out.setdefault("why", []).append("not signed in")

@@ -10,7 +10,6 @@ underscore argument (not hashed). A page's own cached reads follow the same shap
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -27,7 +26,7 @@ from danvan_scoring.weights import WeightProfile, load_profile_id, official_prof
 
 # --------------------------------------------------------------------------- connection
 def db_path() -> str:
-    return str(Path(os.environ.get("DANVAN_DB") or default_db_path()).resolve())
+    return store.canonical(default_db_path())
 
 
 class MissingDatabase(Exception):
@@ -36,7 +35,7 @@ class MissingDatabase(Exception):
 
 @st.cache_resource(show_spinner="Đang mở cơ sở dữ liệu…")
 def _connection(path: str):
-    if not Path(path).exists():
+    if not store.exists(path):
         if not default_demo_allowed(Path(path)):
             raise MissingDatabase(path)   # a typo or an unmounted volume: never a fresh demo with an admin
         ensure_database(Path(path))       # scripts/start.sh on the default data/danvan.duckdb

@@ -10,6 +10,8 @@ import pytest
 
 from danvan_scoring import crosswalk, insights, periods, results, store, weights
 
+BOTH_BACKENDS = True  # tests/conftest.py: each test that uses a database runs on DuckDB and PostgreSQL
+
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory, demo_db_template):

@@ -17,6 +17,8 @@ from danvan_scoring import paperwork, store
 from danvan_scoring.permissions import Actor
 from danvan_scoring.votes import period_proposals, record_vote
 
+BOTH_BACKENDS = True  # tests/conftest.py: each test that uses a database runs on DuckDB and PostgreSQL
+
 COUNCIL = Actor("hoidong", "council")
 
 

@@ -9,6 +9,8 @@ from danvan_scoring import periods as period_store
 from danvan_scoring.criteria import V2_FRAMEWORK_FILE, load_framework
 from danvan_scoring.ranking import competition_rank
 
+BOTH_BACKENDS = True  # tests/conftest.py: each test that uses a database runs on DuckDB and PostgreSQL
+
 FW = load_framework(V2_FRAMEWORK_FILE)   # the demo's framework (five bands, P4)
 
 

@@ -141,4 +141,4 @@ def blocks(con, period: str) -> pd.DataFrame:
     return con.execute(
         "SELECT b.block_code, b.name, b.province_code, count(ub.unit_code) AS units FROM blocks b "
         "LEFT JOIN unit_blocks ub USING (period, block_code) WHERE b.period = ? "
-        "GROUP BY ALL ORDER BY b.block_code", [period]).df()
+        "GROUP BY b.block_code, b.name, b.province_code ORDER BY b.block_code", [period]).df()

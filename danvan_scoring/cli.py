@@ -21,7 +21,7 @@ from .paths import DEFAULT_DB, ROOT, default_db_path
 
 
 # --------------------------------------------------------------------------- helpers
-def _db(args) -> Path:
+def _db(args) -> Path | str:
     return args.db or default_db_path()
 
 
@@ -53,7 +53,7 @@ def cmd_init(args) -> int:
     from .bootstrap import init_database
 
     info = init_database(_db(args), args.period)
-    print(f"Cơ sở dữ liệu {_db(args)}: bộ tiêu chí {info['framework']}, kỳ {', '.join(info['periods'])}, "
+    print(f"Cơ sở dữ liệu {store.describe(_db(args))}: bộ tiêu chí {info['framework']}, kỳ {', '.join(info['periods'])}, "
           f"thêm {info['units_added']} đơn vị.")
     return EXIT_OK
 
@@ -545,9 +545,17 @@ def default_demo_allowed(path: Path) -> bool:
 
 
 def cmd_serve(args) -> int:
-    import subprocess
-
-    path = _db(args).resolve()
+    target = _db(args)
+    if args.replicas < 1:
+        raise store.StoreError("--replicas phải từ 1 trở lên")
+    if store.shared(target):
+        store.connect(target).close()   # reachable, with a clear message if not
+        return _serve_processes(args, str(target))
+    if args.replicas > 1:
+        raise store.StoreError(
+            "Nhiều tiến trình (--replicas) cần cơ sở dữ liệu dùng chung PostgreSQL (--db postgresql://…): "
+            "một tệp DuckDB chỉ cho một tiến trình ghi.")
+    path = Path(target).resolve()
     if not path.exists():
         if not (args.demo or args.no_demo or default_demo_allowed(path)):
             raise store.StoreMissing(
@@ -556,11 +564,22 @@ def cmd_serve(args) -> int:
         demo = not args.no_demo
         ensure_database(path, demo=demo)
         print(f"Đã tạo cơ sở dữ liệu {'minh họa ' if demo else ''}{path}")
-    env = dict(os.environ, DANVAN_DB=str(path))
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(args.port),
-           "--server.address", args.address, "--server.headless", "true", "--browser.gatherUsageStats", "false"]
-    print(f"Bảng điều khiển: http://{args.address}:{args.port}")
-    return subprocess.call(cmd, env=env, cwd=ROOT)
+    return _serve_processes(args, str(path))
+
+
+def _serve_processes(args, target: str) -> int:
+    """One Streamlit process, or ``--replicas N`` of them behind nginx (deploy/replicas.py)."""
+    from .replicas import run_replicas, streamlit_command
+
+    env = dict(os.environ, DANVAN_DB=target)
+    if args.replicas == 1:
+        print(f"Bảng điều khiển: http://{args.address}:{args.port}", flush=True)
+        os.chdir(ROOT)   # the server becomes this process: a stop signal reaches it, no orphan is left
+        cmd = streamlit_command(args.port, args.address)
+        os.execve(cmd[0], cmd, env)
+    print(f"Bảng điều khiển: http://{args.address}:{args.port} (nginx trước {args.replicas} tiến trình, "
+          f"cổng {args.port + 1}–{args.port + args.replicas})")
+    return run_replicas(args.replicas, args.port, args.address, env)
 
 
 COMMANDS = {"init": cmd_init, "demo": cmd_demo, "criteria": cmd_criteria, "units": cmd_units,

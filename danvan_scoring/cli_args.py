@@ -7,6 +7,7 @@ import argparse
 from pathlib import Path
 
 from . import __version__, store, units
+from .paths import db_target
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_REJECTED = 0, 1, 2, 3
 
@@ -26,8 +27,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _db_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--db", type=Path, default=None,
-                   help="tệp DuckDB (mặc định $DANVAN_DB, nếu không có thì data/danvan.duckdb)")
+    p.add_argument("--db", type=db_target, default=None,
+                   help="tệp DuckDB hoặc URL postgresql://… (mặc định $DANVAN_DB, nếu không có thì "
+                        "data/danvan.duckdb)")
 
 
 def _fmt_arg(p, choices=("csv",), default="csv"):
@@ -299,4 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
     new = p.add_mutually_exclusive_group()
     new.add_argument("--demo", action="store_true", help="chưa có cơ sở dữ liệu thì tạo kèm dữ liệu minh họa")
     new.add_argument("--no-demo", action="store_true", help="chưa có cơ sở dữ liệu thì tạo cơ sở dữ liệu trống")
+    p.add_argument("--replicas", type=int, default=1,
+                   help="số tiến trình bảng điều khiển (cần --db postgresql://…); N > 1: các tiến trình nghe "
+                        "cổng PORT+1…PORT+N, nginx nghe cổng PORT và chia phiên (sticky) cho chúng")
     return ap

@@ -82,7 +82,7 @@ def _latest(con, period: str) -> pd.DataFrame:
     return con.execute(
         """SELECT submission_id, member, profile_id, method, submitted_at FROM (
                SELECT *, row_number() OVER (PARTITION BY member ORDER BY submitted_at DESC, submission_id DESC) rn
-               FROM council_submissions WHERE period = ?) WHERE rn = 1 ORDER BY member""", [period]).df()
+               FROM council_submissions WHERE period = ?) AS latest WHERE rn = 1 ORDER BY member""", [period]).df()
 
 
 def member_profiles(con, period: str) -> dict[str, WeightProfile]:

@@ -27,7 +27,6 @@ import json
 import sqlite3
 from datetime import date, timedelta
 
-import duckdb
 import numpy as np
 import pandas as pd
 
@@ -65,6 +64,12 @@ def is_pre_merger(period: str) -> bool:
     """A period scored on the legacy units: it ended before 1 July 2025 (2024, 2025-H1, 2025-Q2;
     the year 2025 and 2025-H2 are reviewed on the new units)."""
     return period_end(period) < MERGER_DATE
+
+
+def across_merger(prev_period: str | None, period: str) -> bool:
+    """``period`` is on the new units and ``prev_period`` (the one it is compared with) on the old
+    ones: a change between them is only "ước tính từ các đơn vị cũ"."""
+    return bool(prev_period) and is_pre_merger(prev_period) and not is_pre_merger(period)
 
 
 # --------------------------------------------------------------------------- building (pure)
@@ -184,7 +189,7 @@ def crosswalk(con, *, unit: str | None = None, legacy: str | None = None) -> pd.
     try:
         out = con.execute(sql + " ORDER BY legacy_code, unit_code", params).df()
         filled = bool(out.shape[0]) or con.execute("SELECT count(*) FROM crosswalk").fetchone()[0] > 0
-    except duckdb.CatalogException:
+    except store.MissingTable:
         filled = False
     if not filled:
         raise StoreError("Cơ sở dữ liệu chưa có bảng chuyển đổi đơn vị cũ sang đơn vị mới; hãy chạy: danvan init")
@@ -194,7 +199,7 @@ def crosswalk(con, *, unit: str | None = None, legacy: str | None = None) -> pd.
 def legacy_units(con) -> pd.DataFrame:
     try:
         return con.execute("SELECT * FROM legacy_units ORDER BY legacy_code").df()
-    except duckdb.CatalogException:  # a database from before the crosswalk
+    except store.MissingTable:  # a database from before the crosswalk
         return pd.DataFrame(columns=["legacy_code", "name", "unit_type", "district_code", "district",
                                      "province_code", "province", "lat", "lon"])
 
@@ -205,7 +210,7 @@ def successors(con) -> dict[str, tuple[str, list[tuple[str, str]]]]:
         rows = con.execute(
             "SELECT c.legacy_code, c.legacy_name, c.unit_code, coalesce(u.name, c.unit_code) FROM crosswalk c "
             "LEFT JOIN units u USING (unit_code) ORDER BY c.legacy_code, c.share DESC, c.unit_code").fetchall()
-    except duckdb.CatalogException:  # a database from before the crosswalk (run danvan init)
+    except store.MissingTable:  # a database from before the crosswalk (run danvan init)
         return {}
     out: dict[str, tuple[str, list[tuple[str, str]]]] = {}
     for code, name, new, new_name in rows:

@@ -272,7 +272,8 @@ def rank_moves(official: pd.DataFrame, preview: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- trends & comparisons
 def trend_from(frames: dict[str, pd.DataFrame], unit_codes: list[str]) -> pd.DataFrame:
     """Total, rank and tier of some units over periods, from per-period results frames; ``estimated``
-    True where a frame's row says so (a pre-merger period mapped onto the new units)."""
+    True where a frame's row says so (a pre-merger period mapped onto the new units), with
+    ``predecessors`` (how many old units) when a frame has it."""
     parts = []
     for period, r in frames.items():
         sub = r[r["unit_code"].isin(unit_codes)]
@@ -284,7 +285,25 @@ def trend_from(frames: dict[str, pd.DataFrame], unit_codes: list[str]) -> pd.Dat
     if not parts:
         return pd.DataFrame(columns=cols)
     out = pd.concat(parts, ignore_index=True)
+    if "predecessors" in out.columns:  # how many old units an estimated figure comes from
+        cols.append("predecessors")
     return out[cols + [c for c in out.columns if c.startswith("group_")]]
+
+
+def mean_trend(frames: dict[str, pd.DataFrame], unit_codes: list[str]) -> pd.DataFrame:
+    """Mean total of some units' eligible rows per period (period, total, units, estimated,
+    predecessors): ``estimated`` when the period's frame holds figures mapped from the old units,
+    ``predecessors`` then how many old units they come from."""
+    rows = []
+    for period, r in frames.items():
+        sub = r[r["unit_code"].isin(unit_codes) & r["eligible"].fillna(False).astype(bool) & r["total"].notna()]
+        if sub.empty:
+            continue
+        est = bool(sub["estimated"].fillna(False).astype(bool).any()) if "estimated" in sub.columns else False
+        rows.append({"period": period, "total": float(sub["total"].mean()), "units": int(len(sub)),
+                     "estimated": est,
+                     "predecessors": int(sub["predecessors"].sum()) if est and "predecessors" in sub.columns else 0})
+    return pd.DataFrame(rows, columns=["period", "total", "units", "estimated", "predecessors"])
 
 
 def compare_criteria(columns: dict[str, pd.Series], fw: Framework) -> pd.DataFrame:

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 
-from . import derived, periods, registry, store
+from . import crosswalk, derived, periods, registry, store
 from . import documents as d
 from .award_catalogue import Catalogue, load_catalogue
 from .awards import STATUS_LABELS
@@ -302,6 +302,9 @@ def report_data(con, period: str, profile: WeightProfile | None = None, *, provi
                               "value": [int((dr > 0).sum()), int((dr < 0).sum()), int((dr == 0).sum()),
                                         int(dr.isna().sum()), round(float(prev.loc[prev["eligible"], "total"].mean()), 2),
                                         round(float(res.loc[res["eligible"], "total"].mean()), 2)]}, dtype=object)
+        if crosswalk.across_merger(prev_period, period):  # the rank moves compare with figures mapped from the old units
+            moves.loc[:3, "what"] = moves.loc[:3, "what"] + f" ({crosswalk.ESTIMATED_MARK})"
+            moves.loc[4, "what"] = "Điểm bình quân kỳ trước (các đơn vị cũ)"
     units = res["unit_code"].tolist()
     fs = registry.counts_by_field_status(con, period, units)
     models = fs.pivot_table(index="field_name", columns="status_name", values="models", aggfunc="sum", sort=False)
@@ -333,6 +336,7 @@ def report_data(con, period: str, profile: WeightProfile | None = None, *, provi
             "_meta": pd.DataFrame([{"period": period, "previous": prev_period, "units": len(res),
                                     "ranked": int((res["status"] == "ranked").sum()),
                                     "province": _province_name(res),
+                                    "across_merger": crosswalk.across_merger(prev_period, period),
                                     "models": int(derived_summary["models_total"].sum())}])}
 
 
@@ -418,6 +422,11 @@ def report_document(con, period: str, kind: str = "tong-ket", profile: WeightPro
         d.body(doc, "Không có kỳ trước để so sánh.")
     else:
         d.body(doc, f"So với kỳ {meta['previous']}:")
+        if meta.get("across_merger"):
+            d.body(doc, f"Kỳ {meta['previous']} kết thúc trước 01/07/2025: số đơn vị theo xếp loại của kỳ đó là của "
+                        "các đơn vị cấp xã cũ (trước sắp xếp); tăng, giảm hạng so với kỳ đó là "
+                        f"{crosswalk.ESTIMATED_MARK} (điểm kỳ trước của mỗi đơn vị mới là bình quân có trọng số "
+                        "điểm của các đơn vị cũ hợp thành).")
         d.data_table(doc, ["Mức xếp loại", f"Kỳ {meta['previous']}", f"Kỳ {period}", "Tăng (+) / giảm (−)"],
                      [[_cap(r.tier), int(r.previous), int(r.current), f"{int(r.delta):+d}".replace("-", "−")]
                       for r in data["change"].itertuples()], align_right={1, 2, 3})

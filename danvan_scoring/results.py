@@ -95,8 +95,7 @@ def with_change(con, res: pd.DataFrame, period: str, prev_period: str | None,
     without change): ``ranking.rank_change`` plus ``prev_estimated``. Across the merger (``prev``
     before 1 July 2025, ``res`` after) the comparison is with the previous figures mapped onto the
     new units, and ``prev_estimated`` is True where that figure is "ước tính từ các đơn vị cũ"."""
-    across = prev is not None and bool(prev_period) and crosswalk.is_pre_merger(prev_period) \
-        and not crosswalk.is_pre_merger(period)
+    across = prev is not None and crosswalk.across_merger(prev_period, period)
     if across:  # the previous period on the old map: compare with its figures mapped onto the new units
         prev = _mapped_previous(con, prev)
     out = rank_change(res, prev)
@@ -186,23 +185,24 @@ def mapped_results(con, period: str, profile: WeightProfile | None = None, *,
     return m[first + [c for c in m.columns if c not in first]]
 
 
-def predecessor_figures(con, unit_code: str) -> pd.DataFrame:
+def predecessor_figures(con, unit_code: str, *, frames: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     """For the profile page: the old units a new unit was formed from, with their own figures in
     every period that ended before 1 July 2025 (period, legacy_code, legacy_name, legacy_district,
     share, share_method, total, rank, tier, block, block_rank), marked ``ESTIMATED_MARK`` since
-    the new unit's figure for those periods is estimated from them. Empty when there is none."""
+    the new unit's figure for those periods is estimated from them. Empty when there is none.
+    ``frames``: period → ``period_results`` already computed (the pages' cache)."""
     cols = ["period", "legacy_code", "legacy_name", "legacy_district", "share", "share_method", "total", "rank",
             "tier", "block", "block_rank", "mark"]
     cw = crosswalk.crosswalk(con, unit=unit_code)
-    frames = []
-    for p in periods.periods(con):
+    parts = []
+    for p in periods.periods(con) if frames is None else list(frames):
         if not crosswalk.is_pre_merger(p) or cw.empty:
             continue
-        r = period_results(con, p, with_previous=False)
+        r = frames[p] if frames is not None else period_results(con, p, with_previous=False)
         own = r[r["unit_code"].isin(cw["legacy_code"])][["unit_code", "total", "rank", "tier", "block", "block_rank"]]
         if own.empty:
             continue
-        frames.append(cw.merge(own.rename(columns={"unit_code": "legacy_code"}), on="legacy_code").assign(period=p))
-    if not frames:
+        parts.append(cw.merge(own.rename(columns={"unit_code": "legacy_code"}), on="legacy_code").assign(period=p))
+    if not parts:
         return pd.DataFrame(columns=cols)
-    return pd.concat(frames, ignore_index=True).assign(mark=crosswalk.ESTIMATED_MARK)[cols]
+    return pd.concat(parts, ignore_index=True).assign(mark=crosswalk.ESTIMATED_MARK)[cols]

@@ -1,4 +1,4 @@
-"""The DuckDB store: connection, schema and migrations, the one write path, audit, meta.
+"""The store (DuckDB file or PostgreSQL server, see ``pg``): connection, schema and migrations, the one write path, audit, meta.
 
 What is stored lives in modules named for it: ``periods`` (periods and frameworks),
 ``batches`` (append-only score batches), ``units`` and ``blocks``. Every write of the
@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from . import faults
+from . import faults, pg
 from .errors import Refused, StoreError, StoreLocked, StoreMissing
 from .permissions import CLI_ACTOR, PermissionDenied, require
 
@@ -65,8 +65,46 @@ def _locked_message(path: Path, msg: str) -> str:
             "của bảng điều khiển.")
 
 
-def connect(path: str | Path, *, read_only: bool = False, create: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the database file; a lock or a missing file becomes a clear StoreError."""
+# What the two engines raise: any store error, and "no such table" (a database from before a migration).
+Error = (duckdb.Error, pg.Error)
+MissingTable = (duckdb.CatalogException, pg.MissingTable)
+
+
+def is_url(target) -> bool:
+    """A ``postgresql://…`` URL (the shared server store) rather than a DuckDB file path."""
+    return pg.is_url(str(target))
+
+
+def describe(target) -> str:
+    """The store named for a message: the file path, or the URL without its password."""
+    return pg.redact(str(target)) if is_url(target) else str(target)
+
+
+def shared(target) -> bool:
+    """Several processes may write this store at once (a server database, not a DuckDB file)."""
+    return is_url(target)
+
+
+def canonical(target) -> str:
+    """One spelling per store, for cache keys: the absolute file path, or the URL as given."""
+    return str(target) if is_url(target) else str(Path(target).resolve())
+
+
+def exists(target) -> bool:
+    """The DuckDB file is there; a server database is taken to exist (connect says otherwise)."""
+    return is_url(target) or Path(target).exists()
+
+
+def backend(con) -> str:
+    return getattr(con, "backend", "duckdb")
+
+
+def connect(path: str | Path, *, read_only: bool = False, create: bool = False):
+    """Open the store: a DuckDB file, or a PostgreSQL database for a ``postgresql://`` URL.
+    A lock, a missing file or an unreachable server becomes a clear StoreError."""
+    if is_url(path):
+        pg.check(str(path))
+        return pg.PgConnection(str(path), read_only=read_only)
     path = Path(path)
     if not create and not path.exists():
         raise StoreMissing(
@@ -93,12 +131,15 @@ def registered(con, name: str, frame: pd.DataFrame):
     DuckDB 2 refuses register/unregister while a result is half-fetched, so the
     pending result is finished first.
     """
-    con.execute("SELECT 1").fetchall()
+    duck = backend(con) == "duckdb"
+    if duck:
+        con.execute("SELECT 1").fetchall()
     con.register(name, frame)
     try:
         yield name
     finally:
-        con.execute("SELECT 1").fetchall()
+        if duck:
+            con.execute("SELECT 1").fetchall()
         con.unregister(name)
 
 
@@ -115,6 +156,9 @@ class Transaction:
         self.ended = True
 
 
+WRITE_LOCK = 0x64616E76  # 'danv': the advisory lock every PostgreSQL write transaction holds
+
+
 @contextmanager
 def transaction(con):
     """BEGIN … COMMIT around the block; on an error ROLLBACK and re-raise it, so a failed block
@@ -124,6 +168,10 @@ def transaction(con):
     This is the bare transaction: library writes use :func:`write`, which checks the actor's
     permission and appends the audit entry inside it."""
     con.execute("BEGIN TRANSACTION")
+    if backend(con) == "postgresql" and not getattr(con, "read_only", False):
+        # writers queue here, one at a time across every process: two imports touching the same
+        # unit × period × criterion serialise (the second classifies against the first's rows)
+        con.execute("SELECT pg_advisory_xact_lock(?)", [WRITE_LOCK])
     tx = Transaction(con)
     try:
         yield tx
@@ -133,7 +181,7 @@ def transaction(con):
         if not tx.ended:
             try:
                 con.execute("ROLLBACK")
-            except duckdb.Error:
+            except Error:
                 pass
         raise
 
@@ -188,7 +236,7 @@ def _record_denial(con, actor, permission: str, action: str | None, target, reas
         with transaction(con):
             audit(con, who, f"denied:{action or permission}", None if target is None else str(target),
                   None, after)
-    except duckdb.Error:
+    except Error:
         log.warning("refused write %s by %s not logged (connection cannot write)", action, who, exc_info=True)
     finally:
         _ACTIVE.reset(token)
@@ -305,7 +353,7 @@ _MIGRATIONS: list[tuple[str, str]] = [
                 PARTITION BY e.unit_code, e.period, e.criterion_code, e.stage
                 ORDER BY e.batch_id DESC) AS rn
             FROM score_entries e JOIN batches b USING (batch_id)
-            WHERE b.undone_at IS NULL AND b.kind = 'scores')
+            WHERE b.undone_at IS NULL AND b.kind = 'scores') AS latest
         WHERE rn = 1;
     """),
     ("council_publish_v1", """
@@ -334,7 +382,7 @@ _MIGRATIONS: list[tuple[str, str]] = [
                rubric_total, batch_id FROM (
             SELECT e.*, row_number() OVER (PARTITION BY e.period, e.model_id ORDER BY e.batch_id DESC) AS rn
             FROM model_entries e JOIN batches b USING (batch_id)
-            WHERE b.undone_at IS NULL AND b.kind = 'models')
+            WHERE b.undone_at IS NULL AND b.kind = 'models') AS latest
         WHERE rn = 1;
     """),
     # sign-in throttling per client address as well as per account (auth.authenticate)
@@ -414,7 +462,7 @@ _MIGRATIONS: list[tuple[str, str]] = [
 def applied_migrations(con) -> set[str]:
     try:
         rows = con.execute("SELECT key FROM meta WHERE key LIKE 'migration:%'").fetchall()
-    except duckdb.CatalogException:
+    except MissingTable:
         return set()
     return {r[0].removeprefix("migration:") for r in rows}
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import duckdb
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -105,9 +104,9 @@ def votes(con, period: str) -> pd.DataFrame:
         return con.execute(
             "SELECT unit_code, award_code, votes_for, votes_against, votes_abstain, threshold, passed, recorded_by, "
             "recorded_at FROM (SELECT *, row_number() OVER (PARTITION BY unit_code, award_code "
-            "ORDER BY vote_id DESC) AS rn FROM award_votes WHERE period = ?) WHERE rn = 1 "
+            "ORDER BY vote_id DESC) AS rn FROM award_votes WHERE period = ?) AS latest WHERE rn = 1 "
             "ORDER BY unit_code, award_code", [period]).df()
-    except duckdb.CatalogException:
+    except store.MissingTable:
         return pd.DataFrame(columns=cols)
 
 

@@ -16,7 +16,7 @@ import streamlit as st
 from danvan_scoring import insights
 from danvan_scoring.criteria import Framework
 from pages import data
-from pages.formatting import STABLE_MARK, interval_texts, vn
+from pages.formatting import ESTIMATED, STABLE_MARK, estimated_why, interval_texts, vn
 
 TIER_COLORS = {
     "xuat_sac": "#1b7f3b",
@@ -116,6 +116,39 @@ def _bar_top(top: pd.DataFrame, title: str, provinces: dict[str, str]) -> go.Fig
     fig.update_xaxes(range=[0, 105], title_text="Tổng điểm", row=1, col=1)
     fig.update_xaxes(range=[0, float(hi.max()) + 1], title_text="Hạng (càng sang trái càng cao)", row=1, col=2)
     return fig
+
+
+def trend_trace(tr: pd.DataFrame, *, name: str, color: str, text: bool = False, dash: str = "solid") -> list:
+    """Plotly traces of one trend (period, total, optional estimated / predecessors): its own figures
+    as a line with filled markers; the figures estimated from the old units with hollow markers on a
+    dashed segment that runs into the first own point, their hover saying why."""
+    tr = tr.reset_index(drop=True)
+    est = tr["estimated"].fillna(False).astype(bool) if "estimated" in tr.columns else pd.Series(False, index=tr.index)
+    n_pred = tr["predecessors"] if "predecessors" in tr.columns else pd.Series(0, index=tr.index)
+    why = estimated_why(est, n_pred)
+    y = tr["total"].astype(float).round(2)
+    x = tr["period"].tolist()
+    traces = []
+    if est.any():
+        upto = min(int(est[est].index.max()) + 1, len(tr) - 1)
+        traces.append(go.Scatter(
+            x=x[:upto + 1], y=y[:upto + 1].tolist(), mode="lines", name=f"{name} ({ESTIMATED})", showlegend=False,
+            line=dict(color=color, width=2, dash="dash"), hoverinfo="skip"))
+        traces.append(go.Scatter(
+            x=[v for v, e in zip(x, est) if e], y=y[est].tolist(), mode="markers+text" if text else "markers",
+            name=f"{name} — {ESTIMATED}", text=[vn(t) for t in y[est]] if text else None, textposition="top center",
+            marker=dict(symbol="circle-open", size=11, color=color, line=dict(width=2, color=color)),
+            customdata=[w for w, e in zip(why, est) if e],
+            hovertemplate="%{x}: %{y:.2f} điểm<br>%{customdata}<extra>" + name + "</extra>"))
+    own = ~est
+    if own.any():
+        first = int(own[own].index.min())
+        traces.append(go.Scatter(
+            x=x[first:], y=y[first:].tolist(), mode="lines+markers+text" if text else "lines+markers",
+            name=name, text=[vn(t) for t in y[first:]] if text else None, textposition="top center",
+            line=dict(color=color, width=3, dash=dash), marker=dict(size=9, color=color),
+            hovertemplate="%{x}: %{y:.2f} điểm<extra>" + name + "</extra>"))
+    return traces
 
 
 def tier_legend_order(fw: Framework) -> list[tuple[str | None, str]]:

@@ -10,25 +10,23 @@ underscore argument (not hashed). A page's own cached reads follow the same shap
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from danvan_scoring import auth, derived, insights, oidc, publish, registry, results, sensitivity, store
+from danvan_scoring import auth, crosswalk, derived, insights, oidc, publish, registry, results, sensitivity, store
 from danvan_scoring import periods as period_store
 from danvan_scoring import units as unit_store
 from danvan_scoring.cli import default_demo_allowed, ensure_database
 from danvan_scoring.criteria import Framework
 from danvan_scoring.paths import default_db_path
-from danvan_scoring.ranking import rank_change
 from danvan_scoring.weights import WeightProfile, load_profile_id, official_profile
 
 
 # --------------------------------------------------------------------------- connection
 def db_path() -> str:
-    return str(Path(os.environ.get("DANVAN_DB") or default_db_path()).resolve())
+    return store.canonical(default_db_path())
 
 
 class MissingDatabase(Exception):
@@ -37,7 +35,7 @@ class MissingDatabase(Exception):
 
 @st.cache_resource(show_spinner="Đang mở cơ sở dữ liệu…")
 def _connection(path: str):
-    if not Path(path).exists():
+    if not store.exists(path):
         if not default_demo_allowed(Path(path)):
             raise MissingDatabase(path)   # a typo or an unmounted volume: never a fresh demo with an admin
         ensure_database(Path(path))       # scripts/start.sh on the default data/danvan.duckdb
@@ -151,7 +149,8 @@ def _results(path: str, v: int, period: str, profile_json: str, _con) -> pd.Data
     prev = None
     if prev_period:
         prev = _base_results(path, v, prev_period, _official_json(path, v, prev_period, _con), _con)
-    return rank_change(base, prev)
+    # across the 2025 merger the previous figures are mapped onto the new units (``prev_estimated``)
+    return results.with_change(_con, base, period, prev_period, prev)
 
 
 def period_table(period: str, profile: WeightProfile | None = None) -> pd.DataFrame:
@@ -227,6 +226,75 @@ def _unit_points(path: str, v: int, _con):
 def unit_points():
     """Centroids of every official unit: drawn in light grey, they outline the country offline."""
     return cached(_unit_points)
+
+
+# --------------------------------------------------------------------------- across the 2025 merger
+def across_merger(period: str) -> bool:
+    """The period is on the new units and its previous period on the old ones."""
+    return crosswalk.across_merger(period_store.previous_period(db(), period), period)
+
+
+@st.cache_data(show_spinner="Đang chuyển kết quả đơn vị cũ sang đơn vị mới…", max_entries=16)
+def _mapped(path: str, v: int, period: str, profile_json: str, _con) -> pd.DataFrame:
+    profile = WeightProfile.model_validate_json(profile_json)
+    return results.mapped_results(_con, period, profile, own=_base_results(path, v, period, profile_json, _con))
+
+
+def mapped_table(period: str) -> pd.DataFrame:
+    """A pre-merger period's figures on the new units (``results.mapped_results``), cached."""
+    return cached(_mapped, period, official(period).model_dump_json())
+
+
+def history_frames(new_map: bool = True) -> dict[str, pd.DataFrame]:
+    """period → results for a trend. ``new_map``: the periods before 1 July 2025 mapped onto the new
+    units (once a later period is on them), as the overview and compare pages read the new units'
+    past; otherwise only the periods before the merger, the old units' own tables."""
+    ps = periods_with_data()
+    later_new = any(not crosswalk.is_pre_merger(p) for p in ps)
+    out = {}
+    for p in ps:
+        if crosswalk.is_pre_merger(p) and later_new and new_map:
+            out[p] = mapped_table(p)
+        elif new_map or crosswalk.is_pre_merger(p):
+            out[p] = base_table(p)
+    return out
+
+
+def unit_trend(unit: str, period: str) -> pd.DataFrame:
+    """One unit's total and rank over the periods, read the way ``period`` is: on the new map (a new
+    unit's years before the merger estimated from its predecessors, ``results.trend``) or, for a
+    period before the merger, the old unit's own years before it."""
+    if crosswalk.is_pre_merger(period):
+        return insights.trend_from(history_frames(new_map=False), [unit])
+    frames = {p: base_table(p) for p in periods_with_data()}
+    mapped = {p: mapped_table(p) for p in frames if crosswalk.is_pre_merger(p)}
+    return results.trend(db(), [unit], frames=frames, mapped=mapped)
+
+
+def predecessors(unit: str) -> pd.DataFrame:
+    """The old units a new unit was formed from, with their own pre-merger figures (cached tables)."""
+    frames = {p: base_table(p) for p in periods_with_data() if crosswalk.is_pre_merger(p)}
+    return results.predecessor_figures(db(), unit, frames=frames)
+
+
+@st.cache_data(show_spinner=False, max_entries=2)
+def _unit_names(path: str, v: int, _con) -> dict[str, str]:
+    return unit_store.unit_names(_con)
+
+
+def unit_names() -> dict[str, str]:
+    """unit code → name of today's units."""
+    return cached(_unit_names)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _successors(path: str, v: int, legacy_code: str, _con) -> pd.DataFrame:
+    return crosswalk.crosswalk(_con, legacy=legacy_code)
+
+
+def successors_of(legacy_code: str) -> pd.DataFrame:
+    """The new units an old unit went into (unit_code, share, share_method, legacy_district…)."""
+    return cached(_successors, legacy_code)
 
 
 # --------------------------------------------------------------------------- rank uncertainty

@@ -11,6 +11,7 @@ import re
 
 import pandas as pd
 
+from danvan_scoring import crosswalk
 from danvan_scoring.criteria import Framework
 
 MISSING = "—"   # shown by every table for a missing value (Streamlit's default is the English "None")
@@ -103,3 +104,32 @@ def interval_texts(res: pd.DataFrame) -> list:
 
 def stable_marks(res: pd.DataFrame) -> list:
     return [None if pd.isna(x) else STABLE_MARK[bool(x)] for x in res["stable"]]
+
+
+# --------------------------------------------------------------------------- across the 2025 merger
+ESTIMATED = crosswalk.ESTIMATED_MARK          # "ước tính từ các đơn vị cũ", wherever a pre-merger figure is shown
+PREV_MARK_COLUMN = "Kỳ trước"
+ESTIMATED_HELP = ("Trước 01/07/2025 đơn vị này chưa tồn tại: điểm kỳ trước là bình quân có trọng số điểm của các "
+                  "đơn vị cũ hợp thành (trọng số là phần của mỗi đơn vị cũ nhập vào đơn vị mới), nên ± điểm và "
+                  "± hạng chỉ là " + crosswalk.ESTIMATED_MARK)
+PRE_MERGER_NOTE = ("Kỳ này kết thúc trước 01/07/2025: bảng là **các đơn vị cũ như khi đó** (tên, tỉnh cũ, khối theo "
+                   "huyện cũ), xếp hạng riêng của chúng. Trên bản đồ đơn vị mới, điểm của kỳ này chỉ là "
+                   f"*{crosswalk.ESTIMATED_MARK}*.")
+
+
+def is_pre_merger(period: str) -> bool:
+    """The period ended before 1 July 2025 (its results are on the old units)."""
+    return crosswalk.is_pre_merger(period)
+
+
+def estimated_marks(res: pd.DataFrame) -> list:
+    """``ESTIMATED`` where the row's previous figure comes from the old units, else None."""
+    if "prev_estimated" not in res.columns:
+        return [None] * len(res)
+    return [ESTIMATED if f else None for f in res["prev_estimated"].fillna(False).astype(bool)]
+
+
+def estimated_why(estimated, predecessors) -> list[str]:
+    """Hover text of trend points: why an estimated point is one (how many old units), else ""."""
+    return [f"{ESTIMATED}: bình quân có trọng số của {int(k)} đơn vị cũ hợp thành" if e and pd.notna(k) and k
+            else (ESTIMATED if e else "") for e, k in zip(estimated, predecessors)]

@@ -59,7 +59,11 @@ def headline(row: pd.Series, res: pd.DataFrame, fw) -> None:
     block = res[res["block"] == row["block"]]
     c = st.columns(6)
     delta = None if pd.isna(row.get("delta_total")) else f"{common.vn(row['delta_total'], sign=True)} so với kỳ trước"
-    c[0].metric("Tổng điểm", common.vn(row["total"]), delta=delta, border=True)
+    estimated_prev = bool(row.get("prev_estimated")) and delta is not None
+    if estimated_prev:  # the previous figure comes from the old units: never shown without the mark
+        delta += f" ({common.ESTIMATED})"
+    c[0].metric("Tổng điểm", common.vn(row["total"]), delta=delta, border=True,
+                help=common.ESTIMATED_HELP if estimated_prev else None)
     self_tier = row.get("tier_self")
     c[1].metric("Xếp loại", common.tier_words(row.to_frame().T).iloc[0], border=True,
                 delta=f"tự chấm: {self_tier}" if isinstance(self_tier, str) and self_tier else None,
@@ -67,6 +71,8 @@ def headline(row: pd.Series, res: pd.DataFrame, fw) -> None:
                 help="Xếp loại sau thẩm định; bên dưới là xếp loại mà điểm tự chấm của đơn vị sẽ đạt")
     rank = "—" if pd.isna(row["rank"]) else f"{int(row['rank'])}/{common.vn_int(n_ranked)}"
     drank = None if pd.isna(row.get("delta_rank")) else f"{int(row['delta_rank']):+d} bậc"
+    if drank and estimated_prev:
+        drank += f" ({common.ESTIMATED})"
     c[2].metric("Hạng chung", rank, delta=drank, border=True)
     prov_units = res[res["province_code"] == row["province_code"]]
     prank = row.get("province_rank")
@@ -78,6 +84,9 @@ def headline(row: pd.Series, res: pd.DataFrame, fw) -> None:
     gap = None if pd.isna(row["gap"]) else f"chênh {common.vn(row['gap'], sign=True)}"
     c[5].metric("Điểm tự chấm", common.vn(row["total_self"]), delta=gap, delta_color="off", delta_arrow="off", border=True,
                 help="Tổng điểm đơn vị tự chấm; chênh lệch dương là đơn vị tự chấm cao hơn kết quả thẩm định")
+    if estimated_prev:  # the metric's delta is cut to its box's width: the mark is said in full here too
+        st.caption(f"± điểm, ± bậc so với kỳ trước: **{common.ESTIMATED}** — đơn vị chưa tồn tại trước 01/07/2025, "
+                   "điểm kỳ trước là bình quân có trọng số của các đơn vị cũ hợp thành (danh sách bên dưới).")
     why = common.reasons(row)
     if not row["eligible"]:
         label = awards.STATUS_LABELS.get(row.get("status") or "incomplete", awards.STATUS_LABELS["incomplete"])
@@ -167,19 +176,23 @@ def lost_tab(bd: pd.DataFrame) -> None:
 
 
 def history_tab(period: str, unit: str, fw) -> None:
-    frames = {p: common.base_table(p) for p in common.periods_with_data()}
-    tr = insights.trend_from(frames, [unit])
+    tr = common.unit_trend(unit, period)
+    estimated = tr["estimated"].fillna(False).astype(bool) if "estimated" in tr.columns else \
+        pd.Series(False, index=tr.index)
     if len(tr) > 1:
-        fig = go.Figure()
-        fig.add_trace(go.Scatter(x=tr["period"], y=tr["total"].round(2), mode="lines+markers+text", name="Tổng điểm",
-                                 text=[common.vn(t) for t in tr["total"]], textposition="top center",
-                                 line=dict(color="#b71c1c", width=3)))
+        fig = go.Figure(common.trend_trace(tr, name="Tổng điểm", color="#b71c1c", text=True))
         fig.update_layout(title="Tổng điểm qua các kỳ", height=320, margin=dict(l=10, r=10, t=50, b=30),
-                          yaxis=dict(range=[0, 105], title="Tổng điểm"), xaxis=dict(type="category"), separators=",.")
+                          yaxis=dict(range=[0, 105], title="Tổng điểm"), xaxis=dict(type="category"), separators=",.",
+                          legend=dict(orientation="h", y=-0.2))
         st.plotly_chart(fig, width="stretch", key="history_chart")
+    if estimated.any():
+        st.caption(f"Vòng rỗng, nét đứt: {common.ESTIMATED} (đơn vị chưa tồn tại trước 01/07/2025; bình quân có "
+                   "trọng số điểm của các đơn vị cũ hợp thành, xem danh sách ở trên). Hạng của các kỳ đó là hạng "
+                   "giữa các đơn vị mới ước tính như vậy.")
     view = pd.DataFrame({"Kỳ": tr["period"].map(common.period_label), "Tổng điểm": tr["total"].round(2),
-                         "Hạng": tr["rank"], "Hạng trong khối": tr["block_rank"], "Xếp loại": tr["tier"]})
-    common.table(view,
+                         "Hạng": tr["rank"], "Hạng trong khối": tr["block_rank"], "Xếp loại": tr["tier"],
+                         "Ghi chú": [common.ESTIMATED if e else None for e in estimated]})
+    common.table(view, key="history_table",
                  column_config={"Tổng điểm": st.column_config.NumberColumn(format="%.2f")})
     with st.expander("Lịch sử nhập điểm của kỳ này (mọi lần nhập, kể cả giá trị đã thay hoặc hoàn tác)"):
         hist = batches.score_history(common.db(), unit, period)
@@ -191,6 +204,39 @@ def history_tab(period: str, unit: str, fw) -> None:
                 "Giá trị": hist["value"], "Lần nhập": hist["batch_id"], "Người nhập": hist["actor"],
                 "Thời điểm": hist["created_at"], "Tệp": hist["filename"], "Đã hoàn tác": hist["undone"],
             }), height=300)
+
+
+def merger_section(period: str, unit: str) -> None:
+    """Across the 1 July 2025 merger: an old unit says what it became; a new unit lists the old
+    units it was formed from with their own figures (its own figure for those years is estimated)."""
+    if common.is_pre_merger(period):
+        went = common.successors_of(unit)
+        if went.empty:
+            return
+        names = common.unit_names()
+        into = ", ".join(f"{names.get(c, c)} ({c}, {common.vn(100 * s, 0)}%)"
+                         for c, s in zip(went["unit_code"], went["share"]))
+        st.info(f"Đơn vị cũ trước 01/07/2025 (huyện {common.md(went['legacy_district'].iloc[0])}): điểm, hạng, "
+                f"xếp loại và khối là của chính đơn vị cũ trong kỳ này. Nay thuộc: {common.md(into)}.",
+                icon=":material/history:")
+        return
+    pf = common.predecessors(unit)
+    if pf.empty:
+        return
+    st.subheader("Các đơn vị cũ hợp thành (trước 01/07/2025)")
+    st.caption(f"Điểm của đơn vị này trong các kỳ trước 01/07/2025 là **{common.ESTIMATED}**: bình quân có trọng số "
+               "điểm của các đơn vị dưới đây (trọng số là phần của mỗi đơn vị cũ nhập vào đơn vị này). Điểm, hạng, "
+               "xếp loại và khối trong bảng là của chính các đơn vị cũ.")
+    common.table(pd.DataFrame({
+        "Kỳ": pf["period"].map(common.period_label), "Mã cũ": pf["legacy_code"], "Đơn vị cũ": pf["legacy_name"],
+        "Huyện cũ": pf["legacy_district"], "Phần nhập vào đơn vị này": (100 * pf["share"]).round(1),
+        "Tổng điểm": pf["total"].round(2), "Hạng": pf["rank"], "Xếp loại": pf["tier"],
+        "Hạng trong khối": pf["block_rank"], "Ghi chú": pf["mark"],
+    }), key="predecessors_table", column_config={
+        "Phần nhập vào đơn vị này": st.column_config.NumberColumn(format="%.1f%%", help=(
+            "Cả đơn vị cũ nhập vào: 100%; đơn vị cũ bị chia: tỷ lệ ước theo hình học (dữ liệu gói vietnamadminunits) "
+            "hoặc chia đều")),
+        "Tổng điểm": st.column_config.NumberColumn(format="%.2f")})
 
 
 def robustness_section(period: str, unit: str, row: pd.Series, fw) -> None:
@@ -306,6 +352,7 @@ def main() -> None:
     res = common.period_table(period)
     row = res[res["unit_code"] == unit].iloc[0]
     headline(row, res, fw)
+    common.guarded(merger_section)(period, unit)
     common.guarded(robustness_section)(period, unit, row, fw)
     profile = common.official(period)
     bd = insights.criterion_breakdown(common.unit_scores(period, unit), fw, profile)

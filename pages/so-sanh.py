@@ -114,8 +114,10 @@ def criteria_table(entities, fw) -> None:
                "tiêu chí đó.")
 
 
-def trend_chart(entities, block: str | None) -> go.Figure:
+def trend_chart(entities, block: str | None, period: str) -> go.Figure:
     frames = {p: common.base_table(p) for p in common.periods_with_data()}
+    # seen from a period on the new units, their years before the merger are estimated from the old ones
+    history = common.history_frames(new_map=not common.is_pre_merger(period))
     fig = go.Figure()
     for i, e in enumerate(entities):
         if e.get("average"):
@@ -123,8 +125,10 @@ def trend_chart(entities, block: str | None) -> go.Figure:
                   for p in frames]
             xs = list(frames)
         else:
-            tr = insights.trend_from(frames, e["units"])
-            xs, ys = tr["period"].tolist(), tr["total"].round(2).tolist()
+            # a new unit's years before the merger: estimated from its old units, drawn hollow and dashed
+            tr = insights.trend_from(history, e["units"])
+            fig.add_traces(common.trend_trace(tr, name=e["short"], color=PALETTE[i % len(PALETTE)]))
+            continue
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=e["short"],
                                  line=dict(color=PALETTE[i % len(PALETTE)], width=3,
                                            dash="dot" if e.get("average") else "solid")))
@@ -232,7 +236,7 @@ def body(period: str) -> None:
     st.subheader("So sánh từng tiêu chí")
     criteria_table(entities, fw)
     st.subheader("Xu hướng")
-    st.plotly_chart(trend_chart(entities, block), width="stretch", key="cmp_trend")
+    st.plotly_chart(trend_chart(entities, block, period), width="stretch", key="cmp_trend")
 
 
 def main() -> None:

@@ -20,11 +20,18 @@ def cards(res, fw) -> None:
                 delta=f"{common.vn_int(s['not_eligible'])} chưa đủ dữ liệu" if s["not_eligible"] else None,
                 delta_color="off", delta_arrow="off", border=True)
     delta = None if math.isnan(s["mean_change"]) else f"{common.vn(s['mean_change'], sign=True)} so với kỳ trước"
+    across = delta is not None and "prev_estimated" in res.columns and bool(res["prev_estimated"].fillna(False).any())
+    if across:  # the previous figures come from the old units: the change is never shown without the mark
+        delta += f" ({common.ESTIMATED})"
     c[2].metric("Điểm bình quân", common.vn(s["mean_total"]), delta=delta, border=True,
-                help="Bình quân tổng điểm của các đơn vị đủ điều kiện; thay đổi tính trên các đơn vị có điểm cả hai kỳ")
+                help="Bình quân tổng điểm của các đơn vị đủ điều kiện; thay đổi tính trên các đơn vị có điểm cả hai kỳ"
+                     + (". " + common.ESTIMATED_HELP if across else ""))
     share = s["excellent"] / s["eligible"] if s["eligible"] else 0
     c[3].metric(f"Xếp loại {fw.tiers[0].name}", common.vn_int(s["excellent"]),
                 delta=f"{common.vn(100 * share, 1)}% số đơn vị đủ điều kiện", delta_color="off", delta_arrow="off", border=True)
+    if across:  # the card's delta is cut to its width: the mark in full under the cards
+        st.caption(f"Thay đổi so với kỳ trước: **{common.ESTIMATED}** — các đơn vị mới chưa tồn tại trước 01/07/2025; "
+                   "điểm kỳ trước của mỗi đơn vị là bình quân có trọng số điểm của các đơn vị cũ hợp thành.")
 
 
 def tier_chart(res, fw) -> go.Figure:
@@ -70,18 +77,80 @@ def map_chart(res, fw) -> go.Figure:
     return fig
 
 
+MAP_VIEWS = ("Đơn vị cũ như khi đó", "Trên đơn vị mới (ước tính)")
+
+
+def estimated_map_chart(m) -> go.Figure:
+    """A pre-merger period on the new units: each new unit's figure estimated from its old units,
+    drawn as hollow points coloured by the total, the hover saying why."""
+    pts = m.dropna(subset=["lat", "lon"])
+    every = common.unit_points()
+    fig = go.Figure(go.Scattergl(x=every["lon"], y=every["lat"], mode="markers", name="Đơn vị khác", showlegend=False,
+                                 marker=dict(color="#d9d9d2", size=3), hoverinfo="skip"))
+    why = common.estimated_why([True] * len(pts), pts["predecessors"])
+    fig.add_trace(go.Scattergl(
+        x=pts["lon"], y=pts["lat"], mode="markers", name=f"Tổng điểm — {common.ESTIMATED}",
+        marker=dict(symbol="circle-open", size=9, line=dict(width=2), color=pts["total"].round(2),
+                    colorscale="RdYlGn", cmin=50, cmax=100, colorbar=dict(title="Điểm", thickness=12)),
+        text=pts["unit_name"], customdata=list(zip(pts["total"].round(2), why)),
+        hovertemplate="%{text}<br>Tổng điểm %{customdata[0]:.2f}<br>%{customdata[1]}<extra></extra>"))
+    if len(pts):
+        pad = 0.3
+        fig.update_xaxes(range=[pts["lon"].min() - pad, pts["lon"].max() + pad])
+        fig.update_yaxes(range=[pts["lat"].min() - pad, pts["lat"].max() + pad])
+    mid_lat = float(pts["lat"].mean()) if len(pts) else 16.0
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, scaleanchor="x", scaleratio=1 / max(0.2, math.cos(math.radians(mid_lat))))
+    fig.update_layout(title=f"Vị trí các đơn vị mới — {common.ESTIMATED}", height=520, plot_bgcolor="#f7f7f4",
+                      margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="h", y=-0.02))
+    return fig
+
+
+def map_for(shown, fw, period: str) -> go.Figure:
+    """The map of the period; before the merger (once a later period is on the new units) the reader
+    chooses the old units as they were or their figures estimated onto the new units."""
+    if not common.is_pre_merger(period) or all(common.is_pre_merger(p) for p in common.periods_with_data()):
+        return map_chart(shown, fw)
+    view = st.segmented_control("Bản đồ", MAP_VIEWS, default=MAP_VIEWS[0], key="ov_map_view") or MAP_VIEWS[0]
+    if view == MAP_VIEWS[0]:
+        return map_chart(shown, fw)
+    m = common.mapped_table(period)
+    olds = set(shown["unit_code"])   # the filters pick old units: a new unit is shown when one of its old ones is
+    keep = [bool(olds & set(str(c).split(", "))) for c in m["predecessor_codes"]]
+    return estimated_map_chart(m[keep])
+
+
 def movers_table(frame, period: str):
     view = frame.assign(
-        tinh=frame["province_code"].map(common.province_names()),
+        # an old unit's old province (before the merger) is not among today's: its stored name then
+        tinh=frame["province_code"].map(common.province_names()).fillna(frame["province_name"]),
         link=[common.profile_link(u, period) for u in frame["unit_code"]],
     )[["unit_name", "tinh", "total", "delta_total", "delta_rank", "link"]]
     view.columns = ["Đơn vị", "Tỉnh", "Tổng điểm", "± điểm", "± hạng", "Hồ sơ"]
+    marks = common.estimated_marks(frame)
+    if any(marks):  # a change across the merger is only shown with its mark
+        view.insert(5, common.PREV_MARK_COLUMN, marks)
     common.table(view, column_config={
         "Tổng điểm": st.column_config.NumberColumn(format="%.2f"),
         "± điểm": st.column_config.NumberColumn(format="%+.2f"),
         "± hạng": st.column_config.NumberColumn(format="%+d"),
+        common.PREV_MARK_COLUMN: st.column_config.TextColumn(help=common.ESTIMATED_HELP),
         "Hồ sơ": st.column_config.LinkColumn(display_text="Xem hồ sơ"),
     })
+
+
+def trend_chart(shown, period: str) -> go.Figure | None:
+    """Mean total of the shown units over the periods; before 1 July 2025 (seen from a period on the
+    new units) the mean of their figures estimated from the old units, drawn hollow and dashed."""
+    frames = common.history_frames(new_map=not common.is_pre_merger(period))
+    tr = insights.mean_trend(frames, shown["unit_code"].tolist())
+    if len(tr) < 2:
+        return None
+    fig = go.Figure(common.trend_trace(tr, name="Điểm bình quân", color="#b71c1c", text=True))
+    fig.update_layout(title="Điểm bình quân qua các kỳ", height=320, margin=dict(l=10, r=10, t=50, b=30),
+                      yaxis=dict(range=[0, 105], title="Điểm bình quân"), xaxis=dict(type="category"),
+                      legend=dict(orientation="h", y=-0.2), separators=",.")
+    return fig
 
 
 @st.fragment
@@ -98,9 +167,19 @@ def body(period: str) -> None:
     with left:
         st.plotly_chart(tier_chart(shown, fw), width="stretch", key="ov_tiers")
     with right:
-        st.plotly_chart(map_chart(shown, fw), width="stretch", key="ov_map")
+        st.plotly_chart(map_for(shown, fw, period), width="stretch", key="ov_map")
+    if common.is_pre_merger(period):
+        st.info(common.PRE_MERGER_NOTE, icon=":material/history:")
+    fig = trend_chart(shown, period)
+    if fig is not None:
+        st.plotly_chart(fig, width="stretch", key="ov_trend")
+        if any(common.ESTIMATED in (t.name or "") for t in fig.data):
+            st.caption(f"Vòng rỗng, nét đứt: {common.ESTIMATED} — trước 01/07/2025 các đơn vị mới chưa tồn tại; "
+                       "điểm của mỗi đơn vị mới là bình quân có trọng số điểm của các đơn vị cũ hợp thành.")
     up, down = insights.movers(shown, 10)
     st.subheader("Tiến bộ và giảm sút so với kỳ trước")
+    if common.across_merger(period):
+        st.caption(f"So với kỳ trước: {common.ESTIMATED} (cột *{common.PREV_MARK_COLUMN}*).")
     if up.empty and down.empty:
         st.caption("Chưa có kỳ trước để so sánh.")
         return

@@ -23,9 +23,12 @@ from danvan_scoring.export import neutralise_formulas
 from danvan_scoring.weights import WeightProfile
 from pages import data
 from pages.formatting import (
+    ESTIMATED_HELP,
     MISSING,
+    PREV_MARK_COLUMN,
     RANGE_LABEL,
     STABLE_LABEL,
+    estimated_marks,
     group_label,
     interval_texts,
     md,
@@ -267,6 +270,8 @@ def results_view(res: pd.DataFrame, fw: Framework, period: str, *, compact: bool
             out[f"Nhóm {g}"] = res[f"group_{g}"].round(2)
     out["± điểm"] = res["delta_total"] if "delta_total" in res.columns else pd.NA
     out["± hạng"] = res["delta_rank"] if "delta_rank" in res.columns else pd.NA
+    if any(estimated_marks(res)):  # a change across the merger is never shown without its mark
+        out[PREV_MARK_COLUMN] = estimated_marks(res)
     if not compact:
         out["Tự chấm − thẩm định"] = res["gap"]
         out["Đủ điều kiện"] = res["eligible"].astype(bool)
@@ -277,7 +282,8 @@ def results_view(res: pd.DataFrame, fw: Framework, period: str, *, compact: bool
     out["Hồ sơ"] = [profile_link(u, period) for u in res["unit_code"]]
     # repeated labels travel once (Arrow dictionary) instead of once a row: the national table
     # is sent to the browser on every rerun
-    for col in (STABLE_LABEL, "Tỉnh", "Khối thi đua", "Xếp loại", "Xếp loại tự chấm", "Ghi chú", "Loại đơn vị"):
+    for col in (STABLE_LABEL, "Tỉnh", "Khối thi đua", "Xếp loại", "Xếp loại tự chấm", "Ghi chú", "Loại đơn vị",
+                PREV_MARK_COLUMN):
         if col in out.columns:
             out[col] = out[col].astype("category")
     gmax = insights.group_max(fw, data.official(period))
@@ -304,6 +310,7 @@ def results_view(res: pd.DataFrame, fw: Framework, period: str, *, compact: bool
         "± hạng": st.column_config.NumberColumn(format="%+d", help="Số bậc tăng (+) hoặc giảm (−) so với kỳ trước"),
         "Tự chấm − thẩm định": st.column_config.NumberColumn(
             format="%+.2f", help="Điểm tự chấm trừ điểm thẩm định: dương là đơn vị tự chấm cao hơn"),
+        PREV_MARK_COLUMN: st.column_config.TextColumn(help=ESTIMATED_HELP),
         "Đủ điều kiện": st.column_config.CheckboxColumn(help="Đủ điều kiện xếp loại"),
         "Hồ sơ": st.column_config.LinkColumn(display_text="Xem hồ sơ", help="Mở hồ sơ đơn vị"),
     }
@@ -323,7 +330,8 @@ def filter_multiselect(container, label: str, options, *, key: str, **kwargs) ->
 def filter_bar(res: pd.DataFrame, key: str, *, search: bool = False, tier: bool = False,
                unit_type: bool = False, fw: Framework | None = None) -> pd.DataFrame:
     """Province / block (/ tier / type / search) filters above a table; returns the rows kept."""
-    provinces = data.province_names()
+    # today's short names; an old province (a period before the merger) by the name stored with its units
+    provinces = {**dict(zip(res["province_code"], res["province_name"])), **data.province_names()}
     cols = st.columns([1.2, 1.6, 1.0, 1.0] if (tier or unit_type) else [1, 1])
     prov_opts = sorted(res["province_code"].dropna().unique().tolist())
     chosen_prov = filter_multiselect(cols[0], "Tỉnh, thành phố", prov_opts, key=f"{key}_prov",

@@ -61,6 +61,7 @@ def ranking_body(period: str, source: str, profile_json: str) -> None:
         shown = shown[shown["stable"].eq(False)]
 
     ranked = int(shown["rank"].notna().sum())
+    merger_note(period, res)
     st.markdown(f"**{common.vn_int(len(shown))}** đơn vị đang hiển thị (trong {common.vn_int(len(res))}), "
                 f"**{common.vn_int(ranked)}** được xếp hạng · bộ trọng số *{res['profile'].iloc[0]}*")
     # lazy tabs: only the open view is computed and drawn, so a filter change redraws the table
@@ -73,6 +74,15 @@ def ranking_body(period: str, source: str, profile_json: str) -> None:
         with chart_tab:
             ranking_chart(shown, ranked, period)
     uncertainty_controls()
+
+
+def merger_note(period: str, res) -> None:
+    """Across the 1 July 2025 merger: which units the table holds, and what the change compares with."""
+    if common.is_pre_merger(period):
+        st.info(common.PRE_MERGER_NOTE, icon=":material/history:")
+    elif "prev_estimated" in res.columns and res["prev_estimated"].fillna(False).astype(bool).any():
+        st.caption(f"**± điểm, ± hạng so với kỳ trước: {common.ESTIMATED}** (cột *{common.PREV_MARK_COLUMN}*). "
+                   + common.ESTIMATED_HELP + ".")
 
 
 def ranking_grid(shown, ranked: int, period: str, source: str, profile: WeightProfile) -> None:

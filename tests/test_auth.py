@@ -5,6 +5,8 @@ import pytest
 from danvan_scoring import auth, store
 from danvan_scoring.permissions import CLI_ACTOR, Actor
 
+BOTH_BACKENDS = True  # tests/conftest.py: each test that uses a database runs on DuckDB and PostgreSQL
+
 
 def test_demo_accounts_only_in_demo(demo_con, empty_con):
     assert set(auth.users(demo_con)["username"]) >= set(auth.DEMO_ACCOUNTS)

@@ -12,6 +12,8 @@ from danvan_scoring import periods, results
 from danvan_scoring.awards import award_standing
 from danvan_scoring.criteria import V2_FRAMEWORK_FILE, load_framework
 
+BOTH_BACKENDS = True  # tests/conftest.py: each test that uses a database runs on DuckDB and PostgreSQL
+
 FW = load_framework(V2_FRAMEWORK_FILE)   # the demo's framework (five bands, P4)
 
 

@@ -6,6 +6,8 @@ import pytest
 from danvan_scoring import batches, permissions, store
 from danvan_scoring.permissions import CLI_ACTOR, Actor
 
+BOTH_BACKENDS = True  # tests/conftest.py: each test that uses a database runs on DuckDB and PostgreSQL
+
 
 def rows(*items):
     return pd.DataFrame([dict(unit_code=u, period=p, criterion_code=c, stage=s, value=v, evidence=e, note=None)

@@ -7,6 +7,8 @@ from danvan_scoring import blocks, store, units
 from danvan_scoring import units as unit_store
 from danvan_scoring.results import period_results
 
+BOTH_BACKENDS = True  # tests/conftest.py: each test that uses a database runs on DuckDB and PostgreSQL
+
 
 def test_default_blocks_group_wards_and_cluster_communes(empty_con):
     u = units.units(empty_con)

@@ -11,6 +11,8 @@ from council_support import three_submissions as _three_submissions
 
 from danvan_scoring import council, permissions, publish, results, store, weights
 
+BOTH_BACKENDS = True  # tests/conftest.py: each test that uses a database runs on DuckDB and PostgreSQL
+
 
 @pytest.fixture
 def con(demo_con):

@@ -13,6 +13,8 @@ import pytest
 
 from danvan_scoring import crosswalk, units
 
+BOTH_BACKENDS = True  # tests/conftest.py: each test that uses a database runs on DuckDB and PostgreSQL
+
 DANVAN = str(Path(sys.executable).with_name("danvan"))
 
 
@@ -84,6 +86,9 @@ def test_split_share_uses_the_geometry_else_equal():
 def test_periods_before_the_merger():
     assert [p for p in ["2023", "2024", "2025-H1", "2025-Q1", "2025-Q2", "2025-Q3", "2025", "2025-H2", "2026"]
             if crosswalk.is_pre_merger(p)] == ["2023", "2024", "2025-H1", "2025-Q1", "2025-Q2"]
+    assert crosswalk.across_merger("2024", "2025") and crosswalk.across_merger("2025-Q2", "2025-Q3")
+    assert not crosswalk.across_merger("2023", "2024") and not crosswalk.across_merger("2025", "2026")
+    assert not crosswalk.across_merger(None, "2025")
 
 
 def test_init_fills_the_crosswalk_once(empty_con):
@@ -186,7 +191,7 @@ def test_model_list_takes_old_codes_only_before_the_merger():
 def _three_into_one(con):
     """A new unit formed whole from exactly three old units (share 1 each)."""
     return con.execute(
-        "SELECT unit_code, list(legacy_code ORDER BY legacy_code) FROM crosswalk GROUP BY unit_code "
+        "SELECT unit_code, array_agg(legacy_code ORDER BY legacy_code) FROM crosswalk GROUP BY unit_code "
         "HAVING count(*) = 3 AND bool_and(share_method = 'whole') ORDER BY unit_code LIMIT 1").fetchone()
 
 
@@ -253,10 +258,11 @@ def test_a_new_unit_from_three_old_ones_shows_their_mean_and_the_three(merged):
     assert (pf["mark"] == crosswalk.ESTIMATED_MARK).all() and (pf["share"] == 1).all()
 
 
-def test_cli_rank_map_to_new(merged, tmp_path):
+def test_cli_rank_map_to_new(merged, empty_db, backend, tmp_path):
     con, new_code, olds = merged
-    con.execute("CHECKPOINT")
-    db = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()[0]
+    if backend == "duckdb":
+        con.execute("CHECKPOINT")
+    db = str(empty_db)
     con.close()
     p = _run("rank", "--period", "2024", "--map-to-new", "--db", db)
     assert p.returncode == 0, p.stderr

@@ -11,6 +11,8 @@ from danvan_scoring import dossier, lifecycle
 from danvan_scoring.errors import StoreError
 from danvan_scoring.permissions import PermissionDenied
 
+BOTH_BACKENDS = True  # tests/conftest.py: each test that uses a database runs on DuckDB and PostgreSQL
+
 P = "2025"
 
 

@@ -12,6 +12,8 @@ from danvan_scoring import evidence, lifecycle
 from danvan_scoring.evidence import EvidenceRejected
 from danvan_scoring.permissions import PermissionDenied
 
+BOTH_BACKENDS = True  # tests/conftest.py: each test that uses a database runs on DuckDB and PostgreSQL
+
 P = "2025"
 
 

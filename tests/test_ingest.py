@@ -21,6 +21,8 @@ from danvan_scoring.permissions import CLI_ACTOR, Actor
 from danvan_scoring.templates import template_frame, write_template
 from danvan_scoring.uploads import Problem, UploadRejected
 
+BOTH_BACKENDS = True  # tests/conftest.py: each test that uses a database runs on DuckDB and PostgreSQL
+
 CORPUS = Path(__file__).parent / "data" / "uploads"
 CASES = json.loads((CORPUS / "expected.json").read_text(encoding="utf-8"))
 FW = load_framework(V2_FRAMEWORK_FILE)   # the demo's framework (five bands, P4)

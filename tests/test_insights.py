@@ -10,6 +10,8 @@ import pytest
 
 from danvan_scoring import crosswalk, insights, periods, results, store, weights
 
+BOTH_BACKENDS = True  # tests/conftest.py: each test that uses a database runs on DuckDB and PostgreSQL
+
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory, demo_db_template):
@@ -158,6 +160,24 @@ def test_rank_moves(demo):
     assert list(key) == sorted(key, reverse=True)
 
 
+def test_mean_trend_is_the_mean_of_the_eligible_rows_and_marks_the_mapped_periods(demo):
+    con = demo["con"]
+    frames = {p: results.mapped_results(con, p) if crosswalk.is_pre_merger(p) else
+              results.period_results(con, p, with_previous=False) for p in periods.periods(con)}
+    now = frames["2025"]
+    units = now.loc[now["eligible"].astype(bool), "unit_code"].head(6).tolist()
+    units.append(now.loc[~now["eligible"].astype(bool), "unit_code"].iloc[0])   # left out of the mean
+    tr = insights.mean_trend(frames, units).set_index("period")
+    assert list(tr.index) == ["2023", "2024", "2025"]
+    ok = now[now["unit_code"].isin(units) & now["eligible"].astype(bool)]
+    assert tr.loc["2025", "total"] == pytest.approx(ok["total"].mean()) and tr.loc["2025", "units"] == len(ok) == 6
+    assert not tr.loc["2025", "estimated"] and tr.loc["2025", "predecessors"] == 0
+    m24 = frames["2024"][frames["2024"]["unit_code"].isin(units)]
+    assert tr.loc["2024", "total"] == pytest.approx(m24["total"].mean())
+    assert tr.loc["2024", "estimated"] and tr.loc["2024", "predecessors"] == m24["predecessors"].sum() > len(m24)
+    assert insights.mean_trend(frames, ["nothing"]).empty
+
+
 def test_trend_and_compare(demo):
     con, fw = demo["con"], demo["fw"]
     # the years before the merger on the new map: the mapped figures (the demo scores them on old units)
@@ -168,6 +188,9 @@ def test_trend_and_compare(demo):
     ref = results.trend(con, ["18304"])
     assert list(tr["total"]) == pytest.approx(list(ref["total"]))
     assert list(ref["estimated"]) == [True, True, False] == list(tr["estimated"])
+    # how many old units each estimated point comes from travels with it (the hover says it)
+    n_old = len(crosswalk.crosswalk(con, unit="18304"))
+    assert list(tr["predecessors"].iloc[:2]) == [n_old, n_old] and n_old >= 2
     assert insights.trend_from(frames, ["nothing"]).empty
     cm = insights.contribution_matrix(demo["scores"], fw, demo["profile"])
     table = insights.compare_criteria({"a": cm.loc["18304"], "b": cm.loc["18673"]}, fw)

@@ -137,3 +137,24 @@ def test_import_direction(module):
 def test_nothing_in_the_library_imports_the_cli():
     g = _graph()
     assert not [m for m, deps in g.items() if "cli" in deps]
+
+
+BACKEND_MODULES = {"store", "pg"}
+
+
+def test_only_the_store_knows_its_backend():
+    """DuckDB and psycopg are imported by the store (``store``, ``pg``) only, ``pg`` by ``store`` only,
+    and no other module — library, pages, app.py — asks which engine answers (``store.is_url``,
+    ``store.backend``, ``PgConnection``, ``postgresql`` in code)."""
+    files = [*LIB.glob("*.py"), ROOT / "app.py", *sorted((ROOT / "pages").rglob("*.py"))]
+    for p in files:
+        if p.parent == LIB and p.stem in BACKEND_MODULES:
+            continue
+        tree = ast.parse(p.read_text(encoding="utf-8"))
+        names = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        names |= {(n.module or "").split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+        assert not names & {"duckdb", "psycopg", "psycopg_pool"}, f"{p.name} imports a store engine"
+        assert "pg" not in _imports(p), f"{p.name} imports the pg backend"
+        for n in ast.walk(tree):
+            if isinstance(n, ast.Attribute) and n.attr in {"is_url", "backend", "PgConnection"}:
+                pytest.fail(f"{p.relative_to(ROOT)}:{n.lineno}: asks which store backend answers ({n.attr})")

@@ -12,6 +12,8 @@ from danvan_scoring import appraisal, batches, blocks, dossier, evidence, lifecy
 from danvan_scoring.errors import StateRefused
 from danvan_scoring.permissions import PermissionDenied
 
+BOTH_BACKENDS = True  # tests/conftest.py: each test that uses a database runs on DuckDB and PostgreSQL
+
 P = "2025"
 
 

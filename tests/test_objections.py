@@ -9,6 +9,8 @@ from danvan_scoring import lifecycle, objections
 from danvan_scoring.errors import StateRefused, StoreError
 from danvan_scoring.permissions import PermissionDenied
 
+BOTH_BACKENDS = True  # tests/conftest.py: each test that uses a database runs on DuckDB and PostgreSQL
+
 P = "2025"
 
 

@@ -17,6 +17,8 @@ from danvan_scoring import paperwork, store
 from danvan_scoring.permissions import Actor
 from danvan_scoring.votes import period_proposals, record_vote
 
+BOTH_BACKENDS = True  # tests/conftest.py: each test that uses a database runs on DuckDB and PostgreSQL
+
 COUNCIL = Actor("hoidong", "council")
 
 
@@ -194,3 +196,21 @@ def test_first_page_of_each_document_renders_to_png(voted_db, tmp_path):
         shot = shots / f"{name}.png"
         # an A4 page at 60 dpi is 496 × 702 px; a blank page compresses to almost nothing
         assert shot.stat().st_size > 8000, f"{name}: the first page looks empty"
+
+
+def test_report_change_since_a_pre_merger_period_carries_the_mark(voted_db):
+    """The demo's 2024 is on the old communes: the rank moves since then are estimates, and say so."""
+    from danvan_scoring import crosswalk, paperwork, store
+
+    con = store.connect(voted_db, read_only=True)
+    try:
+        data = paperwork.report_data(con, "2025")
+        before = paperwork.report_data(con, "2024")
+    finally:
+        con.close()
+    whats = data["moves"]["what"].tolist()
+    assert all(crosswalk.ESTIMATED_MARK in w for w in whats[:4]) and "các đơn vị cũ" in whats[4]
+    assert bool(data["_meta"].iloc[0]["across_merger"])
+    # 2024 against 2023: old units against old units, no mark
+    assert not any(crosswalk.ESTIMATED_MARK in w for w in before["moves"]["what"])
+    assert not bool(before["_meta"].iloc[0]["across_merger"])

@@ -5,6 +5,8 @@ import pytest
 from danvan_scoring import ingest, periods, permissions, store
 from danvan_scoring.permissions import Actor
 
+BOTH_BACKENDS = True  # tests/conftest.py: each test that uses a database runs on DuckDB and PostgreSQL
+
 
 def test_periods_and_previous(empty_con):
     fw = periods.framework_for_period(empty_con, "2025")

@@ -9,6 +9,8 @@ from danvan_scoring import periods as period_store
 from danvan_scoring.criteria import V2_FRAMEWORK_FILE, load_framework
 from danvan_scoring.ranking import competition_rank
 
+BOTH_BACKENDS = True  # tests/conftest.py: each test that uses a database runs on DuckDB and PostgreSQL
+
 FW = load_framework(V2_FRAMEWORK_FILE)   # the demo's framework (five bands, P4)
 
 
@@ -78,3 +80,17 @@ def test_province_rank_and_self_tier(demo_con):
     expect = [fw.tier_names[codes[i]] for i in tier_index(rows["total_self"].to_numpy(), thr)]
     assert rows["tier_self"].tolist() == expect
     assert r.loc[~has, "tier_self"].isna().all()
+
+
+def test_trend_and_predecessors_from_given_frames_equal_the_computed_ones(demo_con):
+    """The pages pass their cached tables: the figures are the same as computed here."""
+    ps = period_store.periods(demo_con)
+    frames = {p: results.period_results(demo_con, p, with_previous=False) for p in ps}
+    mapped = {p: results.mapped_results(demo_con, p, own=frames[p]) for p in ps if crosswalk.is_pre_merger(p)}
+    pd.testing.assert_frame_equal(results.trend(demo_con, ["18304"], frames=frames, mapped=mapped),
+                                  results.trend(demo_con, ["18304"]))
+    pre = {p: f for p, f in frames.items() if crosswalk.is_pre_merger(p)}
+    assert pre
+    given = results.predecessor_figures(demo_con, "18304", frames=pre)
+    assert len(given) == 3 * len(pre)
+    pd.testing.assert_frame_equal(given, results.predecessor_figures(demo_con, "18304"))

@@ -11,6 +11,8 @@ from danvan_scoring import batches, periods, permissions, store
 from danvan_scoring import units as unit_store
 from danvan_scoring.permissions import CLI_ACTOR, Actor
 
+BOTH_BACKENDS = True  # tests/conftest.py: each test that uses a database runs on DuckDB and PostgreSQL
+
 
 def rows(*items):
     return pd.DataFrame([dict(unit_code=u, period=p, criterion_code=c, stage=s, value=v, evidence=e, note=None)
@@ -22,6 +24,7 @@ def test_missing_database_message(tmp_path):
         store.connect(tmp_path / "nope.duckdb")
 
 
+@pytest.mark.duckdb_only
 def test_locked_database_message(empty_db):
     holder = subprocess.Popen([sys.executable, "-c",
                                "import duckdb,sys,time; c=duckdb.connect(sys.argv[1]); print('ok',flush=True); "
@@ -37,6 +40,7 @@ def test_locked_database_message(empty_db):
         holder.wait()
 
 
+@pytest.mark.duckdb_only
 def test_locked_by_the_dashboard_says_so(empty_db, hold_db):
     """A real second process whose command line is `streamlit run app.py` holds the file."""
     with hold_db(empty_db, "streamlit", "run", "app.py") as holder:

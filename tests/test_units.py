@@ -5,6 +5,8 @@ import pytest
 from danvan_scoring import blocks, permissions, store, units
 from danvan_scoring.permissions import CLI_ACTOR, Actor
 
+BOTH_BACKENDS = True  # tests/conftest.py: each test that uses a database runs on DuckDB and PostgreSQL
+
 
 def test_official_units_loaded(empty_con):
     u = units.units(empty_con)

@@ -18,6 +18,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent / "browser"))
 import st_harness as h  # noqa: E402
 
+BOTH_BACKENDS = True  # tests/conftest.py: each test that uses a database runs on DuckDB and PostgreSQL
+
 pytestmark = pytest.mark.slow
 
 FILES, MB = 8, 40

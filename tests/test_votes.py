@@ -14,6 +14,8 @@ from danvan_scoring.permissions import Actor, PermissionDenied
 from danvan_scoring.proposals import ALL_COLUMNS, COLUMNS
 from danvan_scoring.votes import VoteRefused, decided, period_proposals, record_vote, votes
 
+BOTH_BACKENDS = True  # tests/conftest.py: each test that uses a database runs on DuckDB and PostgreSQL
+
 COUNCIL = Actor("hoidong", "council")
 
 

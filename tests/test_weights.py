@@ -7,6 +7,8 @@ from danvan_scoring import periods, permissions, store, weights
 from danvan_scoring.permissions import Actor
 from danvan_scoring.results import period_results
 
+BOTH_BACKENDS = True  # tests/conftest.py: each test that uses a database runs on DuckDB and PostgreSQL
+
 
 def test_default_profile_is_framework_points(demo_con):
     fw = periods.framework_for_period(demo_con, "2025")

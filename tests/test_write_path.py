@@ -30,12 +30,15 @@ from danvan_scoring import (
 )
 from danvan_scoring.permissions import CLI_ACTOR, Actor
 
+BOTH_BACKENDS = True  # tests/conftest.py: each test that uses a database runs on DuckDB and PostgreSQL
+
 MUTATING = re.compile(r"^\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
 PERIOD = "2025"
 
 
 class CheckedConnection:
-    """A DuckDB connection that notes mutating statements run outside a write context."""
+    """A store connection (DuckDB or PostgreSQL) that notes mutating statements run outside a write
+    context; its cursors are checked too."""
 
     def __init__(self, con, violations: list[str]):
         self._con = con
@@ -53,6 +56,9 @@ class CheckedConnection:
         self._check(sql)
         return self._con.executemany(sql, *args, **kwargs)
 
+    def cursor(self):
+        return CheckedConnection(self._con.cursor(), self._violations)
+
     def __getattr__(self, name):
         return getattr(self._con, name)
 
@@ -60,8 +66,9 @@ class CheckedConnection:
 @pytest.fixture
 def violations(monkeypatch):
     found: list[str] = []
-    real = duckdb.connect
+    real, real_pg = duckdb.connect, store.pg.PgConnection
     monkeypatch.setattr(store.duckdb, "connect", lambda *a, **k: CheckedConnection(real(*a, **k), found))
+    monkeypatch.setattr(store.pg, "PgConnection", lambda *a, **k: CheckedConnection(real_pg(*a, **k), found))
     return found
 
 

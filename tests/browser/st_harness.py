@@ -116,6 +116,19 @@ _READY_JS = """
 
 
 def free_port() -> int:
+    """A free loopback port: the first free one of ``DANVAN_TEST_PORTS`` ("8630-8639") when set (a
+    machine shared by several runs gives each its range), else any the system picks."""
+    span = os.environ.get("DANVAN_TEST_PORTS")
+    if span:
+        lo, _, hi = span.partition("-")
+        for port in range(int(lo), int(hi or lo) + 1):
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                try:
+                    s.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return port
+        raise RuntimeError(f"no free port in DANVAN_TEST_PORTS={span}")
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]

@@ -1,0 +1,112 @@
+"""``danvan serve --replicas N``: the Streamlit command line and the nginx config in front of the
+processes (websocket upgrade, sticky route cookie, every upstream), checked by nginx itself."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from danvan_scoring import replicas
+
+
+def test_streamlit_command_runs_the_app_headless_on_the_port():
+    cmd = replicas.streamlit_command(25431, "127.0.0.1")
+    assert cmd[1:4] == ["-m", "streamlit", "run"] and cmd[4].endswith("app.py")
+    assert cmd[cmd.index("--server.port") + 1] == "25431"
+    assert cmd[cmd.index("--server.headless") + 1] == "true"
+
+
+def test_nginx_config_lists_every_upstream_upgrades_websockets_and_pins_a_browser(tmp_path):
+    conf = replicas.nginx_config([25431, 25432, 25433], 25430, "127.0.0.1", tmp_path)
+    for port in (25431, 25432, 25433):
+        assert f"server 127.0.0.1:{port};" in conf
+    assert "listen 127.0.0.1:25430;" in conf
+    assert "proxy_set_header Upgrade $http_upgrade;" in conf
+    assert "hash $danvan_route consistent;" in conf and "danvan_route=$request_id" in conf
+    assert "@" not in conf.split("\n", 2)[2]   # no template field left unfilled (past the header comment)
+
+
+def test_nginx_accepts_the_config(tmp_path):
+    nginx = replicas.nginx_binary()
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(replicas.nginx_config([25431, 25432], 25430, "127.0.0.1", tmp_path), encoding="utf-8")
+    done = subprocess.run([nginx, "-t", "-p", str(tmp_path), "-c", str(conf)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+SIGNED_IN = "**Lãnh đạo** · lanhdao"
+
+
+def _wait_healthy(port: int, proc, seconds: float = 180) -> None:
+    import time
+    import urllib.request
+
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        assert proc.poll() is None, "danvan serve ended before its processes answered"
+        try:
+            if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).read() == b"ok":
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise AssertionError(f"port {port} never answered /_stcore/health")
+
+
+def _first_run_texts(port: int, token: str | None) -> list[str]:
+    import asyncio
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from st_client import Session
+
+    async def go():
+        s = Session(f"http://127.0.0.1:{port}", token)
+        await s.connect()
+        try:
+            run = await s.rerun(page="")
+        finally:
+            await s.close()
+        assert not run.exceptions, run.exceptions
+        return run.texts
+    return asyncio.run(go())
+
+
+@pytest.mark.slow
+def test_two_replicas_behind_nginx_serve_one_signed_in_session_and_see_each_others_writes(pg_cluster, pg_templates):
+    """`danvan serve --replicas 2` on one PostgreSQL: a session created after the servers started (a
+    write by a third process) is signed in on either process and through nginx; signing it out
+    (another write) shows the sign-in page on the next rerun of each."""
+    import signal
+    import sys
+
+    from danvan_scoring import auth, store
+    from danvan_scoring.paths import ROOT
+    from danvan_scoring.permissions import Actor
+
+    name = pg_cluster.create_db(pg_templates["demo"])
+    url = pg_cluster.url(name)
+    port = 25460
+    proc = subprocess.Popen([sys.executable, "-m", "danvan_scoring.cli", "serve", "--replicas", "2",
+                             "--port", str(port), "--db", url], cwd=ROOT)
+    try:
+        for p in (port + 1, port + 2, port):
+            _wait_healthy(p, proc)
+        con = store.connect(url)
+        token = auth.create_session(con, Actor("lanhdao", "leader"))
+        for p in (port + 1, port + 2, port):
+            assert SIGNED_IN in _first_run_texts(p, token), p
+        assert "Đăng nhập" in _first_run_texts(port + 1, None)
+        auth.end_session(con, token)
+        con.close()
+        for p in (port + 1, port + 2):
+            texts = _first_run_texts(p, token)
+            assert SIGNED_IN not in texts and "Đăng nhập" in texts, p
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        pg_cluster.drop_db(name)

@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 import pandas as pd
 
-from . import crosswalk, ingest, templates, values
+from . import crosswalk, score_headers, templates, values
 from . import periods as period_store
 from . import units as unit_store
 from .permissions import require
@@ -73,7 +73,7 @@ def write_template(df: pd.DataFrame, path_or_buffer, fmt: str = "csv") -> None:
 
 
 # --------------------------------------------------------------------------- upload: reading
-_BASE = ingest.HEADER_SYNONYMS
+_BASE = score_headers.HEADER_SYNONYMS
 _MODEL_HEADERS: dict[str, list[str]] = {
     "model_id": ["ma mo hinh", "model id", "model", "ma mh", "so hieu mo hinh", "id mo hinh", "ma so mo hinh"],
     "unit_code": [s for s in _BASE["unit_code"] if s not in ("ma", "code", "ma so")],

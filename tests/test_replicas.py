@@ -55,6 +55,7 @@ def _wait_healthy(port: int, proc, seconds: float = 180) -> None:
 
 def _first_run_texts(port: int, token: str | None) -> list[str]:
     import asyncio
+    import concurrent.futures
     import sys
     from pathlib import Path
 
@@ -70,7 +71,10 @@ def _first_run_texts(port: int, token: str | None) -> list[str]:
             await s.close()
         assert not run.exceptions, run.exceptions
         return run.texts
-    return asyncio.run(go())
+    # in a thread of its own: Playwright's sync API (the browser tests, same session) keeps an event
+    # loop running in this one, where asyncio.run refuses to start another
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, go()).result()
 
 
 @pytest.mark.slow

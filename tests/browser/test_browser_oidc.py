@@ -83,7 +83,7 @@ def test_council_chair_signs_in_through_the_provider_and_out_again(oidc_app, pag
     links = h.nav_paths(page)
     assert "trong-so" in links and "nhap-du-lieu" not in links and "quan-tri" not in links, links
     side = page.locator("[data-testid='stSidebar']").inner_text()
-    assert "chutich@tinh.gov.vn" in side and "Hội đồng thi đua" in side, side
+    assert "chutich@tinh.gov.vn" in side and "Hội đồng Thi đua - Khen thưởng" in side, side
     h.open_page(page, "trong-so")
     h.assert_no_exception(page, "weights page after provider sign-in")
     h.screenshot(page, "oidc-council-trong-so")

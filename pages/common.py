@@ -105,6 +105,7 @@ from pages.widgets import (  # noqa: F401
     log,
     new_error_id,
     no_data,
+    page_period,
     period_select,
     ranking_view,
     results_view,

@@ -95,13 +95,11 @@ def draft_block(con, period: str) -> None:
 
 
 def main() -> None:
-    common.header("Khen thưởng", "Đề nghị khen thưởng theo danh mục và chỉ tiêu, biểu quyết của Hội đồng, "
-                                 "dự thảo quyết định")
-    con, actor = common.db(), common.actor()
-    period = common.period_select("kt_period")
-    if period is None:
-        common.no_data()
+    period = common.page_period("Khen thưởng", "Đề nghị khen thưởng theo danh mục và chỉ tiêu, biểu quyết của Hội "
+                                "đồng, dự thảo quyết định", "kt_period")
+    if not period:
         return
+    con, actor = common.db(), common.actor()
     res = common.base_table(period)
     if res.empty:
         common.no_data(f"cho kỳ {common.period_label(period)}.")

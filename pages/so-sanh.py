@@ -240,10 +240,9 @@ def body(period: str) -> None:
 
 
 def main() -> None:
-    common.header("So sánh", "Đặt các đơn vị cạnh nhau, hoặc so một đơn vị với bình quân và đơn vị dẫn đầu khối")
-    period = common.period_select("cmp_period")
-    if period is None or common.period_table(period).empty:
-        common.no_data("để so sánh.")
+    period = common.page_period("So sánh", "Đặt các đơn vị cạnh nhau, hoặc so một đơn vị với bình quân và đơn vị "
+                                "dẫn đầu khối", "cmp_period", needs_results=True, empty="để so sánh.")
+    if not period:
         return
     body(period)
 

@@ -68,13 +68,11 @@ def review_unit(con, me, period: str, unit: str) -> None:
 
 
 def main() -> None:
-    common.header("Thẩm định hồ sơ", "Xem hồ sơ tự đánh giá của từng đơn vị và ghi kết luận từng tiêu chí")
-    con = common.db()
-    period = common.period_select("tdg_period", only_with_data=False)
+    period = common.page_period("Thẩm định hồ sơ", "Xem hồ sơ tự đánh giá của từng đơn vị và ghi kết luận từng "
+                                "tiêu chí", "tdg_period", only_with_data=False)
     if not period:
-        common.no_data()
         return
-    common.cycle_notice(period)
+    con = common.db()
     unit = st.text_input("Mã đơn vị (5 chữ số)", key="tdg_unit").strip()
     if not unit:
         st.info("Nhập mã đơn vị để mở hồ sơ.", icon=":material/info:")

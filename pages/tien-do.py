@@ -91,14 +91,13 @@ def _move(change) -> None:
 
 
 def main() -> None:
-    common.header("Tiến độ nộp hồ sơ", "Đơn vị đã nộp, đang làm, chưa bắt đầu, quá hạn — theo tỉnh và khối thi đua")
-    con = common.db()
-    period = common.period_select("td_period", only_with_data=False)
+    period = common.page_period("Tiến độ nộp hồ sơ", "Đơn vị đã nộp, đang làm, chưa bắt đầu, quá hạn — theo tỉnh và "
+                                "khối thi đua", "td_period", only_with_data=False)
     if not period:
-        common.no_data()
         return
-    st.caption(common.md(lifecycle.state(con, period).describe()))
-    common.cycle_notice(period)
+    con = common.db()
+    if lifecycle.state(con, period).state == "open":   # inside the cycle the notice above says the state
+        st.caption(common.md(lifecycle.state(con, period).describe()))
     period_control(con, period)
     progress_view(con, period)
     unit_dossier(con, period)

@@ -199,12 +199,9 @@ def body(period: str) -> None:
 
 
 def main() -> None:
-    common.header("Tổng quan", "Bức tranh chung của kỳ đánh giá: số đơn vị, xếp loại, điểm bình quân và biến động")
-    period = common.period_select("ov_period")
-    if period:
-        common.cycle_notice(period)
-    if period is None or common.period_table(period).empty:
-        common.no_data("cho kỳ đánh giá này.")
+    period = common.page_period("Tổng quan", "Bức tranh chung của kỳ đánh giá: số đơn vị, xếp loại, điểm bình quân "
+                                "và biến động", "ov_period", needs_results=True, empty="cho kỳ đánh giá này.")
+    if not period:
         return
     body(period)
 

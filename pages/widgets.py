@@ -210,6 +210,20 @@ def header(title: str, subtitle: str | None = None) -> None:
     demo_badge()
 
 
+def page_period(title: str, subtitle: str, key: str, *, only_with_data: bool = True, needs_results: bool = False,
+                empty: str = "") -> str | None:
+    """A period page's opening: title, the period select, the period's cycle notice, or the "no data"
+    box (no period at all, or ``needs_results`` and nothing scored in it) and None."""
+    header(title, subtitle)
+    period = period_select(key, only_with_data=only_with_data)
+    if period:
+        cycle_notice(period)
+    if period is None or (needs_results and data.period_table(period).empty):
+        no_data(empty)
+        return None
+    return period
+
+
 def no_data(what: str = "") -> None:
     msg = f"**{NO_DATA}** {what}".strip()
     st.info(msg + "\n\nCán bộ nhập liệu tải bảng điểm lên ở trang **Nhập dữ liệu** (hoặc dùng lệnh "

@@ -132,12 +132,9 @@ def source_banner(period: str) -> tuple[str, WeightProfile]:
 
 @common.guarded
 def main() -> None:
-    common.header("Xếp hạng", "Tổng điểm thẩm định, hạng toàn bộ và hạng trong khối thi đua")
-    period = common.period_select("rank_period")
-    if period:
-        common.cycle_notice(period)
-    if period is None or common.period_table(period).empty:
-        common.no_data("cho kỳ đánh giá này.")
+    period = common.page_period("Xếp hạng", "Tổng điểm thẩm định, hạng toàn bộ và hạng trong khối thi đua",
+                                "rank_period", needs_results=True, empty="cho kỳ đánh giá này.")
+    if not period:
         return
     source, profile = source_banner(period)
     ranking_body(period, source, profile.model_dump_json())

@@ -27,6 +27,12 @@ if ! command -v soffice >/dev/null 2>&1 || ! command -v pdftotext >/dev/null 2>&
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends libreoffice-writer-nogui \
     poppler-utils fonts-liberation fonts-crosextra-caladea >/dev/null
 fi
+# the session cookie's page script is run by node in tests/test_pages_widgets.py
+if ! command -v node >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs >/dev/null
+fi
 # the PostgreSQL backend's tests start a throwaway cluster (initdb, pg_ctl) and the replicas test
 # puts nginx in front of two dashboard processes
 have_pg() { ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1; }

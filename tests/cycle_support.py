@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from danvan_scoring import lifecycle
 from danvan_scoring.permissions import Actor
 
 PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
@@ -17,6 +20,16 @@ CHAIR = Actor("chutich", "council", is_chair=True)
 COUNCIL = Actor("hoidong", "council")
 STAFF = Actor("canbo", "staff")
 LEADER = Actor("lanhdao", "leader")
+P = "2025"
+
+
+@pytest.fixture(name="con")
+def self_assessment_con(empty_con, tmp_path, monkeypatch):
+    """The empty database with period 2025 in self-assessment, evidence under tmp_path (imported by
+    the test modules that take it as ``con``)."""
+    monkeypatch.setenv("DANVAN_EVIDENCE_DIR", str(tmp_path / "ev"))
+    lifecycle.advance(empty_con, P, actor=ADMIN)
+    return empty_con
 
 
 def unit_actor(code: str) -> Actor:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from cycle_support import ADMIN, LEADER, PDF, STAFF, two_units, unit_actor
+from cycle_support import ADMIN, LEADER, PDF, STAFF, self_assessment_con, two_units, unit_actor  # noqa: F401
 
 from danvan_scoring import appraisal, dossier, evidence, lifecycle
 from danvan_scoring.errors import StoreError
@@ -12,13 +12,6 @@ from danvan_scoring.permissions import PermissionDenied
 BOTH_BACKENDS = True  # tests/conftest.py: each test that uses a database runs on DuckDB and PostgreSQL
 
 P = "2025"
-
-
-@pytest.fixture
-def con(empty_con, tmp_path, monkeypatch):
-    monkeypatch.setenv("DANVAN_EVIDENCE_DIR", str(tmp_path / "ev"))
-    lifecycle.advance(empty_con, P, actor=ADMIN)
-    return empty_con
 
 
 def test_reject_evidence_makes_the_criterion_miss_its_evidence(con):

@@ -6,22 +6,15 @@ import io
 import zipfile
 
 import pytest
-from cycle_support import ADMIN, EXE, HTML, PDF, PNG, SCRIPT, SVG, two_units, unit_actor
+from cycle_support import ADMIN, EXE, HTML, PDF, PNG, SCRIPT, SVG, self_assessment_con, two_units, unit_actor  # noqa: F401
 
-from danvan_scoring import evidence, lifecycle
+from danvan_scoring import evidence
 from danvan_scoring.evidence import EvidenceRejected
 from danvan_scoring.permissions import PermissionDenied
 
 BOTH_BACKENDS = True  # tests/conftest.py: each test that uses a database runs on DuckDB and PostgreSQL
 
 P = "2025"
-
-
-@pytest.fixture
-def con(empty_con, tmp_path, monkeypatch):
-    monkeypatch.setenv("DANVAN_EVIDENCE_DIR", str(tmp_path / "ev"))
-    lifecycle.advance(empty_con, P, actor=ADMIN)
-    return empty_con
 
 
 def _zip(entries: dict[str, bytes]) -> bytes:

@@ -96,8 +96,9 @@ def main() -> None:
     if not period:
         return
     con = common.db()
-    if lifecycle.state(con, period).state == "open":   # inside the cycle the notice above says the state
-        st.caption(common.md(lifecycle.state(con, period).describe()))
+    now = lifecycle.state(con, period)
+    if now.state == "open":            # inside the cycle the notice above says the state
+        st.caption(common.md(now.describe()))
     period_control(con, period)
     progress_view(con, period)
     unit_dossier(con, period)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Iterable
 
+import numpy as np
 import pandas as pd
 
 from . import store
@@ -200,10 +201,11 @@ def _way_out(st: PeriodState, activity: str) -> str:
 
 
 def refusal(con, period: str, activity: str, units: Iterable[str] | None = None, *,
-            actor: Actor | None = None) -> str | None:
+            actor: Actor | None = None, current: PeriodState | None = None) -> str | None:
     """Why ``activity`` on ``period`` (for ``units``) is refused now, in one Vietnamese line; None
-    when it is allowed. The pages disable a control with this same text."""
-    st = state(con, period)
+    when it is allowed. The pages disable a control with this same text. ``current``: the period's
+    state when the caller has just read it. ``units`` do not matter while the period is ``open``."""
+    st = current or state(con, period)
     what = ACTIVITIES[activity]
     head = f"Không thể {what}: kỳ {period} đang ở giai đoạn '{st.label}' ({st.state})"
     if not st.allows(activity):
@@ -258,18 +260,30 @@ def rows_guard(keys: pd.DataFrame, activity: str | None = None):
     """The ``guard=`` of a write of many rows (score or model batches, an undo): ``keys`` has
     ``period``, ``unit_code`` and, for scores, ``stage`` (self → self-scores, appraised → appraisal);
     otherwise every row is ``activity``. A period the database does not know is left to the
-    write's own checks."""
-    keys = keys.astype({"period": str, "unit_code": str})
-    by = ["period", "stage"] if activity is None else ["period"]
-    groups = {k if isinstance(k, tuple) else (k,): sorted(set(g))
-              for k, g in keys.groupby(by, sort=True)["unit_code"]} if len(keys) else {}
+    write's own checks.
+
+    A national file has a million rows: the (period, stage) pairs come from integer codes, and the
+    units of a pair are listed only when the period's state makes them matter (past ``open``)."""
+    pcodes, periods = pd.factorize(keys["period"].astype(str), sort=True)
+    if activity is None:
+        scodes, stages = pd.factorize(keys["stage"].astype(str), sort=True)
+    else:
+        scodes, stages = np.zeros(len(keys), dtype=np.intp), [activity]
+    pair = pcodes * len(stages) + scodes
+    present = np.flatnonzero(np.bincount(pair, minlength=len(periods) * len(stages)))
 
     def _check(con, actor):
         known = {r[0] for r in con.execute("SELECT period FROM periods").fetchall()}
-        for key, us in groups.items():
-            if key[0] not in known:
+        for code in present:
+            p, s = periods[code // len(stages)], stages[code % len(stages)]
+            if p not in known:
                 continue
-            check(con, key[0], activity or STAGE_ACTIVITY.get(str(key[1]), "self"), us, actor=actor)
+            current = state(con, p)
+            units = () if current.state == "open" else keys["unit_code"].astype(str)[pair == code].unique()
+            act = activity or STAGE_ACTIVITY.get(str(s), "self")
+            why = refusal(con, p, act, units, actor=actor, current=current)
+            if why:
+                raise StateRefused(why)
     return _check
 
 

@@ -11,7 +11,9 @@ a session cookie of a leader, council or unit account, opens the overview, then 
 deadline: open the ranking, change the period (a filter), open a unit's profile, pausing a random
 think time between steps. Reported per configuration: p50/p95/max of "rerun requested → script
 finished and all deltas received", errors (an exception element, an error box, a timeout) and
-reruns per second, with the p95 as a ratio to the baseline measured in the same run.
+reruns per second, the server's CPU time per rerun (all its processes, nginx included), with the p95
+as a ratio to the baseline measured in the same run. ``--find-n`` also finds, per configuration,
+the largest number of sessions that keeps p95 ≤ ``--target`` (1 s) with no error.
 Ports 25470–25479. Exit status 1 on any error.
 """
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import signal
 import subprocess
@@ -107,23 +110,83 @@ async def drive(port, tokens, units, periods, sessions, seconds, think) -> dict:
     return out
 
 
-def measure(name, target, replicas, tokens, units, periods, args) -> dict:
+def serving(target, replicas):
+    """``danvan serve`` on ``target`` with ``replicas`` processes (and nginx in front of several)."""
     cmd = [sys.executable, "-m", "danvan_scoring.cli", "serve", "--db", str(target), "--port", str(PORT),
            "--replicas", str(replicas)]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by ``pid`` and its descendants (Linux /proc)."""
+    parent, cpu = {}, {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        p = int(stat.parent.name)
+        parent[p], cpu[p] = int(fields[1]), int(fields[11]) + int(fields[12])
+    tree, todo = set(), [pid]
+    while todo:
+        p = todo.pop()
+        tree.add(p)
+        todo += [c for c, pp in parent.items() if pp == p and c not in tree]
+    return sum(cpu.get(p, 0) for p in tree) / os.sysconf("SC_CLK_TCK")
+
+
+def stop(proc) -> None:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def measure(name, target, replicas, tokens, units, periods, args) -> dict:
+    """One configuration: ``args.sessions`` sessions for ``args.seconds``; with ``args.find_n`` also
+    the largest number of sessions whose p95 stays within ``args.target`` seconds with no error
+    (doubling from 2, then halving the gap twice; ``args.probe`` seconds per try)."""
+    proc = serving(target, replicas)
     try:
         for p in ([PORT] if replicas == 1 else [PORT + i for i in range(replicas + 1)]):
             wait_healthy(p)
         asyncio.run(drive(PORT, tokens, units, periods, 1, 1, (0, 0)))   # warm the caches
+        cpu0 = tree_cpu(proc.pid)
         res = asyncio.run(drive(PORT, tokens, units, periods, args.sessions, args.seconds, args.think))
+        res["cpu_per_rerun"] = (tree_cpu(proc.pid) - cpu0) / max(len(res["times"]), 1)
+        if args.find_n:
+            res["largest_n"] = largest_n(lambda n: asyncio.run(
+                drive(PORT, tokens, units, periods, n, args.probe, args.think)), args.target)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
     res["name"] = name
     return res
+
+
+def largest_n(run, target: float) -> int:
+    """The largest n for which ``run(n)`` keeps p95 ≤ target with no error (0 if even 2 does not)."""
+    def ok(n):
+        r = run(n)
+        return not r["errors"] and pct(r["times"], 0.95) <= target
+    good, bad = 0, None
+    n = 2
+    while bad is None and n <= 400:
+        if ok(n):
+            good, n = n, n * 2
+        else:
+            bad = n
+    if bad is None:
+        return good
+    for _ in range(2):
+        mid = (good + bad) // 2
+        if mid in (good, bad) or mid < 2:
+            break
+        if ok(mid):
+            good = mid
+        else:
+            bad = mid
+    return good
 
 
 def main() -> int:
@@ -132,6 +195,10 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--think", default="2,6", help="MIN,MAX seconds between steps")
     ap.add_argument("--provinces", default="*", help="comma-separated province codes, or * for all")
+    ap.add_argument("--find-n", action="store_true",
+                    help="also find, per configuration, the largest number of sessions with p95 ≤ --target")
+    ap.add_argument("--target", type=float, default=1.0, help="p95 target in seconds (default 1)")
+    ap.add_argument("--probe", type=float, default=30, help="seconds per try of --find-n (default 30)")
     args = ap.parse_args()
     args.think = tuple(float(x) for x in args.think.split(","))
     provinces = None if args.provinces == "*" else args.provinces.split(",")
@@ -153,11 +220,15 @@ def main() -> int:
     base = pct(rows[0]["times"], 0.95)
     print(f"{args.sessions} phiên, nghỉ {args.think[0]:g}–{args.think[1]:g} s, {args.seconds:g} s, "
           f"{len(units)} đơn vị × {len(periods)} kỳ")
-    print(f"{'cấu hình':34} {'p50':>7} {'p95':>7} {'max':>7} {'lỗi':>5} {'lượt/s':>7} {'p95 ÷ DuckDB':>12}")
+    print(f"{'cấu hình':34} {'p50':>7} {'p95':>7} {'max':>7} {'lỗi':>5} {'lượt/s':>7} {'CPU/lượt':>9} "
+          f"{'p95 ÷ DuckDB':>12}"
+          + (f" {'N lớn nhất (p95 ≤ ' + format(args.target, 'g') + ' s)':>24}" if args.find_n else ""))
     for r in rows:
         t = r["times"]
         print(f"{r['name']:34} {pct(t, .5):7.3f} {pct(t, .95):7.3f} {max(t, default=float('nan')):7.3f} "
-              f"{r['errors']:5d} {len(t) / r['seconds']:7.2f} {pct(t, .95) / base:11.2f}×"
+              f"{r['errors']:5d} {len(t) / r['seconds']:7.2f} {1000 * r['cpu_per_rerun']:6.0f} ms "
+              f"{pct(t, .95) / base:11.2f}×"
+              + (f" {r['largest_n']:24d}" if args.find_n else "")
               + (f"  ({', '.join(sorted(set(r['why'])))})" if r.get("why") else ""))
     return 1 if any(r["errors"] for r in rows) else 0
 

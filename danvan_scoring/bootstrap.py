@@ -12,6 +12,7 @@ import pandas as pd
 from . import blocks, crosswalk, store, units
 from . import periods as period_store
 from .criteria import Framework, default_framework
+from .frames import isin
 from .permissions import CLI_ACTOR
 from .weights import ensure_default_profile
 
@@ -54,7 +55,7 @@ def ensure_period(con, period: str, fw=None) -> None:
             # before 1 July 2025: the old communes in one block per old district (the level that scored
             # them), other units (agencies) by the default rules
             lb, la = crosswalk.legacy_blocks(legacy)
-            b, a = blocks.default_blocks(current[~current["unit_code"].isin(legacy["legacy_code"])])
+            b, a = blocks.default_blocks(current[~isin(current["unit_code"], legacy["legacy_code"])])
             b, a = pd.concat([lb, b], ignore_index=True), pd.concat([la, a], ignore_index=True)
         else:
             b, a = blocks.default_blocks(current)

@@ -32,6 +32,7 @@ import pandas as pd
 
 from . import store
 from .errors import StoreError
+from .frames import isin
 from .permissions import CLI_ACTOR, Actor
 from .text import nfc
 
@@ -204,6 +205,22 @@ def legacy_units(con) -> pd.DataFrame:
                                      "province_code", "province", "lat", "lon"])
 
 
+def old_only(con, codes: list[str]) -> list[str]:
+    """The ``codes`` that name an old unit only (a legacy code that is not a unit's code today), in
+    the order given: a look-up of those few codes, not of the 10,000 legacy units."""
+    codes = list(dict.fromkeys(codes))
+    if not codes:
+        return []
+    marks = ", ".join("?" for _ in codes)
+    try:
+        rows = con.execute(f"SELECT legacy_code FROM legacy_units WHERE legacy_code IN ({marks}) "
+                           f"AND legacy_code NOT IN (SELECT unit_code FROM units)", codes).fetchall()
+    except store.MissingTable:  # a database from before the crosswalk
+        return []
+    hit = {r[0] for r in rows}
+    return [c for c in codes if c in hit]
+
+
 def successors(con) -> dict[str, tuple[str, list[tuple[str, str]]]]:
     """legacy code → (legacy name, [(new unit code, new unit name), …]) for upload messages."""
     try:
@@ -236,7 +253,7 @@ def unit_info(con, period: str | None = None) -> pd.DataFrame:
         return new
     old = legacy_units(con).rename(columns={"legacy_code": "unit_code", "name": "unit_name",
                                             "province": "province_name"})[new.columns]
-    return pd.concat([old, new[~new["unit_code"].isin(old["unit_code"])]], ignore_index=True)
+    return pd.concat([old, new[~isin(new["unit_code"], old["unit_code"])]], ignore_index=True)
 
 
 def legacy_blocks(legacy: pd.DataFrame, codes: set[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:

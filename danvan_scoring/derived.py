@@ -17,6 +17,7 @@ import pandas as pd
 from . import batches as batch_store
 from . import periods as period_store
 from .criteria import DERIVED_METRICS, Framework
+from .frames import isin
 from .registry import current_models, targets
 from .rubric import ACTIVE, RECOGNISED, default_fields
 from .scoring import points_of
@@ -97,7 +98,7 @@ def _metrics(con, period: str, units: Iterable[str] | None = None, m: pd.DataFra
         units = sorted(typed | set(m["unit_code"]))
     units = list(dict.fromkeys(units))
     fl = default_fields()
-    m = m[m["unit_code"].isin(units)]
+    m = m[isin(m["unit_code"], units)]
     active = m[m["status"].isin(ACTIVE)]
     rec = m[m["status"].isin(RECOGNISED)]
     out = pd.DataFrame({"unit_code": units})
@@ -193,7 +194,7 @@ def derived_scores(con, period: str, fw: Framework | None = None,
     met = _metrics(con, period, units, m)
     if met.empty:
         return pd.DataFrame(columns=cols)
-    m = m[m["unit_code"].isin(set(met["unit_code"]))]
+    m = m[isin(m["unit_code"], set(met["unit_code"]))]
     frames = []
     unit_list = met["unit_code"].astype(str).tolist()
     for code, metric in derived.items():

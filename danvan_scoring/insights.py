@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .criteria import INCOMPLETE_LABEL, NOT_ELIGIBLE_LABEL, Framework, Kind
+from .frames import isin
 from .scoring import build_matrices, points_of
 from .text import fold
 
@@ -276,7 +277,7 @@ def trend_from(frames: dict[str, pd.DataFrame], unit_codes: list[str]) -> pd.Dat
     ``predecessors`` (how many old units) when a frame has it."""
     parts = []
     for period, r in frames.items():
-        sub = r[r["unit_code"].isin(unit_codes)]
+        sub = r[isin(r["unit_code"], unit_codes)]
         if len(sub):
             sub = sub.assign(period=period)
             sub["estimated"] = sub["estimated"].fillna(False).astype(bool) if "estimated" in sub.columns else False
@@ -296,7 +297,7 @@ def mean_trend(frames: dict[str, pd.DataFrame], unit_codes: list[str]) -> pd.Dat
     ``predecessors`` then how many old units they come from."""
     rows = []
     for period, r in frames.items():
-        sub = r[r["unit_code"].isin(unit_codes) & r["eligible"].fillna(False).astype(bool) & r["total"].notna()]
+        sub = r[isin(r["unit_code"], unit_codes) & r["eligible"].fillna(False).astype(bool) & r["total"].notna()]
         if sub.empty:
             continue
         est = bool(sub["estimated"].fillna(False).astype(bool).any()) if "estimated" in sub.columns else False

@@ -28,6 +28,7 @@ from .award_catalogue import Catalogue, load_catalogue
 from .awards import STATUS_LABELS
 from .criteria import INCOMPLETE, NOT_ELIGIBLE
 from .export import neutralise_formulas
+from .frames import isin
 from .results import period_results, period_scores
 from .rubric import LEVEL_LABELS, RECOGNISED
 from .scoring import points_of
@@ -313,7 +314,7 @@ def report_data(con, period: str, profile: WeightProfile | None = None, *, provi
     models = models.rename_axis("Lĩnh vực").reset_index()
     models.columns.name = None
     listing = registry.list_models(con, period, with_items=False)
-    listing = listing[listing["unit_code"].isin(units)]
+    listing = listing[isin(listing["unit_code"], units)]
     rec = listing[listing["status"].isin(RECOGNISED)]
     levels = (rec["level"].map(LEVEL_LABELS).fillna("Chưa ghi cấp").value_counts()
               .rename_axis("level").rename("models").reset_index())

@@ -25,6 +25,7 @@ import pandas as pd
 from . import batches as batch_store
 from . import lifecycle, store
 from . import units as unit_store
+from .frames import isin
 from .permissions import require
 from .rubric import (
     LEVEL_LABELS,
@@ -133,7 +134,7 @@ def counts_by_field_status(con, period: str, unit_codes: Iterable[str] | None = 
     """Counts per field × status (all six fields, all statuses, zeros included) — the Can Lộc breakdown."""
     m = current_models(con, period)
     if unit_codes is not None:
-        m = m[m["unit_code"].isin(list(unit_codes))]
+        m = m[isin(m["unit_code"], list(unit_codes))]
     fl = default_fields()
     grid = pd.MultiIndex.from_product([fl.codes, list(STATUSES)], names=["field", "status"])
     c = m.groupby(["field", "status"]).size().reindex(grid, fill_value=0).rename("models").reset_index()
@@ -146,7 +147,7 @@ def best_models(con, period: str, n: int = 10, unit_codes: Iterable[str] | None 
     """The highest-scored recognised (or replicated) models of the period."""
     m = list_models(con, period, with_items=False)
     if unit_codes is not None:
-        m = m[m["unit_code"].isin(list(unit_codes))]
+        m = m[isin(m["unit_code"], list(unit_codes))]
     m = m[m["status"].isin(RECOGNISED) & m["rubric_total"].notna()]
     lvl = m["level"].map({"central": 2, "province": 1, "commune": 0}).fillna(0)
     return (m.assign(_lvl=lvl).sort_values(["rubric_total", "_lvl", "model_id"], ascending=[False, False, True])

@@ -12,6 +12,7 @@ import pandas as pd
 from . import batches, blocks, crosswalk, evidence, lifecycle, periods
 from .awards import award_standing
 from .errors import StoreError
+from .frames import isin
 from .ranking import add_ranks, competition_rank, rank_change
 from .scoring import score_units
 from .weights import WeightProfile, official_profile
@@ -68,12 +69,12 @@ def period_results(con, period: str, profile: WeightProfile | None = None, *,
     res = score_units(appr, fw, profile, stage="appraised", units=units, scopes=scopes)
     has_self = scores.loc[scores["stage"] == "self", "unit_code"].unique()
     self_res = score_units(self_stage_rows(scores, fw), fw, profile, stage="self", units=units, scopes=scopes)
-    res["total_self"] = self_res["total"].where(self_res["unit_code"].isin(has_self))
+    res["total_self"] = self_res["total"].where(isin(self_res["unit_code"], has_self))
     res["gap"] = (res["total_self"] - res["total"]).round(2)
     # the tier the self-assessed total would get ("Tốt on self-assessment → Khá after appraisal")
-    res["tier_self"] = self_res["tier"].where(self_res["unit_code"].isin(has_self))
+    res["tier_self"] = self_res["tier"].where(isin(self_res["unit_code"], has_self))
     has_appr = appr["unit_code"].unique()
-    res.loc[~res["unit_code"].isin(has_appr), "missing"] = "chưa thẩm định"
+    res.loc[~isin(res["unit_code"], has_appr), "missing"] = "chưa thẩm định"
 
     res = res.merge(info, on="unit_code", how="left")
     res = res.merge(blk, on="unit_code", how="left")
@@ -99,7 +100,7 @@ def with_change(con, res: pd.DataFrame, period: str, prev_period: str | None,
     if across:  # the previous period on the old map: compare with its figures mapped onto the new units
         prev = _mapped_previous(con, prev)
     out = rank_change(res, prev)
-    out["prev_estimated"] = out["unit_code"].isin(prev.loc[prev["estimated"], "unit_code"]) if across else False
+    out["prev_estimated"] = isin(out["unit_code"], prev.loc[prev["estimated"], "unit_code"]) if across else False
     return out
 
 
@@ -115,23 +116,21 @@ def trend(con, unit_codes: list[str], *, frames: dict[str, pd.DataFrame] | None 
     frames_out = []
     ps = periods.periods(con) if frames is None else list(frames)
     later_new = any(not crosswalk.is_pre_merger(p) for p in ps)
+    asked_old: list[str] | None = None   # the asked codes that are old units only (not a unit today)
     for p in ps:
         r = frames[p] if frames is not None else period_results(con, p, with_previous=False)
-        own = r[r["unit_code"].isin(unit_codes)].assign(estimated=False)
+        own = r[isin(r["unit_code"], unit_codes)].assign(estimated=False)
         if crosswalk.is_pre_merger(p) and later_new and len(r):
             # a code of a unit that exists now is read as that new unit: its predecessors' mapped figure
-            old_only = set(crosswalk.unit_info(con, p)["unit_code"]) - _new_codes(con)
+            if asked_old is None:   # the same for every pre-merger period
+                asked_old = crosswalk.old_only(con, unit_codes)
             m = mapped[p] if mapped is not None and p in mapped else mapped_results(con, p, own=r)
-            m = m[m["unit_code"].isin(unit_codes) & ~m["unit_code"].isin(old_only)]
-            own = pd.concat([own[own["unit_code"].isin(old_only)], m], ignore_index=True)
+            m = m[isin(m["unit_code"], unit_codes) & ~isin(m["unit_code"], asked_old)]
+            own = pd.concat([own[isin(own["unit_code"], asked_old)], m], ignore_index=True)
         frames_out.append(own.assign(period=p))
     if not frames_out:
         return pd.DataFrame(columns=BASE_COLUMNS + ["period", "estimated"])
     return pd.concat(frames_out, ignore_index=True)
-
-
-def _new_codes(con) -> set[str]:
-    return {r[0] for r in con.execute("SELECT unit_code FROM units").fetchall()}
 
 
 def _mapped_previous(con, prev: pd.DataFrame) -> pd.DataFrame:
@@ -199,7 +198,7 @@ def predecessor_figures(con, unit_code: str, *, frames: dict[str, pd.DataFrame] 
         if not crosswalk.is_pre_merger(p) or cw.empty:
             continue
         r = frames[p] if frames is not None else period_results(con, p, with_previous=False)
-        own = r[r["unit_code"].isin(cw["legacy_code"])][["unit_code", "total", "rank", "tier", "block", "block_rank"]]
+        own = r[isin(r["unit_code"], cw["legacy_code"])][["unit_code", "total", "rank", "tier", "block", "block_rank"]]
         if own.empty:
             continue
         parts.append(cw.merge(own.rename(columns={"unit_code": "legacy_code"}), on="legacy_code").assign(period=p))

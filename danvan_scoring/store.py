@@ -258,6 +258,31 @@ def write(con, actor, permission: str | None, *, action: str | None, target=None
     ``guard(con, actor)``: the period's lifecycle check (``lifecycle.guard``), run after the
     permission and before anything is written; its StateRefused is refused and logged the same way.
     """
+    _bump_local_writes()
+    try:
+        with _write(con, actor, permission, action=action, target=target, before=before, after=after,
+                    unit=unit, guard=guard) as w:
+            yield w
+    finally:
+        _bump_local_writes()
+
+
+_LOCAL_WRITES = [0]
+
+
+def _bump_local_writes() -> None:
+    _LOCAL_WRITES[0] += 1
+
+
+def local_writes() -> int:
+    """A number that moves whenever this process starts or ends a write (or a refusal): the
+    dashboard reads ``data_version`` once per script run and again only when this moved, so a page
+    that writes sees its own write in the same run. Another process's write shows at the next run."""
+    return _LOCAL_WRITES[0]
+
+
+@contextmanager
+def _write(con, actor, permission, *, action, target, before, after, unit, guard):
     outer = _ACTIVE.get()
     joined = isinstance(outer, Write) and outer.con is con
     if permission is not None or guard is not None:

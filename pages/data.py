@@ -10,6 +10,7 @@ underscore argument (not hashed). A page's own cached reads follow the same shap
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pandas as pd
@@ -26,7 +27,12 @@ from danvan_scoring.weights import WeightProfile, load_profile_id, official_prof
 
 # --------------------------------------------------------------------------- connection
 def db_path() -> str:
-    return store.canonical(default_db_path())
+    return _canonical(str(default_db_path()))
+
+
+@functools.lru_cache(maxsize=8)
+def _canonical(target: str) -> str:
+    return store.canonical(target)   # Path.resolve: a few hundred µs, and asked for 20-odd times a run
 
 
 class MissingDatabase(Exception):
@@ -48,7 +54,13 @@ def open_run():
     """One cursor of the shared connection per script run (fragments reuse it)."""
     cur = _connection(db_path()).cursor()
     st.session_state["_cursor"] = cur
+    fresh_versions()
     return cur
+
+
+def fresh_versions() -> None:
+    """Read the data versions again at the next cached read (a new run, a fragment's rerun)."""
+    st.session_state.pop("_versions", None)
 
 
 def db():
@@ -63,22 +75,38 @@ def version() -> int:
     """The cache key of computed results: moves with any write that can change one (scores, models,
     official profile, publication…), not with a draft profile or a council member's submission.
 
-    A page asks for it once per cached read (20-odd times a run). ``store.results_version`` filters
-    the audit log (1.5 ms); ``data_version`` (every write) is a plain max (0.5 ms), so the first
-    is looked up again only when the second moved — still exact, and three times cheaper."""
-    con = db()
-    key = (db_path(), store.data_version(con))
-    got = _RESULTS_VERSION.get(key)
-    if got is None:
-        if len(_RESULTS_VERSION) > 64:
-            _RESULTS_VERSION.clear()
-        got = _RESULTS_VERSION[key] = store.results_version(con)
-    return got
+    Read once per run (``_run_versions``). ``store.results_version`` filters the audit log
+    (1.5 ms); ``data_version`` (every write) is a plain max (0.5 ms), so the first is looked up
+    again only when the second moved — still exact, and three times cheaper."""
+    memo = _run_versions()
+    if "results" not in memo:
+        key = (db_path(), write_version())
+        got = _RESULTS_VERSION.get(key)
+        if got is None:
+            if len(_RESULTS_VERSION) > 64:
+                _RESULTS_VERSION.clear()
+            got = _RESULTS_VERSION[key] = store.results_version(db())
+        memo["results"] = got
+    return memo["results"]
 
 
 def write_version() -> int:
     """Moves with every write: the key for what lists the writes themselves (submissions, drafts)."""
-    return store.data_version(db())
+    memo = _run_versions()
+    if "data" not in memo:
+        memo["data"] = store.data_version(db())
+    return memo["data"]
+
+
+def _run_versions() -> dict:
+    """The versions read once per script run (each look-up is a query, and a run makes 20-odd
+    cached reads), read again when this process wrote meanwhile (``store.local_writes``), so a page
+    sees its own write at once; another process's write shows at the next run."""
+    mark = store.local_writes()
+    memo = st.session_state.get("_versions")
+    if memo is None or memo.get("mark") != mark:
+        memo = st.session_state["_versions"] = {"mark": mark}
+    return memo
 
 
 def cache_key(*, writes: bool = False) -> tuple[str, int]:

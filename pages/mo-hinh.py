@@ -13,6 +13,7 @@ import streamlit as st
 from danvan_scoring import blocks, derived, periods, registry, rubric
 from danvan_scoring import periods as period_store
 from danvan_scoring import units as unit_store
+from danvan_scoring.frames import isin
 from danvan_scoring.text import fold
 from pages import common
 
@@ -182,7 +183,7 @@ def _status_form(con, actor, period: str, rec: dict) -> None:
 def _scope(con, period: str, units: pd.DataFrame, listed: pd.DataFrame) -> tuple[list[str] | None, str]:
     """Province → block → unit selectors; returns the unit codes in scope (None = all) and a label."""
     provinces = common.province_names() if hasattr(common, "province_names") else {}
-    with_models = units[units["unit_code"].isin(set(listed["unit_code"]))]
+    with_models = units[isin(units["unit_code"], set(listed["unit_code"]))]
     prov_opts = [ALL] + sorted(with_models["province_code"].dropna().unique().tolist())
     c = st.columns(3)
     prov = c[0].selectbox("Tỉnh, thành phố", prov_opts, key="mh_prov",
@@ -190,15 +191,15 @@ def _scope(con, period: str, units: pd.DataFrame, listed: pd.DataFrame) -> tuple
     scope_units = units if prov == ALL else units[units["province_code"] == prov]
     label = "toàn bộ" if prov == ALL else provinces.get(prov, prov)
     blk = common.cached(_blocks, period, writes=True)
-    blk = blk[blk["unit_code"].isin(set(scope_units["unit_code"]))]
+    blk = blk[isin(blk["unit_code"], set(scope_units["unit_code"]))]
     names = dict(zip(blk["block_code"], blk["block_name"]))
     block = c[1].selectbox("Khối thi đua", [ALL] + sorted(names), key="mh_block",
                            format_func=lambda b: "Tất cả" if b == ALL else names.get(b, b))
     if block != ALL:
-        scope_units = scope_units[scope_units["unit_code"].isin(set(blk.loc[blk["block_code"] == block,
+        scope_units = scope_units[isin(scope_units["unit_code"], set(blk.loc[blk["block_code"] == block,
                                                                              "unit_code"]))]
         label = names.get(block, block)
-    cand = scope_units[scope_units["unit_code"].isin(set(listed["unit_code"]))]
+    cand = scope_units[isin(scope_units["unit_code"], set(listed["unit_code"]))]
     unit_names = dict(zip(cand["unit_code"], cand["name"]))
     unit = c[2].selectbox("Đơn vị", [ALL] + common.cached(_unit_choices, tuple(sorted(unit_names)), writes=True),
                           key="mh_unit",
@@ -231,7 +232,7 @@ def render(con, actor) -> None:
         return
     units = common.cached(_units, writes=True)
     scope, label = _scope(con, period, units, listed)
-    shown = listed if scope is None else listed[listed["unit_code"].isin(scope)]
+    shown = listed if scope is None else listed[isin(listed["unit_code"], scope)]
 
     m = st.columns(5)
     m[0].metric("Mô hình", common.vn_int(len(shown)))
@@ -304,7 +305,7 @@ def _list_tab(con, actor, period: str, shown: pd.DataFrame) -> None:
 def _units_tab(con, period: str, scope: list[str] | None) -> None:
     s = common.cached(_summary, period, writes=True)
     if scope is not None:
-        s = s[s["unit_code"].isin(scope)]
+        s = s[isin(s["unit_code"], scope)]
     fl = rubric.default_fields()
     gap = st.selectbox("Chỉ các đơn vị chưa có mô hình ở lĩnh vực", [ALL] + fl.codes, key="mh_gap",
                        format_func=lambda f: "(không lọc)" if f == ALL else fl.labels[f])

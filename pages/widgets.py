@@ -146,6 +146,7 @@ def guarded(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        data.fresh_versions()   # a fragment's rerun reads the data version again (another process wrote?)
         try:
             return fn(*args, **kwargs)
         except store.PermissionDenied as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from danvan_scoring import export, rubric
+from danvan_scoring.frames import isin
 from danvan_scoring.weights import WeightProfile
 from pages import common
 
@@ -30,7 +31,7 @@ def model_gap_filter(shown, period: str, container):
     summary = common.models_summary(period)
     col = f"n_{field}"
     have = set(summary.loc[summary[col].fillna(0) > 0, "unit_code"]) if col in summary.columns else set()
-    return shown[~shown["unit_code"].isin(have)]
+    return shown[~isin(shown["unit_code"], have)]
 
 
 def uncertainty_controls() -> None:

@@ -100,6 +100,21 @@ def test_init_fills_the_crosswalk_once(empty_con):
     assert empty_con.execute("SELECT count(*) FROM audit_log WHERE action = 'crosswalk.load'").fetchone()[0] == 1
 
 
+def test_old_only_names_the_codes_of_old_units_only(empty_con):
+    legacy = crosswalk.legacy_units(empty_con)["legacy_code"]
+    today = set(units_of(empty_con))
+    old = next(c for c in legacy if c not in today)
+    shared = next((c for c in legacy if c in today), None)   # a legacy code reused by a unit today
+    new = next(iter(today))
+    asked = [new, old, "nope", old] + ([shared] if shared else [])
+    assert crosswalk.old_only(empty_con, asked) == [old]
+    assert crosswalk.old_only(empty_con, []) == []
+
+
+def units_of(con):
+    return [r[0] for r in con.execute("SELECT unit_code FROM units").fetchall()]
+
+
 def _run(*args):
     return subprocess.run([DANVAN, *args], capture_output=True, text=True, timeout=120)
 

@@ -112,5 +112,7 @@ def _collect(delta, run: Run) -> None:
         run.exceptions.append(f"error box: {body.body[:120]}")
     elif kind in ("markdown", "text", "heading"):
         run.texts.append(getattr(body, "body", ""))
+    elif kind == "metric":
+        run.texts.append(f"{body.label}: {body.body}")
     elif hasattr(body, "id") and getattr(body, "id", ""):
         run.widgets[body.id] = (kind, body)

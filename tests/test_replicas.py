@@ -53,7 +53,7 @@ def _wait_healthy(port: int, proc, seconds: float = 180) -> None:
     raise AssertionError(f"port {port} never answered /_stcore/health")
 
 
-def _first_run_texts(port: int, token: str | None) -> list[str]:
+def _first_run_texts(port: int, token: str | None, page: str = "", query: str = "") -> list[str]:
     import asyncio
     import concurrent.futures
     import sys
@@ -67,6 +67,8 @@ def _first_run_texts(port: int, token: str | None) -> list[str]:
         await s.connect()
         try:
             run = await s.rerun(page="")
+            if page:
+                run = await s.rerun(page=page, query=query)
         finally:
             await s.close()
         assert not run.exceptions, run.exceptions
@@ -77,17 +79,38 @@ def _first_run_texts(port: int, token: str | None) -> list[str]:
         return pool.submit(asyncio.run, go()).result()
 
 
+def _change_one_score(con) -> tuple[str, str, float, float]:
+    """Set one appraised score of a ranked unit to 0 with a score file: (unit, period, total before, after)."""
+    from danvan_scoring import ingest, results
+    from danvan_scoring import periods as period_store
+    from danvan_scoring.permissions import CLI_ACTOR
+
+    period = period_store.periods(con)[-1]
+    before = results.period_results(con, period, with_previous=False).set_index("unit_code")
+    sc = results.period_scores(con, period)
+    typed = [c.code for c in period_store.framework_for_period(con, period).criteria.values() if not c.derived]
+    row = sc[(sc["stage"] == "appraised") & (sc["value"] > 0) & sc["criterion_code"].isin(typed) & sc["unit_code"].isin(
+        before.index[before["total"].notna()])].iloc[0]
+    csv = f"unit_code,period,criterion_code,score,stage\n{row.unit_code},{period},{row.criterion_code},0,appraised\n"
+    res = ingest.import_file(con, csv.encode(), "mot-diem.csv", actor=CLI_ACTOR)
+    assert res.changed == 1, res
+    after = results.period_results(con, period, with_previous=False).set_index("unit_code")
+    return row.unit_code, period, float(before.loc[row.unit_code, "total"]), float(after.loc[row.unit_code, "total"])
+
+
 @pytest.mark.slow
 def test_two_replicas_behind_nginx_serve_one_signed_in_session_and_see_each_others_writes(pg_cluster, pg_templates):
     """`danvan serve --replicas 2` on one PostgreSQL: a session created after the servers started (a
     write by a third process) is signed in on either process and through nginx; signing it out
-    (another write) shows the sign-in page on the next rerun of each."""
+    (another write) shows the sign-in page on the next rerun of each; a score changed by that third
+    process shows in the profile each replica serves next."""
     import signal
     import sys
 
     from danvan_scoring import auth, store
     from danvan_scoring.paths import ROOT
     from danvan_scoring.permissions import Actor
+    from pages.formatting import vn
 
     name = pg_cluster.create_db(pg_templates["demo"])
     url = pg_cluster.url(name)
@@ -102,6 +125,12 @@ def test_two_replicas_behind_nginx_serve_one_signed_in_session_and_see_each_othe
         for p in (port + 1, port + 2, port):
             assert SIGNED_IN in _first_run_texts(p, token), p
         assert "Đăng nhập" in _first_run_texts(port + 1, None)
+        # a score written by this (third) process shows in the profile a replica serves next
+        unit, period, old_total, new_total = _change_one_score(con)
+        query = f"unit={unit}&period={period}"
+        for p in (port + 1, port + 2):
+            assert f"Tổng điểm: {vn(new_total)}" in _first_run_texts(p, token, "ho-so", query), p
+        assert vn(old_total) != vn(new_total)
         auth.end_session(con, token)
         con.close()
         for p in (port + 1, port + 2):

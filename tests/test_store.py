@@ -88,6 +88,23 @@ def test_data_version_moves_on_every_write(empty_con):
     assert store.data_version(empty_con) > v0
 
 
+def test_local_writes_moves_with_every_write_and_refusal_of_this_process(empty_con):
+    """The dashboard reads the data version once per run and again when this moved: a write, a
+    refused write and a write that fails must each move it."""
+    before = store.local_writes()
+    unit_store.add_unit(empty_con, "LW001", "Xã Thử Ghi", "xa", "01", actor=CLI_ACTOR)
+    after_write = store.local_writes()
+    assert after_write > before
+    with pytest.raises(permissions.PermissionDenied):
+        unit_store.add_unit(empty_con, "LW002", "Xã Thử Từ Chối", "xa", "01", actor=Actor("lanhdao", "leader"))
+    assert store.local_writes() > after_write
+    failed = store.local_writes()
+    with pytest.raises(RuntimeError):
+        with store.write(empty_con, CLI_ACTOR, "units", action="units.test"):
+            raise RuntimeError("boom")
+    assert store.local_writes() > failed
+
+
 def test_results_version_ignores_only_writes_that_cannot_change_a_result(demo_con):
     """Draft profiles, council submissions and accounts leave the results' cache key alone; the
     default profile's next version, an official profile and new scores move it."""

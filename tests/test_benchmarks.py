@@ -15,6 +15,9 @@ ROOT = Path(__file__).resolve().parent.parent
     ("bench_uncertainty.py", ["--draws", "50", "--loop-draws", "2", "--repeats", "1"]),
     ("bench_crosswalk.py", ["--repeat", "1"]),
     ("bench_minutes.py", ["--provinces", "42", "--limit", "5", "--pdf", "2"]),
+    # a target nobody meets: --find-n stops at its first try (the search itself is exercised)
+    pytest.param("bench_capacity.py", ["--sessions", "2", "--seconds", "3", "--provinces", "42", "--think", "0.2,0.5",
+                                       "--find-n", "--probe", "2", "--target", "0.000001"], marks=pytest.mark.slow),
 ])
 def test_benchmark_runs(script, args):
     p = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *args], capture_output=True,

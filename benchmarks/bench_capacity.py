@@ -40,6 +40,7 @@ from pg_support import Cluster  # noqa: E402
 from st_client import Session  # noqa: E402
 
 from danvan_scoring import auth, bootstrap, demo, store  # noqa: E402
+from danvan_scoring import units as unit_store  # noqa: E402
 from danvan_scoring.permissions import Actor  # noqa: E402
 
 PORT = 25470
@@ -49,9 +50,12 @@ def build(target, provinces) -> tuple[list[str], list[str]]:
     """Demo data in the store; session tokens for leader/council/unit accounts, and unit codes."""
     con = store.connect(target, create=True)
     bootstrap.init_connection(con)
+    if provinces is None:   # all of them (fill_demo alone scores its two demo provinces)
+        provinces = sorted(unit_store.provinces(con)["province_code"])
     demo.fill_demo(con, seed=2025, provinces=provinces, cycle=True)
-    units = [r[0] for r in con.execute("SELECT unit_code FROM units WHERE unit_type <> 'co_quan' "
-                                       "ORDER BY unit_code").fetchall()]
+    units = [r[0] for r in con.execute(
+        "SELECT DISTINCT e.unit_code FROM score_entries e JOIN units u USING (unit_code) "
+        "WHERE u.unit_type <> 'co_quan' ORDER BY e.unit_code").fetchall()]   # scored units of today
     unit_accounts = list(auth.demo_unit_accounts(con).items())[:20]
     actors = [Actor("lanhdao", "leader"), Actor("hoidong", "council")]
     actors += [Actor(name, "unit", unit_code=code) for name, code in unit_accounts]
@@ -219,7 +223,7 @@ def main() -> int:
         cluster.stop()
     base = pct(rows[0]["times"], 0.95)
     print(f"{args.sessions} phiên, nghỉ {args.think[0]:g}–{args.think[1]:g} s, {args.seconds:g} s, "
-          f"{len(units)} đơn vị × {len(periods)} kỳ")
+          f"{len(units)} đơn vị được chấm × {len(periods)} kỳ")
     print(f"{'cấu hình':34} {'p50':>7} {'p95':>7} {'max':>7} {'lỗi':>5} {'lượt/s':>7} {'CPU/lượt':>9} "
           f"{'p95 ÷ DuckDB':>12}"
           + (f" {'N lớn nhất (p95 ≤ ' + format(args.target, 'g') + ' s)':>24}" if args.find_n else ""))

@@ -176,7 +176,8 @@ def derived_criteria(fw: Framework) -> dict[str, str]:
 
 
 def derived_scores(con, period: str, fw: Framework | None = None,
-                   units: Iterable[str] | None = None, *, detail: bool = True) -> pd.DataFrame:
+                   units: Iterable[str] | None = None, *, detail: bool = True,
+                   models: pd.DataFrame | None = None) -> pd.DataFrame:
     """Values of the framework's derived criteria, computed from the registry.
 
     Columns as ``batch_store.current_scores`` (unit_code, period, criterion_code, stage, value,
@@ -190,7 +191,7 @@ def derived_scores(con, period: str, fw: Framework | None = None,
     cols = batch_store.SCORE_COLUMNS
     if not derived:
         return pd.DataFrame(columns=cols)
-    m = current_models(con, period)
+    m = current_models(con, period) if models is None else models   # models: the period's, read once by a caller
     met = _metrics(con, period, units, m)
     if met.empty:
         return pd.DataFrame(columns=cols)
@@ -246,10 +247,12 @@ def with_derived(con, period: str, fw: Framework, scores: pd.DataFrame) -> pd.Da
     return pd.concat([typed, d], ignore_index=True)
 
 
-def derived_breakdown(con, period: str, unit_code: str, fw: Framework | None = None) -> pd.DataFrame:
-    """For a unit's profile: each derived criterion, its value, points, and the models behind it."""
+def derived_breakdown(con, period: str, unit_code: str, fw: Framework | None = None, *,
+                      models: pd.DataFrame | None = None) -> pd.DataFrame:
+    """For a unit's profile: each derived criterion, its value, points, and the models behind it.
+    ``models``: the period's ``current_models`` when the caller holds them (the dashboard's cache)."""
     fw = fw or period_store.framework_for_period(con, period)
-    d = derived_scores(con, period, fw, [unit_code])
+    d = derived_scores(con, period, fw, [unit_code], models=models)
     d = d[d["stage"] == "appraised"].reset_index(drop=True)
     if d.empty:
         return pd.DataFrame(columns=["criterion_code", "name", "metric", "value", "points", "max_points",
@@ -258,7 +261,7 @@ def derived_breakdown(con, period: str, unit_code: str, fw: Framework | None = N
     d["name"] = d["criterion_code"].map(lambda c: fw.criteria[c].name)
     d["metric"] = d["criterion_code"].map(lambda c: fw.criteria[c].derived)
     d["max_points"] = d["criterion_code"].map(lambda c: fw.criteria[c].max_points)
-    m = current_models(con, period, unit_code)
+    m = current_models(con, period, unit_code) if models is None else models[models["unit_code"] == unit_code]
     d["models"] = [sorted(_sources(m, met)["model_id"].tolist()) for met in d["metric"]]
     return d[["criterion_code", "name", "metric", "value", "points", "max_points", "note", "models"]]
 

@@ -76,14 +76,18 @@ def current_models(con, period: str | None = None, unit_code: str | None = None,
 
 
 def list_models(con, period: str, unit_code: str | None = None, *, rubric: Rubric | None = None,
-                with_items: bool = True) -> pd.DataFrame:
+                with_items: bool = True, models: pd.DataFrame | None = None) -> pd.DataFrame:
     """The models of a period (optionally one unit), with labels and one column per rubric item.
 
+    ``models``: the period's ``current_models`` when the caller already holds them.
     Columns start with ``model_id, unit_code, name, field, kind, status, level, rubric_total``
     (codes, for machines), then the period, Vietnamese labels, evidence, note, rubric items.
     """
     rubric = rubric or default_rubric()
-    m = current_models(con, period, unit_code)
+    if models is None:
+        m = current_models(con, period, unit_code)
+    else:   # the period's current_models, read once by the caller (the dashboard's cache)
+        m = models if unit_code is None else models[models["unit_code"] == unit_code].reset_index(drop=True)
     fields = default_fields().labels
     names = unit_store.unit_names(con)
     out = m.reindex(columns=ENTRY_COLUMNS).copy()

@@ -108,6 +108,7 @@ from pages.widgets import (  # noqa: F401
     page_period,
     period_select,
     ranking_view,
+    replayed,
     results_view,
     safe_frame,
     table,

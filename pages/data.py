@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -192,10 +193,20 @@ def base_table(period: str) -> pd.DataFrame:
     return cached(_base_results, period, official(period).model_dump_json())
 
 
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _scores_by_unit(path: str, v: int, period: str, _con) -> tuple[pd.DataFrame, np.ndarray]:
+    """The period's scores sorted by unit, with the sorted codes: one unit's rows are a slice.
+    Shared, never handed out: ``_unit_scores`` copies its slice."""
+    sc = _scores(path, v, period, _con).sort_values("unit_code", kind="stable").reset_index(drop=True)
+    return sc, sc["unit_code"].astype(str).to_numpy()
+
+
 @st.cache_data(show_spinner=False, max_entries=128)
 def _unit_scores(path: str, v: int, period: str, unit: str, _con) -> pd.DataFrame:
-    sc = _scores(path, v, period, _con)
-    return sc[sc["unit_code"] == unit].reset_index(drop=True)
+    # a new unit used to unpickle the period's 130,000 rows to keep a few dozen
+    sc, codes = _scores_by_unit(path, v, period, _con)
+    a, b = np.searchsorted(codes, unit, "left"), np.searchsorted(codes, unit, "right")
+    return sc.iloc[a:b].reset_index(drop=True)
 
 
 def unit_scores(period: str, unit: str) -> pd.DataFrame:
@@ -441,9 +452,18 @@ def pairwise_flip(period: str, a: str, b: str) -> pd.DataFrame:
     return cached(_flip, period, official(period).model_dump_json(), a, b)
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def _period_models(path: str, v: int, period: str, _con) -> pd.DataFrame:
+    return registry.current_models(_con, period)
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def _unit_models(path: str, v: int, period: str, unit: str, _con) -> tuple[pd.DataFrame, pd.DataFrame]:
-    return registry.list_models(_con, period, unit), derived.derived_breakdown(_con, period, unit)
+    # the period's registry is read once (the current-row query runs over every model of the period,
+    # whichever unit is asked), then each unit's rows are taken from it
+    models = _period_models(path, v, period, _con)
+    return (registry.list_models(_con, period, unit, models=models),
+            derived.derived_breakdown(_con, period, unit, models=models))
 
 
 def unit_models(period: str, unit: str) -> tuple[pd.DataFrame, pd.DataFrame]:

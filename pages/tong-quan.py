@@ -106,13 +106,17 @@ def estimated_map_chart(m) -> go.Figure:
     return fig
 
 
-def map_for(shown, fw, period: str) -> go.Figure:
-    """The map of the period; before the merger (once a later period is on the new units) the reader
-    chooses the old units as they were or their figures estimated onto the new units."""
+def map_view(period: str) -> str | None:
+    """Before the merger (once a later period is on the new units) the reader chooses the old units
+    as they were or their figures estimated onto the new units; None when there is no choice."""
     if not common.is_pre_merger(period) or all(common.is_pre_merger(p) for p in common.periods_with_data()):
-        return map_chart(shown, fw)
-    view = st.segmented_control("Bản đồ", MAP_VIEWS, default=MAP_VIEWS[0], key="ov_map_view") or MAP_VIEWS[0]
-    if view == MAP_VIEWS[0]:
+        return None
+    return st.segmented_control("Bản đồ", MAP_VIEWS, default=MAP_VIEWS[0], key="ov_map_view") or MAP_VIEWS[0]
+
+
+def map_for(shown, fw, period: str, view: str | None) -> go.Figure:
+    """The map of the period in the chosen view (``map_view``)."""
+    if view in (None, MAP_VIEWS[0]):
         return map_chart(shown, fw)
     m = common.mapped_table(period)
     olds = set(shown["unit_code"])   # the filters pick old units: a new unit is shown when one of its old ones is
@@ -162,12 +166,18 @@ def body(period: str) -> None:
     if shown.empty:
         st.info("Không có đơn vị nào trong phạm vi đang lọc.")
         return
+    view = map_view(period)
+    # everything below is elements only, the same for everyone who filters the same units: replayed
+    common.replayed("tong-quan", overview, period, view, frame=shown, fw=fw)
+
+
+def overview(period: str, view: str | None, shown, fw) -> None:
     cards(shown, fw)
     left, right = st.columns([1, 1.3])
     with left:
         st.plotly_chart(tier_chart(shown, fw), width="stretch", key="ov_tiers")
     with right:
-        st.plotly_chart(map_for(shown, fw, period), width="stretch", key="ov_map")
+        st.plotly_chart(map_for(shown, fw, period, view), width="stretch", key="ov_map")
     if common.is_pre_merger(period):
         st.info(common.PRE_MERGER_NOTE, icon=":material/history:")
     fig = trend_chart(shown, period)

@@ -94,4 +94,21 @@ def test_summary_filters_units_without_a_model_in_a_field(mcon):
     assert list(b["criterion_code"]) == ["C1", "C2", "C3", "C4", "P1"]
 
 
+def test_a_unit_read_from_the_periods_models_equals_its_own_query(mcon):
+    """The dashboard reads the period's registry once and passes it (models=): same rows as the
+    per-unit queries, for a unit with models and for one without."""
+    models = registry.current_models(mcon, PERIOD)
+    with_models = models["unit_code"].iloc[0]
+    without = next(u for u in derived.models_summary_by_unit(mcon, PERIOD)["unit_code"]
+                   if u not in set(models["unit_code"]))
+    for unit in (with_models, without):
+        pd.testing.assert_frame_equal(derived.derived_breakdown(mcon, PERIOD, unit, models=models),
+                                      derived.derived_breakdown(mcon, PERIOD, unit))
+        want = registry.list_models(mcon, PERIOD, unit)
+        # an empty answer of the database has object columns, an empty slice keeps the text dtype
+        pd.testing.assert_frame_equal(registry.list_models(mcon, PERIOD, unit, models=models), want,
+                                      check_dtype=not want.empty)
+    assert len(registry.list_models(mcon, PERIOD, with_models, models=models)) > 0
+
+
 # --------------------------------------------------------------------------- CLI

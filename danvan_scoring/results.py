@@ -74,7 +74,7 @@ def period_results(con, period: str, profile: WeightProfile | None = None, *,
     # the tier the self-assessed total would get ("Tốt on self-assessment → Khá after appraisal")
     res["tier_self"] = self_res["tier"].where(isin(self_res["unit_code"], has_self))
     has_appr = appr["unit_code"].unique()
-    res.loc[~isin(res["unit_code"], has_appr), "missing"] = "chưa thẩm định"
+    res.loc[~isin(res["unit_code"], has_appr), "missing"] = "điểm thẩm định"   # "thiếu điểm thẩm định"
 
     res = res.merge(info, on="unit_code", how="left")
     res = res.merge(blk, on="unit_code", how="left")

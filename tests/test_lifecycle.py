@@ -202,8 +202,9 @@ def test_missing_data_is_incomplete_while_input_is_open_and_not_eligible_once_cl
         assert lifecycle.input_closed(con, P) == (lifecycle.STATES.index(st) > lifecycle.STATES.index("appraisal"))
     for st in ("open", "self_assessment", "appraisal"):
         assert seen[st][0] == "incomplete" and seen[st][1].casefold().startswith("chưa đủ dữ liệu")
+        assert "thiếu điểm thẩm định" in seen[st][1] and "thiếu chưa" not in seen[st][1]
     for st in ("provisional", "objections", "decided", "locked"):
         assert seen[st][0] == "not_eligible"
-        assert "hết hạn nhập mà còn thiếu" in seen[st][1] and "chưa thẩm định" in seen[st][1]
+        assert "hết hạn nhập mà còn thiếu: điểm thẩm định" in seen[st][1]
     lifecycle.reopen(con, P, "appraisal", actor=ADMIN, reason="nhập bổ sung")
     assert standing()[0] == "incomplete"

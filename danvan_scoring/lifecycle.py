@@ -239,9 +239,9 @@ def refusal(con, period: str, activity: str, units: Iterable[str] | None = None,
 
 
 def check(con, period: str, activity: str, units: Iterable[str] | None = None, *,
-          actor: Actor | None = None) -> None:
+          actor: Actor | None = None, current: PeriodState | None = None) -> None:
     """Raise StateRefused unless the period's state allows ``activity`` (for ``units``)."""
-    why = refusal(con, period, activity, units, actor=actor)
+    why = refusal(con, period, activity, units, actor=actor, current=current)
     if why:
         raise StateRefused(why)
 
@@ -272,6 +272,8 @@ def rows_guard(keys: pd.DataFrame, activity: str | None = None):
     pair = pcodes * len(stages) + scodes
     present = np.flatnonzero(np.bincount(pair, minlength=len(periods) * len(stages)))
 
+    codes = keys["unit_code"].astype(str)
+
     def _check(con, actor):
         known = {r[0] for r in con.execute("SELECT period FROM periods").fetchall()}
         for code in present:
@@ -279,11 +281,8 @@ def rows_guard(keys: pd.DataFrame, activity: str | None = None):
             if p not in known:
                 continue
             current = state(con, p)
-            units = () if current.state == "open" else keys["unit_code"].astype(str)[pair == code].unique()
-            act = activity or STAGE_ACTIVITY.get(str(s), "self")
-            why = refusal(con, p, act, units, actor=actor, current=current)
-            if why:
-                raise StateRefused(why)
+            units = () if current.state == "open" else codes[pair == code].unique()
+            check(con, p, activity or STAGE_ACTIVITY.get(str(s), "self"), units, actor=actor, current=current)
     return _check
 
 

@@ -95,7 +95,7 @@ def headline(row: pd.Series, res: pd.DataFrame, fw) -> None:
         st.info(f"Lưu ý: {common.md(why)}.", icon=":material/info:")
 
 
-def breakdown_tab(bd: pd.DataFrame, fw, profile) -> None:
+def breakdown_tab(*, bd: pd.DataFrame, fw, profile, **_) -> None:
     gmax = insights.group_max(fw, profile)
     for g in fw.groups:
         part = bd[bd["group_code"] == g.code]
@@ -130,7 +130,7 @@ def breakdown_tab(bd: pd.DataFrame, fw, profile) -> None:
         st.caption("Tiêu chí chưa có điểm thẩm định: " + ", ".join(missing["criterion_code"]))
 
 
-def strengths_tab(period: str, unit: str, res: pd.DataFrame, fw) -> None:
+def strengths_tab(*, period: str, unit: str, res: pd.DataFrame, fw, **_) -> None:
     contrib = common.contributions(period)
     strengths, weaknesses = insights.versus_block(contrib, res, unit, fw, n=5)
     row = res[res["unit_code"] == unit].iloc[0]
@@ -154,7 +154,7 @@ def strengths_tab(period: str, unit: str, res: pd.DataFrame, fw) -> None:
             })
 
 
-def lost_tab(bd: pd.DataFrame) -> None:
+def lost_tab(*, bd: pd.DataFrame, **_) -> None:
     lost = insights.points_lost(bd)
     if lost.empty:
         st.success("Đơn vị không có tiêu chí bị mất điểm.", icon=":material/check_circle:")
@@ -175,7 +175,7 @@ def lost_tab(bd: pd.DataFrame) -> None:
         c: st.column_config.NumberColumn(format="%.2f") for c in ("Trọng số (điểm)", "Đạt được", "Bị mất")})
 
 
-def history_tab(period: str, unit: str, fw) -> None:
+def history_tab(*, period: str, unit: str, **_) -> None:
     tr = common.unit_trend(unit, period)
     estimated = tr["estimated"].fillna(False).astype(bool) if "estimated" in tr.columns else \
         pd.Series(False, index=tr.index)
@@ -295,7 +295,7 @@ def robustness_section(period: str, unit: str, row: pd.Series, fw) -> None:
             "Khi nhân trọng số ": st.column_config.NumberColumn(format="×%.1f")})
 
 
-def models_tab(period: str, unit: str, bd: pd.DataFrame, fw) -> None:
+def models_tab(*, period: str, unit: str, bd: pd.DataFrame, fw, **_) -> None:
     """The unit's models beside the points derived from them (the model group)."""
     listed, derived = common.unit_models(period, unit)
     groups = sorted({fw.group_of[c] for c in derived["criterion_code"]}) if len(derived) else []
@@ -341,6 +341,10 @@ def models_tab(period: str, unit: str, bd: pd.DataFrame, fw) -> None:
         st.caption("Chi tiết từng mô hình (thang điểm, minh chứng, lịch sử trạng thái) ở trang **Mô hình**.")
 
 
+TABS = {"Điểm theo tiêu chí": breakdown_tab, "Điểm mạnh, điểm yếu so với khối": strengths_tab,
+        "Tiêu chí bị mất điểm": lost_tab, "Lịch sử": history_tab, "Mô hình “Dân vận khéo”": models_tab}
+
+
 def main() -> None:
     common.header("Hồ sơ đơn vị", "Kết quả chi tiết của một đơn vị: điểm từng tiêu chí, điểm mạnh, điểm yếu, "
                                   "tiêu chí bị mất điểm")
@@ -356,18 +360,12 @@ def main() -> None:
     common.guarded(robustness_section)(period, unit, row, fw)
     profile = common.official(period)
     bd = insights.criterion_breakdown(common.unit_scores(period, unit), fw, profile)
-    t1, t2, t3, t4, t5 = st.tabs(["Điểm theo tiêu chí", "Điểm mạnh, điểm yếu so với khối", "Tiêu chí bị mất điểm",
-                                  "Lịch sử", "Mô hình “Dân vận khéo”"])
-    with t1:
-        common.guarded(breakdown_tab)(bd, fw, profile)
-    with t2:
-        common.guarded(strengths_tab)(period, unit, res, fw)
-    with t3:
-        common.guarded(lost_tab)(bd)
-    with t4:
-        common.guarded(history_tab)(period, unit, fw)
-    with t5:
-        common.guarded(models_tab)(period, unit, bd, fw)
-
+    # lazy tabs: only the open tab is computed and drawn (a profile rerun for a new unit computes its
+    # criteria and not also its strengths, history and models; a tab opened later reruns the script)
+    tabs = st.tabs(list(TABS), key="profile_view", on_change="rerun")
+    for tab, draw in zip(tabs, TABS.values()):
+        if tab.open:
+            with tab:
+                common.guarded(draw)(period=period, unit=unit, res=res, fw=fw, profile=profile, bd=bd)
 
 main()

@@ -97,6 +97,10 @@ def test_profile_of_a_unit_from_three_old_ones(dbs, merged):  # noqa: F811
     p24 = pred[pred["Kỳ"] == "Năm 2024"]
     assert sorted(p24["Mã cũ"]) == olds and (p24["Ghi chú"] == MARK).all()
     assert p24.set_index("Mã cũ")["Tổng điểm"].to_dict() == pytest.approx(own.loc[olds, "total"].round(2).to_dict())
+    at.session_state["profile_view"] = "Lịch sử"   # the history tab is drawn once opened
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    tables = [d.value for d in at.dataframe]
     hist = next(v for v in tables if "Ghi chú" in v.columns and "Hạng trong khối" in v.columns
                 and "Kỳ" in v.columns and "Đơn vị cũ" not in v.columns)
     h = hist.set_index("Kỳ")

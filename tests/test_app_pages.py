@@ -196,8 +196,17 @@ def test_profile_shows_breakdown_and_points_lost(dbs):
     frames = [d.value for d in at.dataframe]
     crit = [f for f in frames if "Tiêu chí" in f.columns and "Tự chấm" in f.columns]
     assert {c for f in crit for c in f["Mã"]} >= {"A1", "B4", "C1", "D2", "E1"}
+    # lazy tabs: the criteria tab is open, the others are not computed until opened
+    assert not any("Bị mất" in f.columns for f in frames) and not any("Điểm mạnh" in m.value for m in at.markdown)
+    at.session_state["profile_view"] = "Tiêu chí bị mất điểm"
+    at.run()
+    assert not at.exception
+    frames = [d.value for d in at.dataframe]
     lost = next(f for f in frames if "Bị mất" in f.columns)
     assert list(lost["Bị mất"]) == sorted(lost["Bị mất"], reverse=True)
+    assert not any("Tự chấm" in f.columns for f in frames)
+    at.session_state["profile_view"] = "Điểm mạnh, điểm yếu so với khối"
+    at.run()
     assert any("Điểm mạnh" in m.value for m in at.markdown)
 
 

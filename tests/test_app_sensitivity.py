@@ -169,7 +169,10 @@ def test_profile_shows_tier_probabilities_swing_and_models(shared_db):
     assert sum(chart["data"][0]["x"]) == pytest.approx(100, abs=0.5)  # tier probabilities sum to 1
     swing = _frame(at, "Chênh lệch (bậc)")
     assert len(swing) == 5
-    # the unit's models beside the derived (model-group) points
+    # the unit's models beside the derived (model-group) points, in their tab
+    at.session_state["profile_view"] = "Mô hình “Dân vận khéo”"
+    at.run()
+    assert not at.exception
     listed = registry.list_models(con, "2025", unit)
     shown = _frame(at, "Dùng cho tiêu chí")
     assert set(shown["Mã mô hình"]) == set(listed["model_id"])

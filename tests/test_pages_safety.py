@@ -109,6 +109,8 @@ def test_profile_shows_the_unit_name_literally(payload_db):
         assert not re.search(r"(?<!\\)\*\*x|(?<!\\)\]\(javascript|(?<!\\)<img", el.value), el.value
 
 
+PROFILE_TABS = ["Điểm theo tiêu chí", "Điểm mạnh, điểm yếu so với khối", "Tiêu chí bị mất điểm", "Lịch sử",
+                "Mô hình “Dân vận khéo”"]
 UNESCAPED = re.compile(r"(?<!\\)\*\*x|(?<!\\)\]\(javascript|(?<!\\)<img|(?<!\\):red\[")
 
 
@@ -133,6 +135,12 @@ def test_every_page_shows_imported_text_as_text(payload_db, path):
     assert not at.exception, f"{path}: {at.exception}"
     bad = [t[:120] for t in _markdown_texts(at) if UNESCAPED.search(t)]
     assert not bad, f"{path}: unescaped payload in {bad}"
+    for label in PROFILE_TABS if path == "ho-so" else ():   # lazy tabs: each drawn once opened
+        at.session_state["profile_view"] = label
+        at.run()
+        assert not at.exception, f"{path}/{label}: {at.exception}"
+        bad = [t[:120] for t in _markdown_texts(at) if UNESCAPED.search(t)]
+        assert not bad, f"{path}/{label}: unescaped payload in {bad}"
 
 
 def test_the_payload_is_on_the_profile_so_the_page_test_can_fail(payload_db):

@@ -33,7 +33,8 @@ def test_profile_history_marks_the_years_before_the_merger(app_server, page, dem
     text = h.main_text(page)
     assert name in text and "Các đơn vị cũ hợp thành (trước 01/07/2025)" in text, text[:600]
     assert f"± điểm, ± bậc so với kỳ trước: {MARK}" in text, "the change since 2024 carries the mark, in full"
-    page.get_by_role("tab", name="Lịch sử").click()   # the profile's tabs switch in the browser, no rerun
+    # the profile's tabs are lazy: opening one reruns the script, which draws it
+    h.after_rerun(page, lambda: page.get_by_role("tab", name="Lịch sử").click())
     chart = page.locator("[data-testid='stPlotlyChart']").filter(has_text="Tổng điểm qua các kỳ").first
     chart.wait_for()
     chart.scroll_into_view_if_needed()

@@ -381,17 +381,28 @@ class RankSwing:
     most: str | None           # group that moves the rank most
 
 
-def rank_swing(matrices: scoring.Matrices, profile_weights, unit: str, *,
-               factors: Sequence[float] = DEFAULT_SWING_FACTORS, eligible: np.ndarray | None = None) -> RankSwing:
-    """For each group weight W_g multiplied by each factor (others unchanged): the unit's rank
-    among the eligible units. ``swing`` = worst − best rank over the factors."""
+@dataclass
+class SwingScenarios:
+    """Every eligible unit's total when one group weight W_g is multiplied by each factor (the
+    others unchanged): computed once for a period, then any unit's swing is a comparison."""
+
+    units: dict[str, int]     # eligible unit → its column
+    groups: list[str]
+    factors: np.ndarray       # (f,)
+    weights: np.ndarray       # (g·f,) the changed group's weight in each scenario
+    totals: np.ndarray        # (g·f, units) totals under each scenario
+    cents: np.ndarray         # the same, in whole cents (ranks compare these, as the ranking does)
+    base_cents: np.ndarray    # (units,) under the profile itself
+    scored: frozenset[str] = frozenset()            # every unit with scores, eligible or not
+    group_names: dict[str, str] = field(default_factory=dict)
+
+
+def swing_scenarios(matrices: scoring.Matrices, profile_weights, *,
+                    factors: Sequence[float] = DEFAULT_SWING_FACTORS,
+                    eligible: np.ndarray | None = None) -> SwingScenarios:
     m = matrices
     w, W = _as_vectors(profile_weights, m)
-    iu = _unit_index(m, unit)
     sel = np.ones(len(m.units), dtype=bool) if eligible is None else np.asarray(eligible, dtype=bool)
-    if not sel[iu]:
-        raise store.StoreError(f"Đơn vị '{unit}' chưa được xếp hạng (chưa đủ dữ liệu hoặc không đủ "
-                               "điều kiện xếp loại) nên không có thứ hạng")
     f = np.asarray(factors, dtype="float64")
     G = len(m.groups)
     Ws = np.repeat(W[None, :], G * len(f), axis=0)
@@ -400,25 +411,42 @@ def rank_swing(matrices: scoring.Matrices, profile_weights, unit: str, *,
     ok = Ws.sum(axis=1) > 0
     Ws[~ok] = W
     tot = draw_totals(m, np.repeat(w[None, :], len(Ws), axis=0), Ws, nominal=(w, W))[:, sel]
-    pos = int(np.flatnonzero(sel).tolist().index(iu))
-    cents = rounded_cents(tot)
-    rank = 1 + (cents > cents[:, [pos]]).sum(axis=1)
-    curve = pd.DataFrame({"group": np.repeat(m.groups, len(f)), "factor": np.tile(f, G),
-                          "weight": Ws[np.arange(len(Ws)), np.repeat(np.arange(G), len(f))],
-                          "total": np.round(tot[:, pos], 2), "rank": rank})
-    base = rounded_cents(draw_totals(m, w[None, :], W[None, :], nominal=(w, W))[:, sel])
-    base_rank = int(1 + (base[0] > base[0, pos]).sum())
-    rows = []
-    for code, grp in curve.groupby("group", sort=False):
-        ib, iw = grp["rank"].idxmin(), grp["rank"].idxmax()
-        rows.append({"group": code, "rank": base_rank, "rank_best": int(grp.at[ib, "rank"]),
-                     "factor_best": float(grp.at[ib, "factor"]), "rank_worst": int(grp.at[iw, "rank"]),
-                     "factor_worst": float(grp.at[iw, "factor"]),
-                     "swing": int(grp.at[iw, "rank"] - grp.at[ib, "rank"])})
-    summary = pd.DataFrame(rows).sort_values(["swing", "group"], ascending=[False, True],
-                                             kind="mergesort").reset_index(drop=True)
+    base = rounded_cents(draw_totals(m, w[None, :], W[None, :], nominal=(w, W))[:, sel])[0]
+    return SwingScenarios(units={m.units[i]: k for k, i in enumerate(np.flatnonzero(sel))}, groups=list(m.groups),
+                          factors=f, weights=Ws[np.arange(len(Ws)), np.repeat(np.arange(G), len(f))],
+                          totals=tot, cents=rounded_cents(tot), base_cents=base, scored=frozenset(m.units))
+
+
+def swing_of(sc: SwingScenarios, unit: str) -> RankSwing:
+    """One unit's rank under each scenario of ``sc``; ``swing`` = worst − best rank over the factors."""
+    pos = sc.units.get(unit)
+    if pos is None and unit not in sc.scored:
+        raise store.StoreError(f"Đơn vị '{unit}' không có điểm trong kỳ này")
+    if pos is None:
+        raise store.StoreError(f"Đơn vị '{unit}' chưa được xếp hạng (chưa đủ dữ liệu hoặc không đủ "
+                               "điều kiện xếp loại) nên không có thứ hạng")
+    G, F = len(sc.groups), len(sc.factors)
+    rank = 1 + (sc.cents > sc.cents[:, [pos]]).sum(axis=1)
+    curve = pd.DataFrame({"group": np.repeat(sc.groups, F), "factor": np.tile(sc.factors, G),
+                          "weight": sc.weights, "total": np.round(sc.totals[:, pos], 2), "rank": rank})
+    base_rank = int(1 + (sc.base_cents > sc.base_cents[pos]).sum())
+    by_group = rank.reshape(G, F)
+    ib, iw = by_group.argmin(axis=1), by_group.argmax(axis=1)   # the first factor reaching each, as idxmin
+    best, worst = by_group[np.arange(G), ib], by_group[np.arange(G), iw]
+    summary = pd.DataFrame({"group": sc.groups, "rank": base_rank, "rank_best": best.astype(int),
+                            "factor_best": sc.factors[ib].astype(float), "rank_worst": worst.astype(int),
+                            "factor_worst": sc.factors[iw].astype(float), "swing": (worst - best).astype(int)})
+    summary = summary.sort_values(["swing", "group"], ascending=[False, True],
+                                  kind="mergesort").reset_index(drop=True)
     most = summary.at[0, "group"] if len(summary) and summary.at[0, "swing"] > 0 else None
     return RankSwing(summary, curve, most)
+
+
+def rank_swing(matrices: scoring.Matrices, profile_weights, unit: str, *,
+               factors: Sequence[float] = DEFAULT_SWING_FACTORS, eligible: np.ndarray | None = None) -> RankSwing:
+    """For each group weight W_g multiplied by each factor (others unchanged): the unit's rank
+    among the eligible units. ``swing`` = worst − best rank over the factors."""
+    return swing_of(swing_scenarios(matrices, profile_weights, factors=factors, eligible=eligible), unit)
 
 
 # --------------------------------------------------------------------------- database edge
@@ -554,12 +582,24 @@ def pairwise_flip_for(con, period: str, profile: WeightProfile | None, a: str, b
     return out
 
 
+def period_swing_scenarios(con, period: str, profile: WeightProfile | None, *,
+                           factors: Sequence[float] = DEFAULT_SWING_FACTORS,
+                           inputs: PeriodInputs | None = None) -> SwingScenarios:
+    """``swing_scenarios`` of a period under ``profile``, with the groups' names."""
+    inp = inputs or period_inputs(con, period, profile)
+    sc = swing_scenarios(inp.matrices, inp.profile, factors=factors, eligible=inp.eligible)
+    sc.group_names = {g.code: g.name for g in inp.fw.scored_groups}
+    return sc
+
+
 def rank_swing_for(con, period: str, profile: WeightProfile | None, unit: str, *,
                    factors: Sequence[float] = DEFAULT_SWING_FACTORS,
-                   inputs: PeriodInputs | None = None) -> RankSwing:
-    inp = inputs or period_inputs(con, period, profile)
-    sw = rank_swing(inp.matrices, inp.profile, unit, factors=factors, eligible=inp.eligible)
-    names = {g.code: g.name for g in inp.fw.scored_groups}
+                   inputs: PeriodInputs | None = None, scenarios: SwingScenarios | None = None) -> RankSwing:
+    """``rank_swing`` of a period's unit, with each group's name. ``scenarios``: the period's
+    ``period_swing_scenarios`` when the caller holds them (the dashboard computes them once a period)."""
+    sc = scenarios or period_swing_scenarios(con, period, profile, factors=factors, inputs=inputs)
+    sw = swing_of(sc, unit)
+    names = sc.group_names
     sw.summary.insert(1, "group_name", sw.summary["group"].map(names))
     sw.curve.insert(1, "group_name", sw.curve["group"].map(names))
     return sw

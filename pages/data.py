@@ -428,16 +428,20 @@ def profile_by_id(profile_id: int) -> WeightProfile:
     return WeightProfile.model_validate_json(cached(_profile_json_id, int(profile_id)))
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _swing(path: str, v: int, period: str, profile_json: str, unit: str, _con):
+@st.cache_data(show_spinner=False, max_entries=8)
+def _swing_scenarios(path: str, v: int, period: str, profile_json: str, _con) -> sensitivity.SwingScenarios:
+    # every unit's totals under each changed group weight, once a period: a unit's swing is then a
+    # comparison against them (computed per unit it cost ~30 ms of every new profile)
     profile = WeightProfile.model_validate_json(profile_json)
-    sw = sensitivity.rank_swing_for(_con, period, profile, unit, inputs=_inputs(path, v, period, profile_json, _con))
-    return sw.summary, sw.curve, sw.most
+    return sensitivity.period_swing_scenarios(_con, period, profile,
+                                              inputs=_inputs(path, v, period, profile_json, _con))
 
 
 def rank_swing(period: str, unit: str) -> tuple[pd.DataFrame, pd.DataFrame, str | None]:
-    """(summary, curve, most) of sensitivity.rank_swing_for under the official profile, cached."""
-    return cached(_swing, period, official(period).model_dump_json(), unit)
+    """(summary, curve, most) of sensitivity.rank_swing_for under the official profile."""
+    sc = cached(_swing_scenarios, period, official(period).model_dump_json())
+    sw = sensitivity.rank_swing_for(db(), period, None, unit, scenarios=sc)
+    return sw.summary, sw.curve, sw.most
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -330,6 +330,31 @@ def test_rank_swing(sens_con, inputs):
         S.rank_swing_for(sens_con, PERIOD, None, bad)
 
 
+
+def test_rank_swing_from_period_scenarios_is_the_same_for_every_unit(sens_con, inputs):
+    """The dashboard computes the scenarios once a period and each unit's swing from them."""
+    sc = S.period_swing_scenarios(sens_con, PERIOD, None, inputs=inputs)
+    ranked = np.array(inputs.matrices.units)[inputs.eligible]
+    assert set(sc.units) == set(ranked)
+    for unit in ranked[:: max(1, len(ranked) // 7)]:
+        a = S.rank_swing_for(sens_con, PERIOD, None, unit, scenarios=sc)
+        b = S.rank_swing(inputs.matrices, inputs.profile, unit, eligible=inputs.eligible)
+        pd.testing.assert_frame_equal(a.summary.drop(columns="group_name"), b.summary)
+        pd.testing.assert_frame_equal(a.curve.drop(columns="group_name"), b.curve)
+        assert a.most == b.most and a.summary["group_name"].notna().all()
+        # a scenario's rank is the unit's place when that group's weight alone changes
+        k = int(np.argmax(a.curve["rank"].to_numpy() != a.curve["rank"].iloc[0]))   # a rank that moved, if any
+        g, f = a.curve["group"].iloc[k], a.curve["factor"].iloc[k]
+        w, W = S._as_vectors(inputs.profile, inputs.matrices)
+        W2 = W.copy()
+        W2[list(inputs.matrices.groups).index(g)] *= f
+        tot = S.draw_totals(inputs.matrices, w[None, :], W2[None, :], nominal=(w, W))[0][inputs.eligible]
+        cents = S.rounded_cents(tot)
+        mine = cents[list(ranked).index(unit)]
+        assert a.curve["rank"].iloc[k] == 1 + int((cents > mine).sum())
+    with pytest.raises(store.StoreError, match="không có điểm trong kỳ này"):
+        S.rank_swing_for(sens_con, PERIOD, None, "khong-co", scenarios=sc)
+
 def test_page_helpers(sens_con):
     t = S.uncertainty_table(sens_con, PERIOD, draws=50)
     res = results.period_results(sens_con, PERIOD)

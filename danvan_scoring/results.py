@@ -184,14 +184,24 @@ def mapped_results(con, period: str, profile: WeightProfile | None = None, *,
     return m[first + [c for c in m.columns if c not in first]]
 
 
+PREDECESSOR_COLUMNS = ["period", "legacy_code", "legacy_name", "legacy_district", "share", "share_method", "total",
+                       "rank", "tier", "block", "block_rank", "mark"]
+
+
 def predecessor_figures(con, unit_code: str, *, frames: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     """For the profile page: the old units a new unit was formed from, with their own figures in
     every period that ended before 1 July 2025 (period, legacy_code, legacy_name, legacy_district,
     share, share_method, total, rank, tier, block, block_rank), marked ``ESTIMATED_MARK`` since
     the new unit's figure for those periods is estimated from them. Empty when there is none.
     ``frames``: period → ``period_results`` already computed (the pages' cache)."""
-    cols = ["period", "legacy_code", "legacy_name", "legacy_district", "share", "share_method", "total", "rank",
-            "tier", "block", "block_rank", "mark"]
+    return predecessor_table(con, unit_code=unit_code, frames=frames)[PREDECESSOR_COLUMNS]
+
+
+def predecessor_table(con, *, unit_code: str | None = None,
+                      frames: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+    """``predecessor_figures`` of every new unit at once (``unit_code`` first, rows of a unit
+    together, each unit's rows in the order ``predecessor_figures`` gives them), or of one."""
+    cols = ["unit_code", *PREDECESSOR_COLUMNS]
     cw = crosswalk.crosswalk(con, unit=unit_code)
     parts = []
     for p in periods.periods(con) if frames is None else list(frames):
@@ -204,4 +214,5 @@ def predecessor_figures(con, unit_code: str, *, frames: dict[str, pd.DataFrame] 
         parts.append(cw.merge(own.rename(columns={"unit_code": "legacy_code"}), on="legacy_code").assign(period=p))
     if not parts:
         return pd.DataFrame(columns=cols)
-    return pd.concat(parts, ignore_index=True).assign(mark=crosswalk.ESTIMATED_MARK)[cols]
+    out = pd.concat(parts, ignore_index=True).assign(mark=crosswalk.ESTIMATED_MARK)[cols]
+    return out.sort_values("unit_code", kind="stable").reset_index(drop=True)

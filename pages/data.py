@@ -310,10 +310,21 @@ def unit_trend(unit: str, period: str) -> pd.DataFrame:
     return results.trend(db(), [unit], frames=frames, mapped=mapped)
 
 
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _predecessors_by_unit(path: str, v: int, _con) -> tuple[pd.DataFrame, np.ndarray]:
+    """Every new unit's predecessors with their figures, sorted by unit, and the sorted codes.
+    Shared, never handed out: ``predecessors`` copies its slice (per unit it unpickled the
+    pre-merger tables and queried the crosswalk: ~30 ms of each new profile)."""
+    frames = {p: base_table(p) for p in periods_with_data() if crosswalk.is_pre_merger(p)}
+    table = results.predecessor_table(_con, frames=frames)
+    return table, table["unit_code"].astype(str).to_numpy()
+
+
 def predecessors(unit: str) -> pd.DataFrame:
     """The old units a new unit was formed from, with their own pre-merger figures (cached tables)."""
-    frames = {p: base_table(p) for p in periods_with_data() if crosswalk.is_pre_merger(p)}
-    return results.predecessor_figures(db(), unit, frames=frames)
+    table, codes = cached(_predecessors_by_unit)
+    a, b = np.searchsorted(codes, unit, "left"), np.searchsorted(codes, unit, "right")
+    return table.iloc[a:b][results.PREDECESSOR_COLUMNS].reset_index(drop=True)
 
 
 @st.cache_data(show_spinner=False, max_entries=2)

@@ -94,3 +94,14 @@ def test_trend_and_predecessors_from_given_frames_equal_the_computed_ones(demo_c
     given = results.predecessor_figures(demo_con, "18304", frames=pre)
     assert len(given) == 3 * len(pre)
     pd.testing.assert_frame_equal(given, results.predecessor_figures(demo_con, "18304"))
+
+
+def test_predecessor_table_of_every_unit_slices_to_each_units_figures(demo_con):
+    """The profile page slices one table of every new unit (read once a data version)."""
+    table = results.predecessor_table(demo_con)
+    assert table["unit_code"].is_monotonic_increasing and len(table)
+    many = table.groupby("unit_code").size()
+    for unit in [*many.index[:: max(1, len(many) // 5)], many.idxmax()]:
+        part = table[table["unit_code"] == unit][results.PREDECESSOR_COLUMNS].reset_index(drop=True)
+        pd.testing.assert_frame_equal(part, results.predecessor_figures(demo_con, unit))
+    assert results.predecessor_figures(demo_con, "khong-co").empty

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import openpyxl
 import pandas as pd
@@ -31,6 +32,23 @@ def test_no_cell_leaves_starting_with_a_trigger(text):
     out = safe_cell(text)
     assert not out.startswith(("=", "+", "-", "@", "\t", "\r"))
     assert out in (text, "'" + text)
+
+
+_CELL = st.one_of(st.none(), st.integers(-5, 5), st.floats(allow_nan=False, width=16),
+                  st.sampled_from(PAYLOADS + ["+0,25", "-3,50", "12%", "Bình thường", ""]), st.text(max_size=6))
+
+
+@given(st.lists(_CELL, min_size=1, max_size=12), st.booleans())
+def test_a_mixed_column_is_neutralised_cell_by_cell_and_the_input_is_untouched(cells, keep_numbers):
+    df = pd.DataFrame({"x": pd.Series(cells, dtype=object), "y": range(len(cells))})
+    before = df.copy()
+    out = neutralise_formulas(df, headers=False, keep_numbers=keep_numbers)
+    pd.testing.assert_frame_equal(df, before)
+    plain = re.compile(r"[+-]?[0-9][0-9.,\u2009 ]*%?")
+    want = [safe_cell(c) if not (keep_numbers and isinstance(c, str) and plain.fullmatch(c)) else c
+            for c in cells]
+    assert out["x"].tolist() == want
+    assert out["y"].tolist() == list(range(len(cells)))
 
 
 def test_csv_has_a_bom_and_keeps_diacritics():

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from danvan_scoring import crosswalk, insights, periods, results, store, weights
+from danvan_scoring.scoring import points_of
 
 BOTH_BACKENDS = True  # tests/conftest.py: each test that uses a database runs on DuckDB and PostgreSQL
 
@@ -62,6 +63,19 @@ def test_breakdown_obtained_is_the_total(demo):
         assert min(100.0, max(0.0, raw)) == pytest.approx(row["total"], abs=1e-9)
         ordinary = bd[bd["weight"] > 0]
         assert (ordinary["obtained"] + ordinary["lost"]).sum() == pytest.approx(100)
+
+
+def test_breakdown_points_of_both_stages_are_each_value_scored_alone(demo):
+    fw, profile, scores = demo["fw"], demo["profile"], demo["scores"]
+    for unit in demo["res"]["unit_code"].head(10):
+        mine = scores[scores["unit_code"] == unit]
+        bd = insights.criterion_breakdown(mine, fw, profile).set_index("criterion_code")
+        for stage in ("self", "appraised"):
+            rows = mine[mine["stage"] == stage].drop_duplicates("criterion_code", keep="last")
+            assert bd[f"points_{stage}"].notna().sum() == len(rows)
+            for r in rows.itertuples():
+                alone = points_of(pd.Series([float(r.value)]), pd.Series([r.criterion_code]), fw)[0]
+                assert bd.at[r.criterion_code, f"points_{stage}"] == pytest.approx(alone, nan_ok=True)
 
 
 def test_points_lost_largest_first_and_weighted(demo):

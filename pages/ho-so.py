@@ -276,7 +276,11 @@ def robustness_section(period: str, unit: str, row: pd.Series, fw) -> None:
         st.markdown(sensitivity.explain_interval(r, spread=spread))
         summary, curve, most = common.rank_swing(period, unit)
         st.markdown(insights.swing_sentence(summary, most, curve["factor"].tolist()))
-    with st.expander("Ảnh hưởng của từng nhóm trọng số đến thứ hạng"):
+    # lazy: the chart and table of a closed expander are not built (issue 14); opening it reruns
+    swing = st.expander("Ảnh hưởng của từng nhóm trọng số đến thứ hạng", key="swing_open", on_change="rerun")
+    with swing:
+        if not swing.open:
+            return
         fig = go.Figure()
         for code, part in curve.groupby("group", sort=False):
             fig.add_trace(go.Scatter(x=part["factor"], y=part["rank"], mode="lines+markers", name=f"Nhóm {code}",

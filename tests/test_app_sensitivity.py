@@ -167,8 +167,15 @@ def test_profile_shows_tier_probabilities_swing_and_models(shared_db):
     chart = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if c.proto.id.endswith("tier_prob_chart"))
     assert chart["layout"]["title"]["text"] == "Khả năng đạt từng mức xếp loại"
     assert sum(chart["data"][0]["x"]) == pytest.approx(100, abs=0.5)  # tier probabilities sum to 1
+    # the swing expander is lazy: closed, its chart and table are not built; opening it reruns
+    assert not any("Chênh lệch (bậc)" in d.value.columns for d in at.dataframe)
+    assert not any(c.proto.id.endswith("swing_chart") for c in at.get("plotly_chart"))
+    at.session_state["swing_open"] = True
+    at.run()
+    assert not at.exception
     swing = _frame(at, "Chênh lệch (bậc)")
     assert len(swing) == 5
+    assert any(c.proto.id.endswith("swing_chart") for c in at.get("plotly_chart"))
     # the unit's models beside the derived (model-group) points, in their tab
     at.session_state["profile_view"] = "Mô hình “Dân vận khéo”"
     at.run()

@@ -131,6 +131,7 @@ def test_every_page_shows_imported_text_as_text(payload_db, path):
 
     at = signed_in(payload_db)
     at.query_params["unit"] = UNIT
+    at.session_state["swing_open"] = True   # the profile's lazy rank-swing expander, drawn when open
     at.switch_page(PAGES[path][0]).run()
     assert not at.exception, f"{path}: {at.exception}"
     bad = [t[:120] for t in _markdown_texts(at) if UNESCAPED.search(t)]

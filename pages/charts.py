@@ -39,12 +39,12 @@ def freeze_long_lived_heap() -> None:
     """Called by app.py on every run; does its work once per process. Moves the objects that live
     as long as the server process out of the collector's sight.
 
-    Streamlit runs a full ``gc.collect()`` after every script run (``runner.postScriptGC``, on by
-    default, so that a session's dropped frames are freed at once). With Streamlit, pandas, Plotly
-    and DuckDB loaded that collection walks some 130,000 module-level objects — classes, functions,
-    Plotly's validators — and took about 80 ms of every click on Xếp hạng, before the browser got
-    the end of the run. ``gc.freeze`` (made for this) puts the objects alive now into a permanent
-    generation; whatever a run creates afterwards is still collected after that run. Plotly builds
+    Streamlit runs a full ``gc.collect()`` after every script run unless ``runner.postScriptGC`` is
+    off (it is, in .streamlit/config.toml), and Python's own collector still makes full collections.
+    With Streamlit, pandas, Plotly and DuckDB loaded a full collection walks some 130,000
+    module-level objects — classes, functions, Plotly's validators — and took about 80 ms of every
+    click on Xếp hạng. ``gc.freeze`` (made for this) puts the objects alive now into a permanent
+    generation; whatever a run creates afterwards is still collected. Plotly builds
     its trace classes and validators on first use, so one small figure of each kind the pages draw
     is built first."""
     if _FROZEN.is_set():

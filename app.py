@@ -146,7 +146,7 @@ def signin_page() -> None:
                 st.session_state.pop("_clear_cookie", None)
                 st.rerun()
         provider_signin()
-        if store.is_demo(con):
+        if common.is_demo():
             st.info(
                 "**Cơ sở dữ liệu minh họa.** Tài khoản mẫu, mật khẩu đều là **demo**:\n"
                 "- `lanhdao` — Lãnh đạo (xem kết quả)\n"
@@ -211,7 +211,7 @@ def _pages_for(actor: auth.Actor) -> tuple[dict[str, list], dict[str, st.Page]]:
 def _sidebar(con, actor: auth.Actor) -> None:
     with st.sidebar:
         st.markdown(f"**{auth.ROLES.get(actor.role, actor.role)}** · {common.md(actor.username)}")
-        if store.is_demo(con):
+        if common.is_demo():
             st.badge(common.DEMO_BADGE, icon=":material/science:", color="orange")
         if st.button("Đăng xuất", icon=":material/logout:", key="signout"):
             if sign_out(con):

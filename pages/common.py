@@ -28,6 +28,7 @@ from pages.data import (  # noqa: F401
     cache_key,
     cached,
     contributions,
+    cycle,
     db,
     db_path,
     framework,

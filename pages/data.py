@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from danvan_scoring import auth, crosswalk, derived, insights, oidc, publish, registry, results, sensitivity, store
+from danvan_scoring import auth, crosswalk, derived, insights, lifecycle, oidc, publish, registry, results, sensitivity, store
 from danvan_scoring import periods as period_store
 from danvan_scoring import units as unit_store
 from danvan_scoring.cli import default_demo_allowed, ensure_database
@@ -137,8 +137,14 @@ def actor() -> auth.Actor | None:
     return st.session_state.get("actor")
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def _is_demo(path: str, v: int, _con) -> bool:
+    return store.is_demo(_con)
+
+
 def is_demo() -> bool:
-    return store.is_demo(db())
+    """The demo mark of the database (a meta row: every page's badge asks), once per write."""
+    return cached(_is_demo, writes=True)
 
 
 # --------------------------------------------------------------------------- cached reads
@@ -151,8 +157,35 @@ def official(period: str) -> WeightProfile:
     return WeightProfile.model_validate_json(cached(_official_json, period))
 
 
+_FRAMEWORKS: dict[tuple[str, int, str], Framework] = {}
+
+
 def framework(period: str) -> Framework:
-    return period_store.framework_for_period(db(), period)
+    """The period's criteria framework, looked up once per data version (two queries and a JSON
+    definition, asked for several times a run); the Framework object is the library's shared one
+    (``periods.load_framework_version`` already keeps each parsed version)."""
+    key = (*cache_key(), period)
+    fw = _FRAMEWORKS.get(key)
+    if fw is None:
+        if len(_FRAMEWORKS) > 64:
+            _FRAMEWORKS.clear()
+        fw = _FRAMEWORKS[key] = period_store.framework_for_period(db(), period)
+    return fw
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _cycle(path: str, v: int, period: str, _con) -> tuple[lifecycle.PeriodState, pd.DataFrame | None,
+                                                         pd.DataFrame | None]:
+    state = lifecycle.state(_con, period)
+    if state.state == "open":
+        return state, None, None
+    return state, lifecycle.reopenings(_con, period), lifecycle.official_changes(_con, period)
+
+
+def cycle(period: str) -> tuple[lifecycle.PeriodState, pd.DataFrame | None, pd.DataFrame | None]:
+    """The period's state, its reopenings and the official profile's changes after it was fixed
+    (None, None while the period is open): the notice on every results page, once per write."""
+    return cached(_cycle, period, writes=True)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

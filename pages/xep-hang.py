@@ -88,7 +88,7 @@ def merger_note(period: str, res) -> None:
 
 def ranking_grid(shown, ranked: int, period: str, source: str, profile: WeightProfile) -> None:
     view, config = common.ranking_view(period, source, profile, shown.index)
-    common.table(view, column_config=config, max_height=520, key="ranking_table")
+    common.table(view, column_config=config, max_height=520, key="ranking_table", neutralised=True)
     unstable = int(shown["stable"].eq(False).sum())
     st.caption(f"**{common.STABLE_LABEL}:** {common.vn_int(ranked - unstable)} trong {common.vn_int(ranked)} đơn vị "
                f"được xếp hạng đang hiển thị có hạng ổn định, {common.vn_int(unstable)} dễ thay đổi. {common.unc_note()}")

@@ -290,6 +290,18 @@ def unit_labels(res: pd.DataFrame) -> dict[str, str]:
     return dict(zip(res["unit_code"], text))
 
 
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _period_unit_labels(path: str, v: int, period: str, profile_json: str, _con) -> dict[str, str]:
+    """Shared by every session and read only (a selectbox's labels)."""
+    return unit_labels(_results(path, v, period, profile_json, _con))
+
+
+def period_unit_labels(period: str) -> dict[str, str]:
+    """``unit_labels`` of ``period_table(period)``, built once per period and data version (3,321
+    labels: ~8 % of a profile rerun when built on every run). Read only: it is shared."""
+    return cached(_period_unit_labels, period, official(period).model_dump_json())
+
+
 @st.cache_data(show_spinner=False, max_entries=2)
 def _unit_points(path: str, v: int, _con):
     return unit_store.units(_con)[["lon", "lat"]].dropna()
@@ -429,6 +441,24 @@ def uncertainty(period: str, profile: WeightProfile | None = None) -> pd.DataFra
     """The period's rank-uncertainty table (one row per ranked unit), cached."""
     profile = profile or official(period)
     return cached(_uncertainty, period, profile.model_dump_json(), *unc_settings())
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _uncertainty_by_unit(path: str, v: int, period: str, profile_json: str, draws: int, spread: float,
+                         _con) -> pd.DataFrame:
+    """The uncertainty table indexed by unit code. Shared, never handed out: ``uncertainty_row`` copies."""
+    unc = _uncertainty(path, v, period, profile_json, draws, spread, _con)
+    out = unc.set_index(unc["unit_code"].astype(str))
+    if not out.index.is_unique:
+        raise ValueError(f"uncertainty table of {period}: a unit has two rows")
+    return out
+
+
+def uncertainty_row(period: str, unit: str) -> pd.Series | None:
+    """One unit's row of ``uncertainty(period)`` (None when it is not ranked), without copying the
+    whole table out of the cache on every profile rerun."""
+    unc = cached(_uncertainty_by_unit, period, official(period).model_dump_json(), *unc_settings())
+    return unc.loc[unit].copy() if unit in unc.index else None
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -6,6 +6,7 @@ send the link; choosing another unit or period here updates the URL.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -26,18 +27,19 @@ def _sync_from_url(key: str, param: str, options: list[str]) -> None:
     st.session_state[seen] = value
 
 
-def choose() -> tuple[str | None, str | None]:
+def choose() -> tuple[str | None, str | None, pd.DataFrame | None]:
+    """The period and unit chosen (from the URL first), and the period's table they came from."""
     options = common.periods_with_data() or common.periods()
     if not options:
-        return None, None
+        return None, None, None
     _sync_from_url("profile_period", "period", options)
     c1, c2 = st.columns([1, 3])
     period = common.period_select("profile_period", container=c1, default=st.query_params.get("period"))
     res = common.period_table(period)
     if res.empty:
-        return period, None
+        return period, None, res
     codes = res["unit_code"].tolist()
-    labels = common.unit_labels(res)
+    labels = common.period_unit_labels(period)
     _sync_from_url("profile_unit", "unit", codes)
     if st.session_state.get("profile_unit") not in labels:
         st.session_state.pop("profile_unit", None)
@@ -46,7 +48,7 @@ def choose() -> tuple[str | None, str | None]:
     if st.query_params.get("unit") != unit or st.query_params.get("period") != period:
         st.query_params.update({"unit": unit, "period": period})
         st.session_state["_url_unit"], st.session_state["_url_period"] = unit, period
-    return period, unit
+    return period, unit, res
 
 
 def headline(row: pd.Series, res: pd.DataFrame, fw) -> None:
@@ -55,8 +57,8 @@ def headline(row: pd.Series, res: pd.DataFrame, fw) -> None:
     st.caption(f"{units.UNIT_TYPES.get(row['unit_type'], row['unit_type'])} · {common.md(prov)} · "
                f"{common.md(row['block_name'] or 'chưa xếp khối')} · mã {common.md(row['unit_code'])} · "
                f"bộ trọng số {common.md(row['profile'])}")
-    n_ranked = int(res["rank"].notna().sum())
-    block = res[res["block"] == row["block"]]
+    ranked = res["rank"].notna()
+    n_ranked = int(ranked.sum())
     c = st.columns(6)
     delta = None if pd.isna(row.get("delta_total")) else f"{common.vn(row['delta_total'], sign=True)} so với kỳ trước"
     estimated_prev = bool(row.get("prev_estimated")) and delta is not None
@@ -74,12 +76,14 @@ def headline(row: pd.Series, res: pd.DataFrame, fw) -> None:
     if drank and estimated_prev:
         drank += f" ({common.ESTIMATED})"
     c[2].metric("Hạng chung", rank, delta=drank, border=True)
-    prov_units = res[res["province_code"] == row["province_code"]]
     prank = row.get("province_rank")
+    in_province = res["province_code"].eq(row["province_code"]).fillna(False).to_numpy(dtype=bool)
     prank = "—" if prank is None or pd.isna(prank) else \
-        f"{int(prank)}/{common.vn_int(int(prov_units['rank'].notna().sum()))}"
+        f"{int(prank)}/{common.vn_int(int(ranked.to_numpy(dtype=bool)[in_province].sum()))}"
     c[3].metric("Hạng trong tỉnh", prank, border=True)
-    brank = "—" if pd.isna(row["block_rank"]) else f"{int(row['block_rank'])}/{int(block['block_rank'].notna().sum())}"
+    in_block = res["block"].eq(row["block"]).fillna(False).to_numpy(dtype=bool)   # a unit with no block: NA
+    brank = "—" if pd.isna(row["block_rank"]) else \
+        f"{int(row['block_rank'])}/{int(res['block_rank'].notna().to_numpy(dtype=bool)[in_block].sum())}"
     c[4].metric("Hạng trong khối", brank, border=True)
     gap = None if pd.isna(row["gap"]) else f"chênh {common.vn(row['gap'], sign=True)}"
     c[5].metric("Điểm tự chấm", common.vn(row["total_self"]), delta=gap, delta_color="off", delta_arrow="off", border=True,
@@ -242,13 +246,11 @@ def merger_section(period: str, unit: str) -> None:
 def robustness_section(period: str, unit: str, row: pd.Series, fw) -> None:
     """How solid the unit's rank and tier are: tier probabilities, interval, which weight moves it."""
     st.subheader("Hạng và xếp loại khi trọng số thay đổi")
-    unc = common.uncertainty(period)
-    found = unc[unc["unit_code"] == unit]
-    if pd.isna(row["rank"]) or found.empty:
+    r = common.uncertainty_row(period, unit)
+    if pd.isna(row["rank"]) or r is None:
         st.caption("Đơn vị chưa được xếp hạng (chưa đủ dữ liệu hoặc không đủ điều kiện xếp loại) "
                    "nên không có thứ hạng để thử khi trọng số thay đổi.")
         return
-    r = found.iloc[0]
     draws, spread = common.unc_settings()
     left, right = st.columns([1, 1.3])
     with left:
@@ -352,13 +354,12 @@ TABS = {"Điểm theo tiêu chí": breakdown_tab, "Điểm mạnh, điểm yếu
 def main() -> None:
     common.header("Hồ sơ đơn vị", "Kết quả chi tiết của một đơn vị: điểm từng tiêu chí, điểm mạnh, điểm yếu, "
                                   "tiêu chí bị mất điểm")
-    period, unit = choose()
+    period, unit, res = choose()
     if period is None or unit is None:
         common.no_data("để xem hồ sơ đơn vị.")
         return
     fw = common.framework(period)
-    res = common.period_table(period)
-    row = res[res["unit_code"] == unit].iloc[0]
+    row = res.iloc[int(np.flatnonzero(res["unit_code"].eq(unit).to_numpy(dtype=bool))[0])]   # not a frame take
     headline(row, res, fw)
     common.guarded(merger_section)(period, unit)
     common.guarded(robustness_section)(period, unit, row, fw)

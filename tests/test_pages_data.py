@@ -72,3 +72,45 @@ def test_the_key_helper_passes_path_version_args_and_cursor(monkeypatch):
     assert data.cached(lambda *a: seen.append(a) or "ok", "2025", "x") == "ok"
     data.cached(lambda *a: seen.append(a), "2025", writes=True)
     assert seen == [("/x/danvan.duckdb", 7, "2025", "x", cursor), ("/x/danvan.duckdb", 9, "2025", cursor)]
+
+
+def _shared_reads_script():
+    """Run by AppTest: the shared (st.cache_resource) per-unit reads against the plain cached ones."""
+    import os
+    import sys
+
+    sys.path.insert(0, os.environ["DANVAN_TEST_ROOT"])
+    import streamlit as st
+
+    from pages import data
+
+    data.open_run()
+    period = data.periods_with_data()[-1]
+    res = data.period_table(period)
+    unc = data.uncertainty(period)
+    st.text(f"labels equal: {data.period_unit_labels(period) == data.unit_labels(res)}")
+    ranked = unc["unit_code"].astype(str).tolist()
+    same = []
+    for unit in ranked[:5] + ranked[-5:]:
+        got = data.uncertainty_row(period, unit)
+        want = unc[unc["unit_code"] == unit].iloc[0]
+        same.append(got.reset_index(drop=True).equals(want.reset_index(drop=True)) and got["unit_code"] == unit)
+        got["rank_p05"] = -1   # a copy: the shared table is not changed
+    st.text(f"rows equal: {all(same)} of {len(same)}")
+    st.text(f"shared untouched: {data.uncertainty_row(period, ranked[0])['rank_p05'] != -1}")
+    unranked = sorted(set(res["unit_code"].astype(str)) - set(ranked))
+    st.text(f"unranked: {data.uncertainty_row(period, unranked[0]) if unranked else 'none'}")
+
+
+def test_shared_per_unit_reads_match_the_period_tables(demo_db, monkeypatch):
+    """period_unit_labels and uncertainty_row (shared across sessions, built once a data version)
+    give what unit_labels(period_table) and a row of uncertainty() give, and hand out copies."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("DANVAN_DB", str(demo_db))
+    monkeypatch.setenv("DANVAN_TEST_ROOT", str(ROOT))
+    at = AppTest.from_function(_shared_reads_script, default_timeout=120).run()
+    assert not at.exception, at.exception
+    texts = [t.value for t in at.text]
+    assert texts[:3] == ["labels equal: True", "rows equal: True of 10", "shared untouched: True"]
+    assert texts[3] in ("unranked: None", "unranked: none")

@@ -99,37 +99,48 @@ def headline(row: pd.Series, res: pd.DataFrame, fw) -> None:
         st.info(f"Lưu ý: {common.md(why)}.", icon=":material/info:")
 
 
+SCORED_KINDS = ["points", "ratio", "pass_fail", "count"]   # the kinds whose missing appraisal is a gap
+
+
+def breakdown_view(bd: pd.DataFrame) -> pd.DataFrame:
+    """Every criterion of the unit as the criteria tables show it, formulas neutralised: built once
+    for all groups (each group's table is a slice), not once per group."""
+    view = pd.DataFrame({
+        "Mã": bd["criterion_code"], "Tiêu chí": bd["criterion_name"], "Loại": bd["kind"].map(KIND_SHORT),
+        "Tối đa": bd["max_points"], "Tự chấm": bd["points_self"], "Thẩm định": bd["points_appraised"],
+        "Tự chấm − thẩm định": bd["gap"], "Giá trị thẩm định": bd["value_appraised"],
+        "Minh chứng": bd["evidence"], "Ghi chú": bd["note"],
+    })
+    view["Thẩm định"] = view["Thẩm định"].where(~bd["missing"].to_numpy() | ~bd["kind"].isin(SCORED_KINDS).to_numpy())
+    # small tables: Vietnamese decimal commas and empty cells rather than "None"
+    for col in ("Tối đa", "Tự chấm", "Thẩm định", "Giá trị thẩm định"):
+        view[col] = common.vn_cells(view[col])
+    view["Tự chấm − thẩm định"] = common.vn_cells(view["Tự chấm − thẩm định"], sign=True)
+    for col in ("Minh chứng", "Ghi chú"):
+        view[col] = view[col].fillna("")
+    return common.safe_frame(view)
+
+
 def breakdown_tab(*, bd: pd.DataFrame, fw, profile, **_) -> None:
     gmax = insights.group_max(fw, profile)
+    view = breakdown_view(bd)
+    groups, obtained = bd["group_code"].to_numpy(), bd["obtained"].to_numpy(dtype=float, na_value=np.nan)
+    config = {
+        "Tiêu chí": st.column_config.TextColumn(width="large"),
+        "Tối đa": st.column_config.TextColumn(help="Điểm tối đa theo bộ tiêu chí"),
+        "Tự chấm": st.column_config.TextColumn(help="Điểm đơn vị tự chấm"),
+        "Thẩm định": st.column_config.TextColumn(help="Điểm sau thẩm định (điểm dùng để xếp hạng)"),
+        "Giá trị thẩm định": st.column_config.TextColumn(help="Giá trị đã nhập: điểm, tỷ lệ %, số lần hoặc 1/0"),
+    }
     for g in fw.groups:
-        part = bd[bd["group_code"] == g.code]
+        rows = np.flatnonzero(groups == g.code)
+        got = np.nansum(obtained[rows])   # as pandas' sum: a criterion with no points adds nothing
         if g.code in gmax:
-            got = part["obtained"].sum()
             st.markdown(f"**{common.group_label(fw, g.code)}** — {common.vn(got)} / {common.vn(gmax[g.code], 1)} điểm")
         else:
-            st.markdown(f"**{g.code}. {g.name}** — {common.vn(part['obtained'].sum(), sign=True)} điểm")
-        view = pd.DataFrame({
-            "Mã": part["criterion_code"], "Tiêu chí": part["criterion_name"], "Loại": part["kind"].map(KIND_SHORT),
-            "Tối đa": part["max_points"], "Tự chấm": part["points_self"], "Thẩm định": part["points_appraised"],
-            "Tự chấm − thẩm định": part["gap"], "Giá trị thẩm định": part["value_appraised"],
-            "Minh chứng": part["evidence"], "Ghi chú": part["note"],
-        })
-        view["Thẩm định"] = view["Thẩm định"].where(~part["missing"].to_numpy() | ~part["kind"].isin(
-            ["points", "ratio", "pass_fail", "count"]).to_numpy())
-        # small tables: Vietnamese decimal commas and empty cells rather than "None"
-        for col in ("Tối đa", "Tự chấm", "Thẩm định", "Giá trị thẩm định"):
-            view[col] = common.vn_cells(view[col])
-        view["Tự chấm − thẩm định"] = common.vn_cells(view["Tự chấm − thẩm định"], sign=True)
-        for col in ("Minh chứng", "Ghi chú"):
-            view[col] = view[col].fillna("")
-        common.table(view, column_config={
-            "Tiêu chí": st.column_config.TextColumn(width="large"),
-            "Tối đa": st.column_config.TextColumn(help="Điểm tối đa theo bộ tiêu chí"),
-            "Tự chấm": st.column_config.TextColumn(help="Điểm đơn vị tự chấm"),
-            "Thẩm định": st.column_config.TextColumn(help="Điểm sau thẩm định (điểm dùng để xếp hạng)"),
-            "Giá trị thẩm định": st.column_config.TextColumn(help="Giá trị đã nhập: điểm, tỷ lệ %, số lần hoặc 1/0"),
-        })
-    missing = bd[bd["missing"] & bd["kind"].isin(["points", "ratio", "pass_fail", "count"])]
+            st.markdown(f"**{g.code}. {g.name}** — {common.vn(got, sign=True)} điểm")
+        common.table(view.iloc[rows], column_config=config, neutralised=True)
+    missing = bd[bd["missing"] & bd["kind"].isin(SCORED_KINDS)]
     if len(missing):
         st.caption("Tiêu chí chưa có điểm thẩm định: " + ", ".join(missing["criterion_code"]))
 

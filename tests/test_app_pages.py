@@ -196,6 +196,10 @@ def test_profile_shows_breakdown_and_points_lost(dbs):
     frames = [d.value for d in at.dataframe]
     crit = [f for f in frames if "Tiêu chí" in f.columns and "Tự chấm" in f.columns]
     assert {c for f in crit for c in f["Mã"]} >= {"A1", "B4", "C1", "D2", "E1"}
+    # one table per group (the view is built once and sliced): each holds one group's criteria
+    groups = [{c.rstrip("0123456789") for c in f["Mã"]} for f in crit]
+    assert all(len(g) == 1 for g in groups) and len({next(iter(g)) for g in groups}) == len(crit), groups
+    assert not any(f["Minh chứng"].isna().any() or f["Ghi chú"].isna().any() for f in crit)
     # lazy tabs: the criteria tab is open, the others are not computed until opened
     assert not any("Bị mất" in f.columns for f in frames) and not any("Điểm mạnh" in m.value for m in at.markdown)
     at.session_state["profile_view"] = "Tiêu chí bị mất điểm"

@@ -148,6 +148,12 @@ def is_demo() -> bool:
 
 
 # --------------------------------------------------------------------------- cached reads
+# Shared frames. A hit of ``st.cache_data`` unpickles its value: for the period's 3,321-row tables,
+# read by every run of the ranking, overview and profile pages, that was ~10 % of the server's CPU
+# under 60 sessions. The few tables read on every run are therefore also kept once per process
+# (``st.cache_resource``, a ``*_shared`` read over the ``st.cache_data`` one) and handed out as
+# ``frame.copy(deep=False)``: pandas ≥ 3 is Copy-on-Write, so a page that changes its copy (a new
+# column, a ``.loc`` assignment) copies what it changes and the shared frame never moves.
 @st.cache_data(show_spinner=False, max_entries=64)
 def _official_json(path: str, v: int, period: str, _con) -> str:
     return official_profile(_con, period).model_dump_json()
@@ -215,10 +221,17 @@ def _results(path: str, v: int, period: str, profile_json: str, _con) -> pd.Data
     return results.with_change(_con, base, period, prev_period, prev)
 
 
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _results_shared(path: str, v: int, period: str, profile_json: str, _con) -> pd.DataFrame:
+    """``_results`` kept once per process (see "Shared frames" above). Never handed out."""
+    return _results(path, v, period, profile_json, _con)
+
+
 def period_table(period: str, profile: WeightProfile | None = None) -> pd.DataFrame:
-    """The period's results (with change against the previous period), cached."""
+    """The period's results (with change against the previous period), cached: a shallow copy of
+    the shared frame (Copy-on-Write: changing it never changes the shared one)."""
     profile = profile or official(period)
-    return cached(_results, period, profile.model_dump_json())
+    return cached(_results_shared, period, profile.model_dump_json()).copy(deep=False)
 
 
 def base_table(period: str) -> pd.DataFrame:
@@ -487,10 +500,18 @@ def _ranking_table(path: str, v: int, period: str, source: str, profile_json: st
     return sensitivity.attach_intervals(table, unc)
 
 
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _ranking_table_shared(path: str, v: int, period: str, source: str, profile_json: str, draws: int,
+                          spread: float, _con) -> pd.DataFrame:
+    """``_ranking_table`` kept once per process (see "Shared frames" above). Never handed out."""
+    return _ranking_table(path, v, period, source, profile_json, draws, spread, _con)
+
+
 def ranking_table(period: str, source: str = "live", profile: WeightProfile | None = None) -> pd.DataFrame:
-    """The ranking page's table (live or the published snapshot) with the interval columns, cached."""
+    """The ranking page's table (live or the published snapshot) with the interval columns, cached:
+    a shallow copy of the shared frame."""
     profile = profile or official(period)
-    return cached(_ranking_table, period, source, profile.model_dump_json(), *unc_settings())
+    return cached(_ranking_table_shared, period, source, profile.model_dump_json(), *unc_settings()).copy(deep=False)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

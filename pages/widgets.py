@@ -6,6 +6,7 @@ Data comes from pages/data.py (cached), text from pages/formatting.py; no SQL he
 
 from __future__ import annotations
 
+import copy
 import functools
 import hashlib
 import logging
@@ -412,13 +413,20 @@ def _ranking_view(path: str, v: int, period: str, source: str, profile_json: str
     return safe_frame(view), config
 
 
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _ranking_view_shared(path: str, v: int, period: str, source: str, profile_json: str, draws: int,
+                         spread: float, _con) -> tuple[pd.DataFrame, dict]:
+    """``_ranking_view`` kept once per process (pages/data.py, "Shared frames"). Never handed out."""
+    return _ranking_view(path, v, period, source, profile_json, draws, spread, _con)
+
+
 def ranking_view(period: str, source: str, profile: WeightProfile, rows: pd.Index) -> tuple[pd.DataFrame, dict]:
     """results_view of ``ranking_table(period, source, profile)`` limited to ``rows`` (an index of that
     table), its formulas already neutralised (``table(view, neutralised=True)``). The view of the
     whole table is built and made safe once per period, profile and data version: filtering then
     only selects rows, instead of rebuilding and scanning 3,321 formatted rows on every rerun."""
-    view, config = data.cached(_ranking_view, period, source, profile.model_dump_json(), *data.unc_settings())
-    return view.loc[rows], config
+    view, config = data.cached(_ranking_view_shared, period, source, profile.model_dump_json(), *data.unc_settings())
+    return view.loc[rows], copy.deepcopy(config)
 
 
 def unc_note() -> str:

@@ -100,11 +100,22 @@ def _shared_reads_script():
     st.text(f"shared untouched: {data.uncertainty_row(period, ranked[0])['rank_p05'] != -1}")
     unranked = sorted(set(res["unit_code"].astype(str)) - set(ranked))
     st.text(f"unranked: {data.uncertainty_row(period, unranked[0]) if unranked else 'none'}")
+    # the shared frames are handed out as copies: a page changing its table changes nothing shared
+    for name, read in (("period table", data.period_table), ("ranking table", data.ranking_table)):
+        mine = read(period)
+        first = mine["unit_name"].iloc[0]
+        mine["total"] = -1.0
+        mine.loc[mine.index[0], "unit_name"] = "đã sửa"
+        del mine["rank"]
+        again = read(period)
+        st.text(f"{name} untouched: {bool((again['total'] != -1).all()) and again['unit_name'].iloc[0] == first}"
+                f" {'rank' in again.columns}")
 
 
-def test_shared_per_unit_reads_match_the_period_tables(demo_db, monkeypatch):
+def test_shared_reads_match_the_period_tables_and_hand_out_copies(demo_db, monkeypatch):
     """period_unit_labels and uncertainty_row (shared across sessions, built once a data version)
-    give what unit_labels(period_table) and a row of uncertainty() give, and hand out copies."""
+    give what unit_labels(period_table) and a row of uncertainty() give; uncertainty_row,
+    period_table and ranking_table hand out copies (a change to one reaches nothing shared)."""
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("DANVAN_DB", str(demo_db))
@@ -114,3 +125,4 @@ def test_shared_per_unit_reads_match_the_period_tables(demo_db, monkeypatch):
     texts = [t.value for t in at.text]
     assert texts[:3] == ["labels equal: True", "rows equal: True of 10", "shared untouched: True"]
     assert texts[3] in ("unranked: None", "unranked: none")
+    assert texts[4:] == ["period table untouched: True True", "ranking table untouched: True True"]

@@ -163,20 +163,16 @@ def official(period: str) -> WeightProfile:
     return WeightProfile.model_validate_json(cached(_official_json, period))
 
 
-_FRAMEWORKS: dict[tuple[str, int, str], Framework] = {}
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _framework(path: str, v: int, period: str, _con) -> Framework:
+    # the library's own shared object: periods.load_framework_version keeps each parsed version
+    return period_store.framework_for_period(_con, period)
 
 
 def framework(period: str) -> Framework:
     """The period's criteria framework, looked up once per data version (two queries and a JSON
-    definition, asked for several times a run); the Framework object is the library's shared one
-    (``periods.load_framework_version`` already keeps each parsed version)."""
-    key = (*cache_key(), period)
-    fw = _FRAMEWORKS.get(key)
-    if fw is None:
-        if len(_FRAMEWORKS) > 64:
-            _FRAMEWORKS.clear()
-        fw = _FRAMEWORKS[key] = period_store.framework_for_period(db(), period)
-    return fw
+    definition, asked for several times a run)."""
+    return cached(_framework, period)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -48,6 +48,12 @@ def criterion_points(fw: Framework, profile: WeightProfile) -> dict[str, float]:
 
 
 # --------------------------------------------------------------------------- one unit
+BREAKDOWN_COLUMNS = ["group_code", "group_name", "criterion_code", "criterion_name", "kind", "max_points",
+                     "evidence_required", "appraiser_only", "value_self", "points_self", "value_appraised",
+                     "points_appraised", "evidence", "note", "missing", "missing_evidence", "weight", "obtained",
+                     "lost", "gap"]
+
+
 def criterion_breakdown(unit_scores: pd.DataFrame, fw: Framework, profile: WeightProfile) -> pd.DataFrame:
     """Group → criterion table of one unit in one period.
 
@@ -55,57 +61,75 @@ def criterion_breakdown(unit_scores: pd.DataFrame, fw: Framework, profile: Weigh
     criterion of the framework, in framework order, with the raw values, framework
     points, self against appraised, the points it carries in the total, the points
     obtained and the points lost (weight × missing achievement; a penalty's points).
+    ``period_breakdown`` of that one unit (one implementation of the rule).
     """
-    shares = criterion_points(fw, profile)
-    by_stage: dict[str, pd.DataFrame] = {}
-    points: dict[str, dict[str, float]] = {}
+    codes = unit_scores["unit_code"].unique().tolist() if "unit_code" in unit_scores.columns else []
+    unit = codes[0] if len(codes) == 1 else None
+    rows = unit_scores if unit is not None else unit_scores.assign(unit_code=None)
+    return period_breakdown(rows, fw, profile, [unit]).drop(columns="unit_code")
+
+
+def period_breakdown(scores: pd.DataFrame, fw: Framework, profile: WeightProfile,
+                     units: list | None = None) -> pd.DataFrame:
+    """``criterion_breakdown`` of every unit of ``units`` (default: those in ``scores``, sorted) in
+    one vectorised pass: one row per unit × criterion, units in the order given, each unit's
+    criteria in framework order (so one unit's rows, and one group's rows of a unit, are
+    contiguous), with ``unit_code`` first."""
+    if units is None:
+        units = sorted(pd.unique(scores["unit_code"]).tolist())
+    crits = [(g, c) for g in fw.groups for c in g.criteria]
+    nu, nc = len(units), len(crits)
+    code_idx = pd.Index([c.code for _, c in crits])
+    unit_idx = pd.Index(units)
+    out: dict[str, object] = {
+        "unit_code": np.repeat(np.asarray(units, dtype=object), nc),
+        "group_code": np.tile(np.asarray([g.code for g, _ in crits], dtype=object), nu),
+        "group_name": np.tile(np.asarray([g.name for g, _ in crits], dtype=object), nu),
+        "criterion_code": np.tile(np.asarray(code_idx, dtype=object), nu),
+        "criterion_name": np.tile(np.asarray([c.name for _, c in crits], dtype=object), nu),
+        "kind": np.tile(np.asarray([c.kind.value for _, c in crits], dtype=object), nu),
+        "max_points": np.tile(np.asarray([float(c.max_points) for _, c in crits]), nu),
+        "evidence_required": np.tile(np.asarray([bool(c.evidence_required) for _, c in crits]), nu),
+        "appraiser_only": np.tile(np.asarray([bool(c.appraiser_only) for _, c in crits]), nu),
+    }
+    n = nu * nc
+    present = np.zeros(n, dtype=bool)
+    evidence = np.full(n, None, dtype=object)
+    note = np.full(n, None, dtype=object)
     for stage in ("self", "appraised"):
-        s = unit_scores[unit_scores["stage"] == stage]
-        s = s.drop_duplicates("criterion_code", keep="last").set_index("criterion_code")
-        by_stage[stage] = s
-        # every criterion's points of the stage in one call (points_of is vectorised; per criterion
-        # it was ~60 calls of a pandas pipeline for one unit's profile)
-        values = pd.to_numeric(s["value"]).astype(float)
-        points[stage] = dict(zip(s.index, np.asarray(
-            points_of(values.reset_index(drop=True), pd.Series(s.index), fw), dtype=float)))
-    rows = []
-    for g in fw.groups:
-        for c in g.criteria:
-            rec = {"group_code": g.code, "group_name": g.name, "criterion_code": c.code, "criterion_name": c.name,
-                   "kind": c.kind.value, "max_points": c.max_points, "evidence_required": c.evidence_required,
-                   "appraiser_only": c.appraiser_only}
-            for stage, frame in by_stage.items():
-                if c.code in frame.index:
-                    v = float(frame.at[c.code, "value"])
-                    rec[f"value_{stage}"] = v
-                    rec[f"points_{stage}"] = float(points[stage][c.code])
-                else:
-                    rec[f"value_{stage}"] = np.nan
-                    rec[f"points_{stage}"] = np.nan
-            appr = by_stage["appraised"]
-            rec["evidence"] = _text(appr.at[c.code, "evidence"]) if c.code in appr.index else None
-            rec["note"] = _text(appr.at[c.code, "note"]) if c.code in appr.index else None
-            rec["missing"] = c.code not in appr.index
-            rec["missing_evidence"] = bool(c.evidence_required and not rec["missing"] and not rec["evidence"])
-            pts = rec["points_appraised"]
-            if c.ordinary:
-                share = shares.get(c.code, 0.0)
-                ach = 0.0 if np.isnan(pts) else pts / c.max_points
-                rec["weight"] = share
-                rec["obtained"] = share * ach
-                rec["lost"] = share * (1.0 - ach)
-            elif c.kind is Kind.penalty:
-                rec["weight"] = 0.0
-                rec["obtained"] = -(0.0 if np.isnan(pts) else pts)
-                rec["lost"] = 0.0 if np.isnan(pts) else pts
-            else:  # bonus
-                rec["weight"] = 0.0
-                rec["obtained"] = 0.0 if np.isnan(pts) else pts
-                rec["lost"] = 0.0
-            rec["gap"] = rec["points_self"] - rec["points_appraised"] \
-                if not (np.isnan(rec["points_self"]) or np.isnan(rec["points_appraised"])) else np.nan
-            rows.append(rec)
-    return pd.DataFrame(rows)
+        s = scores[scores["stage"] == stage].drop_duplicates(["unit_code", "criterion_code"], keep="last")
+        u = unit_idx.get_indexer(s["unit_code"])
+        c = code_idx.get_indexer(s["criterion_code"])
+        keep = (u >= 0) & (c >= 0)
+        s, flat = s[keep], (u * nc + c)[keep]
+        values = pd.to_numeric(s["value"]).astype(float).reset_index(drop=True)
+        value, points = np.full(n, np.nan), np.full(n, np.nan)
+        value[flat] = values.to_numpy()
+        # points_of is the one rule (vectorised over criteria of every kind)
+        points[flat] = np.asarray(points_of(values, s["criterion_code"].reset_index(drop=True), fw), dtype=float)
+        out[f"value_{stage}"], out[f"points_{stage}"] = value, points
+        if stage == "appraised":
+            present[flat] = True
+            evidence[flat] = [_text(v) for v in s["evidence"].tolist()]
+            note[flat] = [_text(v) for v in s["note"].tolist()]
+    out["evidence"], out["note"] = evidence, note
+    out["missing"] = ~present
+    has_evidence = np.asarray([e is not None for e in evidence], dtype=bool)
+    out["missing_evidence"] = out["evidence_required"] & present & ~has_evidence
+    pts = out["points_appraised"]
+    got = np.where(np.isnan(pts), 0.0, pts)
+    shares = criterion_points(fw, profile)
+    share = np.tile(np.asarray([shares.get(c.code, 0.0) if c.ordinary else 0.0 for _, c in crits]), nu)
+    ordinary = np.tile(np.asarray([c.ordinary for _, c in crits], dtype=bool), nu)
+    penalty = np.tile(np.asarray([c.kind is Kind.penalty for _, c in crits], dtype=bool), nu)
+    mx = out["max_points"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ach = np.where(ordinary, got / np.where(ordinary, mx, 1.0), 0.0)
+    out["weight"] = share
+    out["obtained"] = np.where(ordinary, share * ach, np.where(penalty, -got, got))
+    out["lost"] = np.where(ordinary, share * (1.0 - ach), np.where(penalty, got, 0.0))
+    out["gap"] = out["points_self"] - pts   # NaN when either stage has no value
+    return pd.DataFrame(out, columns=["unit_code", *BREAKDOWN_COLUMNS])
 
 
 def _text(v) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import pyarrow as pa
 import streamlit as st
 
 from danvan_scoring import awards, batches, insights, rubric, sensitivity, store, units
@@ -103,8 +104,8 @@ SCORED_KINDS = ["points", "ratio", "pass_fail", "count"]   # the kinds whose mis
 
 
 def breakdown_view(bd: pd.DataFrame) -> pd.DataFrame:
-    """Every criterion of the unit as the criteria tables show it, formulas neutralised: built once
-    for all groups (each group's table is a slice), not once per group."""
+    """Every criterion of ``bd`` (one unit's, or the period's breakdown) as the criteria tables show
+    it, row for row, formulas neutralised."""
     view = pd.DataFrame({
         "Mã": bd["criterion_code"], "Tiêu chí": bd["criterion_name"], "Loại": bd["kind"].map(KIND_SHORT),
         "Tối đa": bd["max_points"], "Tự chấm": bd["points_self"], "Thẩm định": bd["points_appraised"],
@@ -118,12 +119,30 @@ def breakdown_view(bd: pd.DataFrame) -> pd.DataFrame:
     view["Tự chấm − thẩm định"] = common.vn_cells(view["Tự chấm − thẩm định"], sign=True)
     for col in ("Minh chứng", "Ghi chú"):
         view[col] = view[col].fillna("")
+    for col in ("Mã", "Tiêu chí", "Loại"):   # the framework's few dozen texts, repeated once per unit
+        view[col] = view[col].astype("category")
     return common.safe_frame(view)
 
 
-def breakdown_tab(*, bd: pd.DataFrame, fw, profile, **_) -> None:
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _breakdown_arrow(path: str, v: int, period: str, profile_json: str, _con) -> pa.Table:
+    """``breakdown_view`` of the period's whole breakdown (``common.period_breakdown``), as the Arrow
+    table st.dataframe sends: built once per period and data version; a unit's group table is then a
+    zero-copy slice instead of a pandas view built and converted on every profile opened. Shared."""
+    bd, _ = common.period_breakdown(period)
+    return pa.Table.from_pandas(breakdown_view(bd), preserve_index=False)
+
+
+def unit_view(period: str, bd: pd.DataFrame, pos: int) -> pa.Table:
+    """The criteria rows of one unit (``common.unit_breakdown``: its rows and their position)."""
+    if pos < 0:
+        return pa.Table.from_pandas(breakdown_view(bd), preserve_index=False)
+    return common.cached(_breakdown_arrow, period, common.official(period).model_dump_json()).slice(pos, len(bd))
+
+
+def breakdown_tab(*, period: str, bd: pd.DataFrame, pos: int, fw, profile, **_) -> None:
     gmax = insights.group_max(fw, profile)
-    view = breakdown_view(bd)
+    view = unit_view(period, bd, pos)
     groups, obtained = bd["group_code"].to_numpy(), bd["obtained"].to_numpy(dtype=float, na_value=np.nan)
     config = {
         "Tiêu chí": st.column_config.TextColumn(width="large"),
@@ -133,13 +152,13 @@ def breakdown_tab(*, bd: pd.DataFrame, fw, profile, **_) -> None:
         "Giá trị thẩm định": st.column_config.TextColumn(help="Giá trị đã nhập: điểm, tỷ lệ %, số lần hoặc 1/0"),
     }
     for g in fw.groups:
-        rows = np.flatnonzero(groups == g.code)
+        rows = np.flatnonzero(groups == g.code)   # contiguous: framework order
         got = np.nansum(obtained[rows])   # as pandas' sum: a criterion with no points adds nothing
         if g.code in gmax:
             st.markdown(f"**{common.group_label(fw, g.code)}** — {common.vn(got)} / {common.vn(gmax[g.code], 1)} điểm")
         else:
             st.markdown(f"**{g.code}. {g.name}** — {common.vn(got, sign=True)} điểm")
-        common.table(view.iloc[rows], column_config=config, neutralised=True)
+        common.table(view.slice(int(rows[0]) if len(rows) else 0, len(rows)), column_config=config, neutralised=True)
     missing = bd[bd["missing"] & bd["kind"].isin(SCORED_KINDS)]
     if len(missing):
         st.caption("Tiêu chí chưa có điểm thẩm định: " + ", ".join(missing["criterion_code"]))
@@ -375,13 +394,13 @@ def main() -> None:
     common.guarded(merger_section)(period, unit)
     common.guarded(robustness_section)(period, unit, row, fw)
     profile = common.official(period)
-    bd = insights.criterion_breakdown(common.unit_scores(period, unit), fw, profile)
+    bd, pos = common.unit_breakdown(period, unit)
     # lazy tabs: only the open tab is computed and drawn (a profile rerun for a new unit computes its
     # criteria and not also its strengths, history and models; a tab opened later reruns the script)
     tabs = st.tabs(list(TABS), key="profile_view", on_change="rerun")
     for tab, draw in zip(tabs, TABS.values()):
         if tab.open:
             with tab:
-                common.guarded(draw)(period=period, unit=unit, res=res, fw=fw, profile=profile, bd=bd)
+                common.guarded(draw)(period=period, unit=unit, res=res, fw=fw, profile=profile, bd=bd, pos=pos)
 
 main()

@@ -87,16 +87,16 @@ def merger_note(period: str, res) -> None:
 
 
 def ranking_grid(shown, ranked: int, period: str, source: str, profile: WeightProfile) -> None:
-    view, config = common.ranking_view(period, source, profile, shown.index)
-    common.table(view, column_config=config, max_height=520, key="ranking_table", neutralised=True)
+    view, config, arrow = common.ranking_view(period, source, profile, shown.index)
+    common.table(arrow, column_config=config, max_height=520, key="ranking_table", neutralised=True)
     unstable = int(shown["stable"].eq(False).sum())
     st.caption(f"**{common.STABLE_LABEL}:** {common.vn_int(ranked - unstable)} trong {common.vn_int(ranked)} đơn vị "
                f"được xếp hạng đang hiển thị có hạng ổn định, {common.vn_int(unstable)} dễ thay đổi. {common.unc_note()}")
     c1, c2, _ = st.columns([1, 1, 3])
     stem = f"xep-hang-{period}"
-    c1.download_button("Tải CSV", data=lambda: export.to_csv_bytes(view), file_name=f"{stem}.csv",
+    c1.download_button("Tải CSV", data=lambda: export.to_csv_bytes(view.loc[shown.index]), file_name=f"{stem}.csv",
                        mime="text/csv", icon=":material/download:", on_click="ignore", key="dl_csv")
-    c2.download_button("Tải Excel (XLSX)", data=lambda: export.to_xlsx_bytes(view, sheet=f"Xếp hạng {period}"),
+    c2.download_button("Tải Excel (XLSX)", data=lambda: export.to_xlsx_bytes(view.loc[shown.index], sheet=f"Xếp hạng {period}"),
                        file_name=f"{stem}.xlsx", icon=":material/download:", on_click="ignore",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="dl_xlsx")
 

@@ -65,6 +65,26 @@ def test_breakdown_obtained_is_the_total(demo):
         assert (ordinary["obtained"] + ordinary["lost"]).sum() == pytest.approx(100)
 
 
+def test_period_breakdown_is_each_units_breakdown(demo):
+    """The vectorised pass over every unit (the profile page slices it) gives, unit by unit, what
+    criterion_breakdown gives for that unit's own rows; a unit without any score has every
+    criterion missing; each unit's obtained points add up to its total."""
+    fw, profile, res, scores = demo["fw"], demo["profile"], demo["res"], demo["scores"]
+    units = sorted(res["unit_code"].tolist()) + ["99999"]
+    allb = insights.period_breakdown(scores, fw, profile, units)
+    assert len(allb) == len(units) * len(fw.criteria)
+    assert allb["unit_code"].tolist() == [u for u in units for _ in fw.criteria]
+    totals = res.set_index("unit_code")["total"]
+    for unit, part in allb.groupby("unit_code", sort=False):
+        if unit == "99999":
+            assert part["missing"].all() and part["points_appraised"].isna().all()
+            continue
+        want = insights.criterion_breakdown(scores[scores["unit_code"] == unit], fw, profile)
+        pd.testing.assert_frame_equal(part.drop(columns="unit_code").reset_index(drop=True), want,
+                                      check_dtype=False)
+        assert min(100.0, max(0.0, part["obtained"].sum())) == pytest.approx(totals[unit], abs=1e-9)
+
+
 def test_breakdown_points_of_both_stages_are_each_value_scored_alone(demo):
     fw, profile, scores = demo["fw"], demo["profile"], demo["scores"]
     for unit in demo["res"]["unit_code"].head(10):

@@ -110,6 +110,32 @@ def _shared_reads_script():
         again = read(period)
         st.text(f"{name} untouched: {bool((again['total'] != -1).all()) and again['unit_name'].iloc[0] == first}"
                 f" {'rank' in again.columns}")
+    # a unit's criteria are a slice of the period's breakdown: the same rows criterion_breakdown gives
+    # for that unit's own scores (not a neighbour's), handed out as a copy
+    import pandas as pd
+
+    from danvan_scoring import insights
+
+    def same(a, b) -> bool:
+        try:
+            pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True), check_dtype=False)
+        except AssertionError:
+            return False
+        return True
+
+    sc, fw, prof = data.scores(period), data.framework(period), data.official(period)
+    codes = res["unit_code"].astype(str).tolist()
+    ok = []
+    for unit in codes[:3] + codes[len(codes) // 2:len(codes) // 2 + 2] + codes[-3:]:
+        bd, pos = data.unit_breakdown(period, unit)
+        want = insights.criterion_breakdown(sc[sc["unit_code"] == unit], fw, prof)
+        ok.append(pos >= 0 and set(bd["unit_code"]) == {unit} and same(bd.drop(columns="unit_code"), want))
+        bd["obtained"] = -1.0
+    st.text(f"breakdown equal: {all(ok)} of {len(ok)}")
+    again, _ = data.unit_breakdown(period, codes[0])
+    st.text(f"breakdown untouched: {bool((again['obtained'] != -1).all())}")
+    bd, pos = data.unit_breakdown(period, "99999")
+    st.text(f"unknown unit: {pos} {len(bd) == len(fw.criteria)} {bool(bd['missing'].all())}")
 
 
 def test_shared_reads_match_the_period_tables_and_hand_out_copies(demo_db, monkeypatch):
@@ -125,4 +151,5 @@ def test_shared_reads_match_the_period_tables_and_hand_out_copies(demo_db, monke
     texts = [t.value for t in at.text]
     assert texts[:3] == ["labels equal: True", "rows equal: True of 10", "shared untouched: True"]
     assert texts[3] in ("unranked: None", "unranked: none")
-    assert texts[4:] == ["period table untouched: True True", "ranking table untouched: True True"]
+    assert texts[4:6] == ["period table untouched: True True", "ranking table untouched: True True"]
+    assert texts[6:] == ["breakdown equal: True of 8", "breakdown untouched: True", "unknown unit: -1 True True"]

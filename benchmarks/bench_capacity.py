@@ -9,7 +9,10 @@ two processes behind nginx (``danvan serve --replicas 2``). PostgreSQL is a thro
 (tests/pg_support.py) on this machine. Each simulated session (``benchmarks/st_client.py``) carries
 a session cookie of a leader, council or unit account, opens the overview, then loops until the
 deadline: open the ranking, change the period (a filter), open a unit's profile, pausing a random
-think time between steps. Reported per configuration: p50/p95/max of "rerun requested → script
+think time between steps. Sessions arrive at random over the first ``--ramp`` seconds (6: the longest
+think time), as users do; each process has first opened every page for every period once (its
+period caches built), so the figures are the steady state, not the seconds after a start.
+Reported per configuration: p50/p95/max of "rerun requested → script
 finished and all deltas received", errors (an exception element, an error box, a timeout) and
 reruns per second, the server's CPU time per rerun (all its processes, nginx included), with the p95
 as a ratio to the baseline measured in the same run. ``--find-n`` also finds, per configuration,
@@ -76,9 +79,10 @@ def wait_healthy(port: int, seconds: float = 300) -> None:
     raise RuntimeError(f"port {port} did not answer")
 
 
-async def one_session(port, token, units, periods, deadline, think, out, rng) -> None:
+async def one_session(port, token, units, periods, deadline, think, out, rng, ramp=0.0) -> None:
     s = Session(f"http://127.0.0.1:{port}", token)
     try:
+        await asyncio.sleep(rng.uniform(0, ramp))   # sessions arrive over the first ``ramp`` seconds
         await s.connect()
         first = await s.rerun(page="")
         out["times"].append(first.seconds)   # opening the overview counts too (it may be all a slow run does)
@@ -104,14 +108,29 @@ async def one_session(port, token, units, periods, deadline, think, out, rng) ->
         await s.close()
 
 
-async def drive(port, tokens, units, periods, sessions, seconds, think) -> dict:
+async def drive(port, tokens, units, periods, sessions, seconds, think, ramp=0.0) -> dict:
     out = {"times": [], "errors": 0}
     deadline = time.monotonic() + seconds
     rng = random.Random(14)
     await asyncio.gather(*(one_session(port, tokens[i % len(tokens)], units, periods, deadline, think, out,
-                                       random.Random(rng.random())) for i in range(sessions)))
+                                       random.Random(rng.random()), ramp) for i in range(sessions)))
     out["seconds"] = seconds
     return out
+
+
+async def warm(port, token, units, periods) -> None:
+    """One session straight to one process (not through nginx): every page of the run for every
+    period, so the measurement sees a process whose period caches are built (steady state), not
+    the first few seconds after a start."""
+    s = Session(f"http://127.0.0.1:{port}", token)
+    await s.connect()
+    try:
+        await s.rerun(page="")
+        for period in periods:
+            await s.rerun(page="xep-hang", query=f"period={period}")
+            await s.rerun(page="ho-so", query=f"unit={units[0]}&period={period}")
+    finally:
+        await s.close()
 
 
 def serving(target, replicas):
@@ -155,13 +174,15 @@ def measure(name, target, replicas, tokens, units, periods, args) -> dict:
     try:
         for p in ([PORT] if replicas == 1 else [PORT + i for i in range(replicas + 1)]):
             wait_healthy(p)
-        asyncio.run(drive(PORT, tokens, units, periods, 1, 1, (0, 0)))   # warm the caches
+        for p in ([PORT] if replicas == 1 else [PORT + i for i in range(1, replicas + 1)]):
+            asyncio.run(warm(p, tokens[0], units, periods))   # each process's period caches
         cpu0 = tree_cpu(proc.pid)
-        res = asyncio.run(drive(PORT, tokens, units, periods, args.sessions, args.seconds, args.think))
+        res = asyncio.run(drive(PORT, tokens, units, periods, args.sessions, args.seconds, args.think,
+                                args.ramp))
         res["cpu_per_rerun"] = (tree_cpu(proc.pid) - cpu0) / max(len(res["times"]), 1)
         if args.find_n:
             res["largest_n"] = largest_n(lambda n: asyncio.run(
-                drive(PORT, tokens, units, periods, n, args.probe, args.think)), args.target)
+                drive(PORT, tokens, units, periods, n, args.probe, args.think, args.ramp)), args.target)
     finally:
         stop(proc)
     res["name"] = name
@@ -198,6 +219,9 @@ def main() -> int:
     ap.add_argument("--sessions", type=int, default=100)
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--think", default="2,6", help="MIN,MAX seconds between steps")
+    ap.add_argument("--ramp", type=float, default=6.0,
+                    help="sessions arrive at random over the first RAMP seconds (default 6, the longest "
+                         "think time), as users do, instead of all at the same instant")
     ap.add_argument("--provinces", default="*", help="comma-separated province codes, or * for all")
     ap.add_argument("--find-n", action="store_true",
                     help="also find, per configuration, the largest number of sessions with p95 ≤ --target")
@@ -222,7 +246,8 @@ def main() -> int:
     finally:
         cluster.stop()
     base = pct(rows[0]["times"], 0.95)
-    print(f"{args.sessions} phiên, nghỉ {args.think[0]:g}–{args.think[1]:g} s, {args.seconds:g} s, "
+    print(f"{args.sessions} phiên (đến dần trong {args.ramp:g} s đầu), nghỉ {args.think[0]:g}–{args.think[1]:g} s, "
+          f"{args.seconds:g} s, "
           f"{len(units)} đơn vị được chấm × {len(periods)} kỳ")
     print(f"{'cấu hình':34} {'p50':>7} {'p95':>7} {'max':>7} {'lỗi':>5} {'lượt/s':>7} {'CPU/lượt':>9} "
           f"{'p95 ÷ DuckDB':>12}"

@@ -22,6 +22,7 @@ from pages.data import (  # noqa: F401
     UNC_STATE,
     MissingDatabase,
     _connection,
+    _period_breakdown,
     across_merger,
     actor,
     base_table,

@@ -129,7 +129,7 @@ def _breakdown_arrow(path: str, v: int, period: str, profile_json: str, _con) ->
     """``breakdown_view`` of the period's whole breakdown (``common.period_breakdown``), as the Arrow
     table st.dataframe sends: built once per period and data version; a unit's group table is then a
     zero-copy slice instead of a pandas view built and converted on every profile opened. Shared."""
-    bd, _ = common.period_breakdown(period)
+    bd, _ = common._period_breakdown(path, v, period, profile_json, _con)   # the same key, not looked up again
     return pa.Table.from_pandas(breakdown_view(bd), preserve_index=False)
 
 

@@ -28,7 +28,12 @@ def streamlit_command(port: int, address: str = "127.0.0.1") -> list[str]:
 
 def nginx_config(ports: list[int], listen_port: int, address: str, prefix: Path) -> str:
     """The proxy's config: upstreams on ``ports``, listening on ``address:listen_port``."""
-    upstreams = "\n".join(f"        server 127.0.0.1:{p};" for p in ports)
+    # max_fails=0: a refused connection never marks a process failed. With nginx's default (1), a
+    # process not yet listening at start (or restarting) was let back one connection at a time, that
+    # connection counted as finished only when it closed: a websocket lives as long as its session,
+    # so every new session went to the other process (tests/test_replicas.py). A process that is
+    # down still costs only a refused connect: nginx passes the request to the next one.
+    upstreams = "\n".join(f"        server 127.0.0.1:{p} max_fails=0;" for p in ports)
     text = TEMPLATE.read_text(encoding="utf-8")
     for field, value in (("PREFIX", prefix), ("UPSTREAMS", upstreams), ("PORT", listen_port),
                          ("ADDRESS", address)):

@@ -20,7 +20,7 @@ def test_streamlit_command_runs_the_app_headless_on_the_port():
 def test_nginx_config_lists_every_upstream_upgrades_websockets_and_pins_a_browser(tmp_path):
     conf = replicas.nginx_config([25431, 25432, 25433], 25430, "127.0.0.1", tmp_path)
     for port in (25431, 25432, 25433):
-        assert f"server 127.0.0.1:{port};" in conf
+        assert f"server 127.0.0.1:{port} max_fails=0;" in conf
     assert "listen 127.0.0.1:25430;" in conf
     assert "proxy_set_header Upgrade $http_upgrade;" in conf
     assert "hash $danvan_route consistent;" in conf and "danvan_route=$request_id" in conf
@@ -143,3 +143,81 @@ def test_two_replicas_behind_nginx_serve_one_signed_in_session_and_see_each_othe
         except subprocess.TimeoutExpired:
             proc.kill()
         pg_cluster.drop_db(name)
+
+
+def test_nginx_spreads_new_sessions_over_both_processes_after_one_was_down_at_start(tmp_path):
+    """A process not yet listening when nginx starts (or restarting later) must not leave every new
+    session on the other one. With nginx's default max_fails=1, the refused connection marked the
+    upstream failed, and a failed upstream is let back one connection at a time, counted as done when
+    that connection ends: the first websocket through it lives as long as its session, so 99 of 100
+    new sessions went to the other process (seen in benchmarks/bench_capacity.py, 8 Dec 2026); and
+    with both marked failed, clients retrying every 0.2 s got "no live upstreams" (502) for 30 s
+    after the processes were up (this test, before the fix).
+    Real nginx with the shipped config in front of two small websocket servers."""
+    import asyncio
+    import socket
+    import threading
+    import time
+    import urllib.error
+    import urllib.request
+
+    import websockets
+    from websockets.asyncio.server import serve
+
+    def free_port() -> int:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+
+    listen, ports = free_port(), [free_port(), free_port()]
+    proxy = replicas.start_proxy(ports, listen, "127.0.0.1", tmp_path / "nginx")
+    seen = {p: 0 for p in ports}
+    stop = threading.Event()
+
+    async def backends():
+        async def handler(ws, port):
+            seen[port] += 1
+            await ws.wait_closed()
+
+        servers = [await serve(lambda ws, p=p: handler(ws, p), "127.0.0.1", p) for p in ports]
+        while not stop.is_set():
+            await asyncio.sleep(0.05)
+        for s in servers:
+            s.close()
+
+    async def sessions(n: int):
+        conns, end = [], time.monotonic() + 30
+        while len(conns) < n:   # as a client does: retry while the proxy still answers 502
+            try:
+                conns.append(await websockets.connect(f"ws://127.0.0.1:{listen}/_stcore/stream"))
+            except websockets.InvalidStatus:
+                assert time.monotonic() < end, "the proxy never reached a process"
+                await asyncio.sleep(0.2)
+        await asyncio.sleep(0.2)
+        for c in conns:
+            await c.close()
+
+    thread = None
+    try:
+        end = time.monotonic() + 10
+        while True:   # nginx is up, no process is: the health check fails at the proxy (502)
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{listen}/_stcore/health", timeout=2)
+            except urllib.error.HTTPError as exc:
+                assert exc.code == 502
+                break
+            except OSError:
+                assert time.monotonic() < end, "nginx did not start"
+                time.sleep(0.1)
+        thread = threading.Thread(target=asyncio.run, args=(backends(),), daemon=True)
+        thread.start()
+        time.sleep(0.5)
+        asyncio.run(sessions(40))
+        assert sum(seen.values()) == 40
+        assert min(seen.values()) >= 8, seen   # a fair coin: P(fewer than 8 of 40) < 1e-4
+    finally:
+        stop.set()
+        if thread:
+            thread.join(5)
+        proxy.terminate()
+        proxy.wait(10)

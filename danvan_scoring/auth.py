@@ -223,10 +223,21 @@ def create_session(con, actor: Actor) -> str:
 def resume_session(con, token: str | None) -> Actor | None:
     if not token:
         return None
-    row = con.execute(
-        "SELECT u.username, u.role, u.is_chair FROM sessions s JOIN users u USING (username) "
-        "WHERE s.token_hash = ? AND s.expires_at > ? AND u.active", [_token_hash(token), store.now()]).fetchone()
-    return _actor(con, row[0], row[1], row[2]) if row else None
+    # one query on every rerun of every page (the account and, for a unit account, its unit): it was
+    # three for a unit account (session, migrations, user_units), ~9 % of a ranking rerun (issue 14)
+    args = [_token_hash(token), store.now()]
+    try:
+        row = con.execute(
+            "SELECT u.username, u.role, u.is_chair, uu.unit_code FROM sessions s JOIN users u USING (username) "
+            "LEFT JOIN user_units uu ON uu.username = u.username "
+            "WHERE s.token_hash = ? AND s.expires_at > ? AND u.active", args).fetchone()
+    except store.MissingTable:   # a database from before the lifecycle_v1 migration: no unit accounts yet
+        row = con.execute(
+            "SELECT u.username, u.role, u.is_chair, NULL FROM sessions s JOIN users u USING (username) "
+            "WHERE s.token_hash = ? AND s.expires_at > ? AND u.active", args).fetchone()
+    if not row:
+        return None
+    return Actor(row[0], row[1], bool(row[2]), row[3] if row[1] == "unit" else None)
 
 
 def end_session(con, token: str | None) -> None:

@@ -52,6 +52,21 @@ def test_add_user_requires_admin(empty_con):
     assert "user.add" in set(store.audit_log(empty_con)["action"])
 
 
+def test_a_unit_accounts_session_resumes_with_its_unit_and_ends_with_the_account(demo_con):
+    """One query answers who is signed in and, for a unit account, for which unit; a disabled
+    account's session is refused at its next rerun."""
+    code = demo_con.execute("SELECT min(unit_code) FROM units WHERE unit_type <> 'co_quan'").fetchone()[0]
+    auth.add_user(demo_con, "xa_thu", "unit", "mat-khau-du-dai", actor=CLI_ACTOR, unit_code=code)
+    auth.add_user(demo_con, "lanhdao_thu", "leader", "mat-khau-du-dai", actor=CLI_ACTOR)
+    unit_token = auth.create_session(demo_con, Actor("xa_thu", "unit", unit_code=code))
+    leader_token = auth.create_session(demo_con, Actor("lanhdao_thu", "leader"))
+    assert auth.resume_session(demo_con, unit_token) == Actor("xa_thu", "unit", False, code)
+    assert auth.resume_session(demo_con, leader_token) == Actor("lanhdao_thu", "leader", False, None)
+    auth.set_role(demo_con, "xa_thu", "unit", actor=CLI_ACTOR, active=False)
+    assert auth.resume_session(demo_con, unit_token) is None
+    assert auth.resume_session(demo_con, leader_token) is not None
+
+
 def test_sessions_survive_and_end(demo_con):
     a = auth.authenticate(demo_con, "lanhdao", "demo", sleep=lambda s: None)
     token = auth.create_session(demo_con, a)

@@ -162,7 +162,7 @@ def trend_chart(shown, period: str) -> go.Figure | None:
 def body(period: str) -> None:
     fw = common.framework(period)
     res = common.period_table(period)
-    shown = common.filter_bar(res, "ov")
+    shown = common.filter_bar(res, "ov", choices=common.period_choices(period))
     if shown.empty:
         st.info("Không có đơn vị nào trong phạm vi đang lọc.")
         return

@@ -369,17 +369,19 @@ def filter_multiselect(container, label: str, options, *, key: str, **kwargs) ->
 
 
 def filter_bar(res: pd.DataFrame, key: str, *, search: bool = False, tier: bool = False,
-               unit_type: bool = False, fw: Framework | None = None) -> pd.DataFrame:
-    """Province / block (/ tier / type / search) filters above a table; returns the rows kept."""
+               unit_type: bool = False, fw: Framework | None = None,
+               choices: data.FilterChoices | None = None) -> pd.DataFrame:
+    """Province / block (/ tier / type / search) filters above a table; returns the rows kept.
+    ``choices``: ``data.filter_choices(res)`` when the caller has it built once (``period_choices``,
+    ``ranking_choices``)."""
+    choices = choices or data.filter_choices(res)
     # today's short names; an old province (a period before the merger) by the name stored with its units
-    pairs = res[["province_code", "province_name"]].drop_duplicates("province_code", keep="last")
-    provinces = {**dict(zip(pairs["province_code"], pairs["province_name"])), **data.province_names()}
+    provinces = {**choices.province_names, **data.province_names()}
     cols = st.columns([1.2, 1.6, 1.0, 1.0] if (tier or unit_type) else [1, 1])
-    prov_opts = sorted(res["province_code"].dropna().unique().tolist())
-    chosen_prov = filter_multiselect(cols[0], "Tỉnh, thành phố", prov_opts, key=f"{key}_prov",
+    chosen_prov = filter_multiselect(cols[0], "Tỉnh, thành phố", choices.provinces, key=f"{key}_prov",
                                      format_func=lambda c: provinces.get(c, c))
-    scope = res[res["province_code"].isin(chosen_prov)] if chosen_prov else res
-    blocks = scope[["block", "block_name", "province_code"]].dropna(subset=["block"]).drop_duplicates("block")
+    blocks = data.filter_choices(res[res["province_code"].isin(chosen_prov)]).blocks if chosen_prov \
+        else choices.blocks
     block_names = {b: f"{n} — {provinces.get(p, p)}" for b, n, p in blocks.itertuples(index=False)}
     if f"{key}_block" in st.session_state:  # keep only blocks still offered
         st.session_state[f"{key}_block"] = [b for b in st.session_state[f"{key}_block"] if b in block_names]
@@ -393,8 +395,7 @@ def filter_bar(res: pd.DataFrame, key: str, *, search: bool = False, tier: bool 
             format_func=lambda t: insights.NOT_ELIGIBLE_LABEL if t == "__none__" else fw.tier_names[t])
         chosen_tier = [None if t == "__none__" else t for t in chosen_tier]
     if unit_type:
-        present = set(res["unit_type"].dropna().unique().tolist())   # not set(column): slow on Arrow strings
-        type_opts = [t for t in unit_store.UNIT_TYPES if t in present]
+        type_opts = [t for t in unit_store.UNIT_TYPES if t in choices.unit_types]
         chosen_type = filter_multiselect(cols[3], "Loại đơn vị", type_opts, key=f"{key}_type",
                                          format_func=lambda t: unit_store.UNIT_TYPES.get(t, t))
     text = ""

@@ -54,7 +54,8 @@ def ranking_body(period: str, source: str, profile_json: str) -> None:
     fw = common.framework(period)
     profile = WeightProfile.model_validate_json(profile_json)
     res = common.ranking_table(period, source, profile)
-    shown = common.filter_bar(res, "rank", search=True, tier=True, unit_type=True, fw=fw)
+    shown = common.filter_bar(res, "rank", search=True, tier=True, unit_type=True, fw=fw,
+                              choices=common.ranking_choices(period, source, profile))
     c1, c2, _ = st.columns([1.2, 1.2, 2.2])
     shown = model_gap_filter(shown, period, c1)
     if c2.toggle("Chỉ đơn vị có hạng dễ thay đổi", key="rank_unstable",

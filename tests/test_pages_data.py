@@ -136,6 +136,14 @@ def _shared_reads_script():
     st.text(f"breakdown untouched: {bool((again['obtained'] != -1).all())}")
     bd, pos = data.unit_breakdown(period, "99999")
     st.text(f"unknown unit: {pos} {len(bd) == len(fw.criteria)} {bool(bd['missing'].all())}")
+    # the filter bar's choices, built once per shared table: what filter_choices gives for the table
+    for name, shared, table in (("period", data.period_choices(period), data.period_table(period)),
+                                ("ranking", data.ranking_choices(period), data.ranking_table(period))):
+        fresh = data.filter_choices(table)
+        st.text(f"{name} choices equal: {shared.province_names == fresh.province_names} "
+                f"{shared.provinces == fresh.provinces == sorted(set(table['province_code'].dropna()))} "
+                f"{same(shared.blocks, fresh.blocks)} {shared.unit_types == set(table['unit_type'].dropna())} "
+                f"{len(shared.blocks) == table['block'].nunique() > 0}")
 
 
 def test_shared_reads_match_the_period_tables_and_hand_out_copies(demo_db, monkeypatch):
@@ -152,4 +160,5 @@ def test_shared_reads_match_the_period_tables_and_hand_out_copies(demo_db, monke
     assert texts[:3] == ["labels equal: True", "rows equal: True of 10", "shared untouched: True"]
     assert texts[3] in ("unranked: None", "unranked: none")
     assert texts[4:6] == ["period table untouched: True True", "ranking table untouched: True True"]
-    assert texts[6:] == ["breakdown equal: True of 8", "breakdown untouched: True", "unknown unit: -1 True True"]
+    assert texts[6:9] == ["breakdown equal: True of 8", "breakdown untouched: True", "unknown unit: -1 True True"]
+    assert texts[9:] == ["period choices equal: True True True True True", "ranking choices equal: True True True True True"]

@@ -155,6 +155,7 @@ def test_nginx_spreads_new_sessions_over_both_processes_after_one_was_down_at_st
     after the processes were up (this test, before the fix).
     Real nginx with the shipped config in front of two small websocket servers."""
     import asyncio
+    import concurrent.futures
     import socket
     import threading
     import time
@@ -212,7 +213,10 @@ def test_nginx_spreads_new_sessions_over_both_processes_after_one_was_down_at_st
         thread = threading.Thread(target=asyncio.run, args=(backends(),), daemon=True)
         thread.start()
         time.sleep(0.5)
-        asyncio.run(sessions(40))
+        # in a thread of its own: Playwright's sync API (the browser tests, same session) keeps an
+        # event loop running in this one, where asyncio.run refuses to start another
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, sessions(40)).result(60)   # its assertion errors reach this test
         assert sum(seen.values()) == 40
         assert min(seen.values()) >= 8, seen   # a fair coin: P(fewer than 8 of 40) < 1e-4
     finally:

@@ -240,12 +240,17 @@ class FilterChoices(NamedTuple):
     unit_types: frozenset
 
 
+def filter_blocks(res: pd.DataFrame) -> pd.DataFrame:
+    """One row per block of ``res`` (block, block_name, province_code), as the block filter offers."""
+    return res[["block", "block_name", "province_code"]].dropna(subset=["block"]).drop_duplicates("block")
+
+
 def filter_choices(res: pd.DataFrame) -> FilterChoices:
     pairs = res[["province_code", "province_name"]].drop_duplicates("province_code", keep="last")
     return FilterChoices(
         dict(zip(pairs["province_code"], pairs["province_name"])),
         sorted(res["province_code"].dropna().unique().tolist()),
-        res[["block", "block_name", "province_code"]].dropna(subset=["block"]).drop_duplicates("block"),
+        filter_blocks(res),
         frozenset(res["unit_type"].dropna().unique().tolist()) if "unit_type" in res.columns else frozenset())
 
 

@@ -380,8 +380,7 @@ def filter_bar(res: pd.DataFrame, key: str, *, search: bool = False, tier: bool 
     cols = st.columns([1.2, 1.6, 1.0, 1.0] if (tier or unit_type) else [1, 1])
     chosen_prov = filter_multiselect(cols[0], "Tỉnh, thành phố", choices.provinces, key=f"{key}_prov",
                                      format_func=lambda c: provinces.get(c, c))
-    blocks = data.filter_choices(res[res["province_code"].isin(chosen_prov)]).blocks if chosen_prov \
-        else choices.blocks
+    blocks = data.filter_blocks(res[res["province_code"].isin(chosen_prov)]) if chosen_prov else choices.blocks
     block_names = {b: f"{n} — {provinces.get(p, p)}" for b, n, p in blocks.itertuples(index=False)}
     if f"{key}_block" in st.session_state:  # keep only blocks still offered
         st.session_state[f"{key}_block"] = [b for b in st.session_state[f"{key}_block"] if b in block_names]
